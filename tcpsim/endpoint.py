@@ -1,0 +1,1030 @@
+"""The TCP endpoint: one connection's state machine (its TCB), sans-IO.
+
+Theory of operation
+-------------------
+An ``Endpoint`` is the Transmission Control Block of RFC 9293 §3.3.1 plus the code that
+RFC 9293 §3.10 calls "event processing". It knows nothing about clocks, links, faults or
+plots. Everything reaches it as a method call that carries ``now`` (seconds):
+
+* application calls: ``connect``, ``send``, ``read``, ``shutdown``, ``close``, ``abort``;
+* ``on_segment(seg, now)``: a segment arrived for this connection;
+* ``on_timer(now)``: the earliest deadline in ``timers`` has passed.
+
+Each call returns the list of segments to put on the wire, and appends what the
+application can observe (state changes, connect results, errors) to ``notes``. The event
+loop (``simulator.py``) owns the clock: it asks ``next_deadline()`` after every call and
+wakes the endpoint then.
+
+The endpoint does not know whether it is a "client" or a "server": both sides obey the
+same rules, exactly as in RFC 9293. A passive open is an endpoint created by a
+``Listener`` from a SYN; an active open is one whose application called ``connect``.
+
+Every state change goes through ``_transition(event)``, which looks the change up in
+``TRANSITIONS``, the table below. The table is the state diagram of RFC 9293 §3.3.2
+(Figure 5) with the arcs that figure leaves out, each with the section it comes from;
+``plots`` draws the state graph from this same table. What a profile changes (ACK
+policy, timers, options, ISNs) lives in ``profiles.py``; numbers come from there.
+
+Sequence numbers are compared with the mod-2**32 helpers of ``segment.py``.
+"""
+from __future__ import annotations
+
+from .segment import SEQ_MASK, Segment, seq_diff, seq_le, seq_lt
+
+# (state, event) -> (next state, where the rule comes from)
+TRANSITIONS = {
+    ("CLOSED", "connect()"): ("SYN-SENT", "RFC 9293 §3.10.1 (active OPEN)"),
+    ("CLOSED", "listen()"): ("LISTEN", "RFC 9293 §3.10.1 (passive OPEN)"),
+    ("LISTEN", "close()"): ("CLOSED", "RFC 9293 §3.10.4"),
+    ("LISTEN", "rcv SYN"): ("SYN-RECEIVED", "RFC 9293 §3.10.7.2 (third check)"),
+    ("LISTEN", "rcv SYN (two-way handshake)"): ("ESTABLISHED", "teaching variant: no third segment"),
+    ("SYN-SENT", "rcv SYN+ACK"): ("ESTABLISHED", "RFC 9293 §3.10.7.3 (fourth check)"),
+    ("SYN-SENT", "rcv SYN"): ("SYN-RECEIVED", "RFC 9293 §3.10.7.3 (simultaneous open)"),
+    ("SYN-SENT", "rcv RST"): ("CLOSED", "RFC 9293 §3.10.7.3 (second check): connection refused"),
+    ("SYN-SENT", "close()"): ("CLOSED", "RFC 9293 §3.10.4"),
+    ("SYN-SENT", "abort()"): ("CLOSED", "RFC 9293 §3.10.5"),
+    ("SYN-SENT", "SYN timeout"): ("CLOSED", "RFC 9293 §3.8.3 (R2 for SYN); linux tcp_syn_retries"),
+    ("SYN-RECEIVED", "rcv ACK of SYN"): ("ESTABLISHED", "RFC 9293 §3.10.7.4 (fifth check)"),
+    ("SYN-RECEIVED", "rcv RST (passive open)"): ("LISTEN", "RFC 9293 §3.10.7.4 (second check)"),
+    ("SYN-RECEIVED", "rcv RST"): ("CLOSED", "RFC 9293 §3.10.7.4 (second check)"),
+    ("SYN-RECEIVED", "close()"): ("FIN-WAIT-1", "RFC 9293 §3.10.4"),
+    ("SYN-RECEIVED", "abort()"): ("CLOSED", "RFC 9293 §3.10.5"),
+    ("SYN-RECEIVED", "SYN-ACK timeout"): ("CLOSED", "linux tcp_synack_retries: request dropped"),
+    ("SYN-RECEIVED", "rcv FIN"): ("CLOSE-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
+    ("ESTABLISHED", "close()"): ("FIN-WAIT-1", "RFC 9293 §3.10.4"),
+    ("ESTABLISHED", "rcv FIN"): ("CLOSE-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
+    ("FIN-WAIT-1", "rcv ACK of FIN"): ("FIN-WAIT-2", "RFC 9293 §3.10.7.4 (fifth check)"),
+    ("FIN-WAIT-1", "rcv FIN"): ("CLOSING", "RFC 9293 §3.10.7.4 (eighth check): simultaneous close"),
+    ("FIN-WAIT-1", "rcv FIN+ACK of FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
+    ("FIN-WAIT-2", "rcv FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
+    ("FIN-WAIT-2", "FIN-WAIT-2 timeout"): ("CLOSED", "linux tcp_fin_timeout (orphaned socket)"),
+    ("CLOSE-WAIT", "close()"): ("LAST-ACK", "RFC 9293 §3.10.4"),
+    ("CLOSING", "rcv ACK of FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (fifth check)"),
+    ("LAST-ACK", "rcv ACK of FIN"): ("CLOSED", "RFC 9293 §3.10.7.4 (fifth check)"),
+    ("TIME-WAIT", "rcv FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (eighth check): restart the 2 MSL timer"),
+    ("TIME-WAIT", "TIME-WAIT timeout"): ("CLOSED", "RFC 9293 §3.10.8"),
+    ("TIME-WAIT", "rcv RST"): ("CLOSED", "RFC 9293 §3.10.7.4; linux tcp_rfc1337 = 0 (see RFC 1337)"),
+    ("TIME-WAIT", "rcv SYN (new incarnation)"): ("CLOSED", "RFC 6191 / RFC 9293 §3.10.7.4 note; linux"),
+}
+# Events allowed from every synchronized state (RFC 9293 §3.10.5, §3.10.7.4, §3.8.3 R2).
+for _state in ("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK"):
+    TRANSITIONS[(_state, "rcv RST")] = ("CLOSED", "RFC 9293 §3.10.7.4 (second check)")
+    TRANSITIONS[(_state, "abort()")] = ("CLOSED", "RFC 9293 §3.10.5")
+    TRANSITIONS[(_state, "retransmission timeout")] = ("CLOSED", "RFC 9293 §3.8.3 (R2); linux tcp_retries2")
+for _state in ("ESTABLISHED", "CLOSE-WAIT", "SYN-RECEIVED"):
+    TRANSITIONS[(_state, "close() with unread data")] = ("CLOSED", "RFC 1122 §4.2.2.13: send RST")
+    TRANSITIONS[(_state, "close() with SO_LINGER 0")] = ("CLOSED", "RFC 9293 §3.10.5 (ABORT)")
+TRANSITIONS[("FIN-WAIT-1", "data after close()")] = ("CLOSED", "RFC 1122 §4.2.2.13: send RST")
+TRANSITIONS[("FIN-WAIT-2", "data after close()")] = ("CLOSED", "RFC 1122 §4.2.2.13: send RST")
+
+SYNCHRONIZED = frozenset(("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",
+                          "LAST-ACK", "TIME-WAIT"))
+CAN_RECEIVE_DATA = frozenset(("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2"))
+CAN_SEND_DATA = frozenset(("ESTABLISHED", "CLOSE-WAIT", "FIN-WAIT-1", "CLOSING", "LAST-ACK"))
+OUR_FIN_SENT = frozenset(("FIN-WAIT-1", "FIN-WAIT-2", "CLOSING", "LAST-ACK", "TIME-WAIT"))
+
+TCP_OPTION_TS_LEN = 12        # nop, nop, kind 8 len 10: what timestamps take from each segment
+SACK_BLOCKS_WITH_TS = 3       # RFC 2018 §3: 3 blocks fit beside timestamps (4 without)
+
+
+def reset_for(seg: Segment, conn=None) -> Segment | None:
+    """The RST a host sends for a segment no connection owns (RFC 9293 §3.10.7.1).
+
+    If the segment had ACK, the RST takes its sequence number from that ACK; otherwise the
+    RST has sequence 0 and acknowledges everything the segment occupied. No options,
+    window 0, exactly as Linux's tcp_v4_send_reset() (measured). An RST is never answered.
+    """
+    if "R" in seg.flags:
+        return None
+    if "A" in seg.flags:
+        return Segment(seg.dst, seg.src, seg.dport, seg.sport, seg.ack, 0, "R", 0, conn=conn)
+    return Segment(seg.dst, seg.src, seg.dport, seg.sport, 0, (seg.seq + seg.seg_len) & SEQ_MASK,
+                   "RA", 0, conn=conn)
+
+
+class Endpoint:
+    """One connection's TCB and state machine. See the module docstring."""
+
+    def __init__(self, name, host, peer, local_port, remote_port, profile, mss, iss, ts_offset,
+                 conn, now, socket_name=None):
+        self.name = name                  # the host this endpoint lives on
+        self.socket = socket_name or name
+        self.host, self.peer = host, peer
+        self.local_port, self.remote_port = local_port, remote_port
+        self.p = profile
+        self.conn = conn
+        self.state = "CLOSED"
+        self.notes = []                   # (kind, t, ...) for the event loop and the trace
+        self.timers = {}                  # name -> deadline (seconds)
+        self.passive = False
+        self.app_closed = False           # close() called: the socket is orphaned
+        self.app_shut_wr = False          # shutdown() or close(): FIN queued
+        self.error = None                 # pending errno for the application
+        self.peer_reset = False
+        # --- send side (RFC 9293 §3.3.1) ---
+        self.iss = iss
+        self.snd_una = iss
+        self.snd_nxt = iss
+        self.snd_max = iss                # highest sequence number sent so far, plus one
+        self.snd_wnd = 0
+        self.snd_wl1 = 0
+        self.snd_wl2 = 0
+        self.send_buf = bytearray()       # data from snd_una's first data byte on
+        self.buf_seq = (iss + 1) & SEQ_MASK  # sequence number of send_buf[0]
+        self.push_marks = []              # sequence numbers where an application write ends
+        self.fin_seq = None               # our FIN's sequence number, once queued
+        self.advmss = mss                 # MSS we announce (MTU - 40, or options.mss)
+        self.snd_mss = mss                # payload bytes per full segment we send
+        self.snd_wscale = 0               # the peer's shift: applied to windows it sends
+        self.rcv_wscale = 0               # our shift: applied to windows we send
+        self.ts_on = False
+        self.sack_on = False
+        self.ts_offset = ts_offset
+        self.ts_recent = 0
+        # --- congestion control and loss recovery (RFC 5681, RFC 6675, RFC 6298) ---
+        self.cwnd = profile.initial_cwnd_segments * mss
+        self.ssthresh = 1 << 30
+        self.dupacks = 0
+        self.in_recovery = False
+        self.recover = iss
+        self.rtx_next = iss               # next hole to repair during recovery
+        self.sacked = []                  # [(left, right)] ranges the peer SACKed, above snd_una
+        self.srtt = None
+        self.rttvar = None
+        self.rto = profile.initial_rto_s
+        self.backoff = 0                  # retransmissions of the current segment
+        self.first_rtx_time = None        # when the current run of timeouts began
+        self.rtt_probe = None             # (end sequence, send time) of one timed segment
+        self.tlp_armed = False
+        self.syn_sent_at = None
+        # --- receive side ---
+        self.irs = None
+        self.rcv_nxt = 0
+        self.rcv_buf = bytearray()        # in-order bytes the application has not read yet
+        self.ooo = {}                     # out-of-order queue: seq -> (data, fin)
+        self.fin_received = False
+        self.rcv_adv_right = 0            # right edge of the window we last advertised
+        self.rcv_ssthresh = 0
+        self.last_sack_first = None       # most recent out-of-order arrival (RFC 2018 §4)
+        self.dsack = None                 # a duplicate range to report once (RFC 2883)
+        # --- delayed ACK (RFC 9293 §3.8.6.3; linux quick-ACK and pingpong modes) ---
+        self.ack_pending = False
+        self.last_ack_sent = None
+        self.quickacks_left = profile.quickacks
+        self.pingpong = False
+        self.last_data_rcv_time = None
+        self.rcv_wscale_offered = None    # the shift our SYN(-ACK) announces, if any
+
+    # ------------------------------------------------------------------ helpers
+    def _transition(self, event, now, cause=None):
+        """Move to the state TRANSITIONS gives for (state, event), and note it."""
+        new_state, _rule = TRANSITIONS[(self.state, event)]
+        self.notes.append(("state", now, self.socket, self.state, new_state, cause or event))
+        self.state = new_state
+        return new_state
+
+    def next_deadline(self):
+        return min(self.timers.values()) if self.timers else None
+
+    def _tsval(self, now):
+        return (int(now * 1000) + self.ts_offset) & SEQ_MASK
+
+    def _window_bytes(self):
+        """What we can accept beyond rcv_nxt (never shrinking the right edge, RFC 9293 §3.8.6)."""
+        buffered = len(self.rcv_buf) + sum(len(d) for d, _ in self.ooo.values())
+        free = max(0, self.p.rcvbuf - buffered)
+        window = min(self.rcv_ssthresh, free)
+        promised = seq_diff(self.rcv_adv_right, self.rcv_nxt)
+        return max(window, promised, 0)
+
+    def _raw_window(self):
+        """The 16-bit window field, and remember the right edge it promises."""
+        window = self._window_bytes()
+        shift = self.rcv_wscale
+        raw = (window + (1 << shift) - 1) >> shift if self.p.name == "linux" else window >> shift
+        raw = min(raw, 0xFFFF)
+        self.rcv_adv_right = (self.rcv_nxt + (raw << shift)) & SEQ_MASK
+        return raw
+
+    def _segment(self, flags, seq, now, data=b"", rtx=False):
+        """Build a segment with ACK, window and options as this TCB sends them."""
+        options = {}
+        if self.ts_on:
+            options["ts"] = [self._tsval(now), self.ts_recent]
+        ack = 0
+        if "A" in flags:
+            ack = self.rcv_nxt
+            self.ack_pending = False
+            self.timers.pop("delack", None)
+            self.last_ack_sent = ack
+            if self.sack_on:
+                blocks = self._sack_blocks()
+                if blocks:
+                    options["sack"] = blocks
+        win = self._raw_window()
+        return Segment(self.host, self.peer, self.local_port, self.remote_port, seq, ack, flags,
+                       win, data, options, rtx, self.conn)
+
+    def _syn_segment(self, now, with_ack):
+        """SYN or SYN-ACK with options in Linux's order: MSS, SACK-permitted, TS, WS."""
+        rtx = self.snd_max != self.iss
+        options = {"mss": self.advmss}
+        if with_ack:  # RFC 7323 §2.2 / RFC 2018 §2: only if the peer's SYN offered them
+            if self.sack_on:
+                options["sack_perm"] = True
+            if self.ts_on:
+                options["ts"] = [self._tsval(now), self.ts_recent]
+            if self.rcv_wscale_offered is not None:
+                options["wscale"] = self.rcv_wscale_offered
+        else:
+            if self.p.sack:
+                options["sack_perm"] = True
+            if self.p.timestamps:
+                options["ts"] = [self._tsval(now), 0]
+            if self.p.wscale is not None:
+                options["wscale"] = self.p.wscale
+        # RFC 7323 §2.2: the window in a SYN is never scaled. Linux: rounddown(65535, mss).
+        mss = self.advmss - (TCP_OPTION_TS_LEN if with_ack and self.ts_on else 0)
+        window = min(65535, self.p.rcvbuf)
+        window = window - window % mss if window > mss else window
+        self.rcv_ssthresh = window
+        self.rcv_adv_right = (self.rcv_nxt + window) & SEQ_MASK
+        seg = Segment(self.host, self.peer, self.local_port, self.remote_port, self.iss,
+                      self.rcv_nxt if with_ack else 0, "SA" if with_ack else "S", window, b"",
+                      options, rtx, self.conn)
+        if with_ack:
+            self.ack_pending = False
+            self.last_ack_sent = self.rcv_nxt
+        self.snd_nxt = self.snd_max = (self.iss + 1) & SEQ_MASK
+        return seg
+
+    def _apply_peer_syn_options(self, seg):
+        """RFC 7323 §2.2, RFC 2018 §2, RFC 9293 §3.7.1: options take effect only if both sent them."""
+        opts = seg.options
+        peer_mss = opts.get("mss", 536)  # RFC 9293 §3.7.1: default send MSS 536
+        self.ts_on = self.p.timestamps and "ts" in opts
+        self.sack_on = self.p.sack and bool(opts.get("sack_perm"))
+        if self.p.wscale is not None and "wscale" in opts:
+            self.snd_wscale = min(opts["wscale"], 14)
+            self.rcv_wscale = self.p.wscale
+            self.rcv_wscale_offered = self.p.wscale
+        else:
+            self.snd_wscale = self.rcv_wscale = 0
+            self.rcv_wscale_offered = None
+        if "ts" in opts:
+            self.ts_recent = opts["ts"][0]
+        self.snd_mss = min(self.advmss, peer_mss) - (TCP_OPTION_TS_LEN if self.ts_on else 0)
+        self.cwnd = self.p.initial_cwnd_segments * self.snd_mss
+
+    # ------------------------------------------------------------- application
+    def listen_child(self, syn, now):
+        """Create this endpoint from a SYN that reached a listener (RFC 9293 §3.10.7.2)."""
+        self.passive = True
+        self.state = "LISTEN"
+        self.irs = syn.seq
+        self.rcv_nxt = (syn.seq + 1) & SEQ_MASK
+        self._apply_peer_syn_options(syn)
+        self.snd_wnd = syn.win  # RFC 7323 §2.2: a SYN's window is not scaled
+        self.snd_wl1, self.snd_wl2 = syn.seq, self.iss
+        self.syn_sent_at = now
+        if self.p.handshake == "two-way":
+            self._transition("rcv SYN (two-way handshake)", now, "SYN received")
+            self.notes.append(("established", now))
+        else:
+            self._transition("rcv SYN", now, "SYN received")
+        self._arm_rto(now)
+        return [self._syn_segment(now, with_ack=True)]
+
+    def connect(self, now):
+        self.rcv_wscale_offered = None
+        self._transition("connect()", now)
+        self.syn_sent_at = now
+        self._arm_rto(now)
+        return [self._syn_segment(now, with_ack=False)]
+
+    def send(self, data, now):
+        """Queue application bytes. Returns (result for the application, segments)."""
+        if self.error:
+            return self._take_error(), []
+        if self.app_shut_wr or self.state not in ("SYN-SENT", "SYN-RECEIVED", "ESTABLISHED",
+                                                  "CLOSE-WAIT"):
+            return "EPIPE", []
+        self.send_buf += data
+        self.push_marks.append((self.buf_seq + len(self.send_buf)) & SEQ_MASK)
+        if self.pingpong is False and self.last_data_rcv_time is not None and \
+                now - self.last_data_rcv_time < self.p.delayed_ack_s and self.p.name == "linux":
+            self.pingpong = True   # linux inet_csk_enter_pingpong_mode: an interactive reply
+        return len(data), self._push(now)
+
+    def read(self, max_bytes, now):
+        """The application reads. Returns (bytes or errno string, segments)."""
+        if self.error and not self.rcv_buf:
+            return self._take_error(), []
+        n = len(self.rcv_buf) if max_bytes is None else min(max_bytes, len(self.rcv_buf))
+        data = bytes(self.rcv_buf[:n])
+        del self.rcv_buf[:n]
+        out = []
+        if n and self.state in CAN_RECEIVE_DATA:
+            # Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window that opened
+            # by at least min(buffer / 2, MSS).
+            promised = seq_diff(self.rcv_adv_right, self.rcv_nxt)
+            if self._window_bytes() - promised >= min(self.p.rcvbuf // 2, self.advmss) \
+                    and promised < self.advmss:
+                out.append(self._segment("A", self.snd_nxt, now))
+        return data, out
+
+    def at_eof(self):
+        return self.fin_received and not self.rcv_buf
+
+    def shutdown(self, now):
+        if self.app_shut_wr or self.state not in ("SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT"):
+            return []
+        self.app_shut_wr = True
+        self.fin_seq = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
+        self._transition("close()", now, "shutdown()")
+        return self._push(now)
+
+    def close(self, now):
+        self.app_closed = True
+        state = self.state
+        if state in ("CLOSED", "LISTEN"):
+            return []
+        if state == "SYN-SENT":
+            self._transition("close()", now)
+            self.timers.clear()
+            return []
+        if state in ("SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT"):
+            if self.rcv_buf:
+                return self._active_reset(now, "close() with unread data")
+            if self.p.linger0:
+                return self._active_reset(now, "close() with SO_LINGER 0")
+            if not self.app_shut_wr:
+                self.app_shut_wr = True
+                self.fin_seq = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
+                self._transition("close()", now)
+                return self._push(now)
+        if self.state == "FIN-WAIT-2":
+            self._arm_fin_wait_2(now)
+        return []
+
+    def abort(self, now):
+        if self.state in ("CLOSED", "LISTEN", "TIME-WAIT"):
+            return []
+        if self.state == "SYN-SENT":
+            self._transition("abort()", now)
+            self.timers.clear()
+            return []
+        return self._active_reset(now, "abort()")
+
+    def _active_reset(self, now, event):
+        """RST+ACK from a live socket: seq = SND.NXT, ack = RCV.NXT (linux tcp_send_active_reset)."""
+        seg = self._segment("RA", self.snd_nxt, now)
+        self.app_closed = True
+        self._transition(event if (self.state, event) in TRANSITIONS else "abort()", now, event)
+        self.timers.clear()
+        return [seg]
+
+    def _take_error(self):
+        err, self.error = self.error, None
+        return err
+
+    # ------------------------------------------------------------------ timers
+    def _arm_rto(self, now):
+        self.timers["rto"] = now + min(self.rto * (2 ** self.backoff), self.p.max_rto_s) \
+            if self.state != "SYN-SENT" else now + self._syn_rto()
+        self.timers.pop("tlp", None)
+
+    def _syn_rto(self):
+        """SYN retransmission interval: linear for tcp_syn_linear_timeouts, then doubling."""
+        linear = self.p.syn_linear_timeouts
+        if self.backoff < linear:
+            return self.p.initial_rto_s
+        return min(self.p.initial_rto_s * 2 ** (self.backoff - linear), self.p.max_rto_s)
+
+    def _arm_fin_wait_2(self, now):
+        if self.app_closed and self.p.fin_timeout_s is not None:
+            self.timers["fin_wait_2"] = now + self.p.fin_timeout_s
+
+    def _arm_tlp(self, now):
+        """Tail loss probe, RFC 8985 §7.2 as linux tcp_schedule_loss_probe() does it."""
+        if not self.p.tail_loss_probe or self.tlp_armed or self.srtt is None:
+            return
+        packets_out = -(-seq_diff(self.snd_max, self.snd_una) // max(self.snd_mss, 1))
+        pto = 2 * self.srtt + (self.p.min_rto_s if packets_out == 1 else 0.008)
+        rto_deadline = self.timers.get("rto")
+        if rto_deadline is not None and now + pto >= rto_deadline:
+            return
+        self.timers["tlp"] = now + pto
+
+    def on_timer(self, now):
+        out = []
+        for name, deadline in sorted(self.timers.items(), key=lambda kv: kv[1]):
+            if deadline <= now and self.timers.get(name) == deadline:
+                del self.timers[name]
+                out += getattr(self, "_expire_" + name)(now)
+        return out
+
+    def _expire_delack(self, now):
+        self.pingpong = False  # linux: the delayed-ACK timer firing ends pingpong mode
+        if self.ack_pending and self.state != "CLOSED":
+            return [self._segment("A", self.snd_nxt, now)]
+        return []
+
+    def _expire_time_wait(self, now):
+        self._transition("TIME-WAIT timeout", now, "2MSL timer expired" if self.p.name != "linux"
+                         else "TIME-WAIT timer expired (60 s)")
+        self.timers.clear()
+        return []
+
+    def _expire_fin_wait_2(self, now):
+        self._transition("FIN-WAIT-2 timeout", now, "tcp_fin_timeout expired")
+        self.timers.clear()
+        return []
+
+    def _expire_tlp(self, now):
+        """Send one probe: new data if any may go, else the last segment again."""
+        self.tlp_armed = True
+        out = self._push(now, limit=1, ignore_cwnd=True)
+        if not out and seq_lt(self.snd_una, self.snd_max):
+            out = self._retransmit_range(self._last_segment_start(), now)
+        self._arm_rto(now)
+        return out
+
+    def _last_segment_start(self):
+        end = self.snd_max
+        if self.fin_seq is not None and seq_lt(self.fin_seq, end):
+            end = self.fin_seq
+        start = (end - self.snd_mss) & SEQ_MASK
+        if seq_lt(start, self.snd_una):
+            start = self.snd_una
+        return start
+
+    def _expire_rto(self, now):
+        if self.first_rtx_time is None:
+            self.first_rtx_time = now - (self.rto if self.state != "SYN-SENT" else 0)
+        if self.state == "SYN-SENT":
+            return self._syn_timeout(now)
+        if self.state == "SYN-RECEIVED":
+            if self.backoff >= self.p.synack_retries:
+                self._transition("SYN-ACK timeout", now, "SYN-ACK retries exhausted")
+                self.timers.clear()
+                return []
+            self.backoff += 1
+            self.timers["rto"] = now + min(self.p.initial_rto_s * 2 ** self.backoff, self.p.max_rto_s)
+            return [self._syn_segment(now, with_ack=True)]
+        if not seq_lt(self.snd_una, self.snd_max):
+            return []
+        if self.backoff >= self.p.retries2:
+            self.error = "ETIMEDOUT"
+            self.notes.append(("error", now, "ETIMEDOUT"))
+            self._transition("retransmission timeout", now)
+            self.timers.clear()
+            return []
+        # RFC 6298 §5.5-5.7 and RFC 5681 §3.1: back off, collapse cwnd, go back to SND.UNA.
+        flight = seq_diff(self.snd_max, self.snd_una)
+        self.ssthresh = max(flight // 2, 2 * self.snd_mss)
+        self.cwnd = self.snd_mss
+        self.in_recovery = False
+        self.dupacks = 0
+        self.backoff += 1
+        self.rtt_probe = None
+        self.snd_nxt = self.snd_una
+        out = self._push(now, limit=1)
+        self.timers["rto"] = now + min(self.rto * 2 ** self.backoff, self.p.max_rto_s)
+        return out
+
+    def _syn_timeout(self, now):
+        """SYN retransmission (RFC 9293 §3.8.3; RFC 6298 §5; linux tcp_write_timeout())."""
+        elapsed = now - self.syn_sent_at
+        n = self.p.syn_retries
+        if self.p.syn_give_up_by_time:
+            # linux retransmits_timed_out(): give up at the first expiry at or after the time
+            # n retransmissions with plain doubling from the initial RTO would take.
+            give_up = elapsed >= ((2 ** (n + 1)) - 1) * self.p.initial_rto_s - 1e-9
+        else:
+            give_up = self.backoff >= n
+        if give_up:
+            self.error = "ETIMEDOUT"
+            self.notes.append(("connect", now, "ETIMEDOUT"))
+            self._transition("SYN timeout", now, "SYN retries exhausted")
+            self.timers.clear()
+            return []
+        self.backoff += 1
+        self.timers["rto"] = now + self._syn_rto()
+        return [self._syn_segment(now, with_ack=False)]
+
+    # --------------------------------------------------------------- sending
+    def _fin_ready(self):
+        return self.fin_seq is not None and self.snd_nxt == self.fin_seq
+
+    def _push(self, now, limit=None, ignore_cwnd=False):
+        """Send what the windows, Nagle and cwnd allow (RFC 9293 §3.8.6.2.1, RFC 5681)."""
+        if self.state not in CAN_SEND_DATA:
+            return []
+        out = []
+        data_end = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
+        while limit is None or len(out) < limit:
+            self._skip_sacked()
+            seq = self.snd_nxt
+            offset = seq_diff(seq, self.buf_seq)
+            available = len(self.send_buf) - offset
+            if available <= 0:
+                if self._fin_ready():
+                    out.append(self._send_fin(now))
+                break
+            window_room = seq_diff((self.snd_una + self.snd_wnd) & SEQ_MASK, seq)
+            if not ignore_cwnd:
+                in_flight = seq_diff(seq, self.snd_una) - self._sacked_bytes()
+                window_room = min(window_room, self.cwnd - in_flight)
+            size = min(self.snd_mss, available, window_room)
+            if self.sacked:  # don't re-send what the peer already holds
+                for left, right in self.sacked:
+                    gap = seq_diff(left, seq)
+                    if 0 < gap < size:
+                        size = gap
+            if size <= 0:
+                if self.snd_wnd == 0 and seq == self.snd_una and "persist" not in self.timers:
+                    self.timers["persist"] = now + max(self.rto, self.p.min_rto_s)
+                break
+            is_rtx = seq_lt(seq, self.snd_max)
+            if size < self.snd_mss and not is_rtx and not self.p.nodelay and not self.app_shut_wr \
+                    and seq_lt(self.snd_una, self.snd_nxt):
+                break  # Nagle (RFC 9293 §3.7.4): a small segment waits while data is unacked
+            data = bytes(self.send_buf[offset:offset + size])
+            end = (seq + size) & SEQ_MASK
+            flags = "PA" if end == data_end else "A"  # PSH: the segment ends a write
+            while self.push_marks and seq_le(self.push_marks[0], end):
+                self.push_marks.pop(0)
+                flags = "PA"
+            if end == data_end and self.fin_seq is not None and self.fin_seq == data_end:
+                flags = "F" + flags  # the FIN rides on the last data segment
+                end = (end + 1) & SEQ_MASK
+            out.append(self._segment(flags, seq, now, data, is_rtx))
+            self._sent(seq, end, now, is_rtx)
+        return out
+
+    def _send_fin(self, now):
+        seq = self.snd_nxt
+        is_rtx = seq_lt(seq, self.snd_max)
+        seg = self._segment("FA", seq, now, b"", is_rtx)
+        self._sent(seq, (seq + 1) & SEQ_MASK, now, is_rtx)
+        return seg
+
+    def _sent(self, seq, end, now, is_rtx):
+        self.snd_nxt = end
+        if seq_lt(self.snd_max, end):
+            self.snd_max = end
+        if not is_rtx and self.rtt_probe is None:
+            self.rtt_probe = (end, now)
+        elif is_rtx and self.rtt_probe is not None and seq_le(seq, self.rtt_probe[0]):
+            self.rtt_probe = None  # Karn's algorithm (RFC 6298 §3)
+        if "rto" not in self.timers:
+            self._arm_rto(now)
+        if not is_rtx:
+            self._arm_tlp(now)
+
+    def _retransmit_range(self, seq, now):
+        """Re-send one segment starting at seq (fast retransmit, TLP)."""
+        saved = self.snd_nxt
+        self.snd_nxt = seq
+        out = self._push(now, limit=1, ignore_cwnd=True)
+        if seq_lt(self.snd_nxt, saved):
+            self.snd_nxt = saved
+        return out
+
+    def _skip_sacked(self):
+        for left, right in self.sacked:
+            if seq_le(left, self.snd_nxt) and seq_lt(self.snd_nxt, right):
+                self.snd_nxt = right
+
+    def _sacked_bytes(self):
+        """SACKed bytes below SND.NXT: sent, held by the peer, so no longer in flight."""
+        return sum(seq_diff(r, l) for l, r in self.sacked if seq_lt(l, self.snd_nxt))
+
+    # -------------------------------------------------------------- receiving
+    def on_segment(self, seg, now):
+        """SEGMENT ARRIVES (RFC 9293 §3.10.7) for a connection in any state but LISTEN."""
+        if self.state == "SYN-SENT":
+            return self._on_segment_syn_sent(seg, now)
+        if self.state == "CLOSED":
+            rst = reset_for(seg, self.conn)
+            return [rst] if rst else []
+        if self.state == "TIME-WAIT":
+            return self._on_segment_time_wait(seg, now)
+        return self._on_segment_synchronized(seg, now)
+
+    def _on_segment_syn_sent(self, seg, now):
+        flags = seg.flags
+        has_ack = "A" in flags
+        # first check: an unacceptable ACK gets a RST (unless it is one)
+        if has_ack and not (seq_lt(self.iss, seg.ack) and seq_le(seg.ack, self.snd_max)):
+            rst = reset_for(seg, self.conn)
+            return [rst] if rst else []
+        # second check: RST
+        if "R" in flags:
+            if has_ack:
+                self.error = "ECONNREFUSED"
+                self.notes.append(("connect", now, "ECONNREFUSED"))
+                self._transition("rcv RST", now, "RST received")
+                self.timers.clear()
+            return []
+        if "S" not in flags:
+            return []
+        # fourth check: SYN
+        self.irs = seg.seq
+        self.rcv_nxt = (seg.seq + 1) & SEQ_MASK
+        self._apply_peer_syn_options(seg)
+        self.snd_wnd = seg.win
+        self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
+        if has_ack:
+            self._ack_advance(seg.ack, now)
+            self.snd_wnd = seg.win  # RFC 7323 §2.2: a SYN's window is not scaled
+            self._transition("rcv SYN+ACK", now, "SYN+ACK received")
+            self.notes.append(("connect", now, "ok"))
+            mss = self.advmss  # the client learns TS only now: its window uses the plain MSS
+            self.rcv_ssthresh = min(65535, self.p.rcvbuf) // mss * mss
+            if self.p.handshake == "two-way":
+                return self._push(now)
+            out = [self._segment("A", self.snd_nxt, now)]
+            return out + self._push(now)
+        # simultaneous open (RFC 9293 §3.5, Figure 8)
+        self._transition("rcv SYN", now, "SYN received (simultaneous open)")
+        self.backoff = 0
+        self._arm_rto(now)
+        self.snd_nxt = self.snd_max = self.iss
+        return [self._syn_segment(now, with_ack=True)]
+
+    def _acceptable(self, seg):
+        """The sequence-number test of RFC 9293 §3.10.7.4 (first check)."""
+        seg_len = seg.seg_len
+        window = seq_diff(self.rcv_adv_right, self.rcv_nxt)
+        start = seq_diff(seg.seq, self.rcv_nxt)
+        if seg_len == 0:
+            return start == 0 if window <= 0 else 0 <= start < window
+        if window <= 0:
+            return False
+        end = start + seg_len - 1
+        return 0 <= start < window or 0 <= end < window
+
+    def _on_segment_time_wait(self, seg, now):
+        flags = seg.flags
+        if "R" in flags:
+            if self._acceptable(seg):
+                self._transition("rcv RST", now, "RST received (TIME-WAIT assassination, RFC 1337)")
+                self.timers.clear()
+            return []
+        if "S" in flags and "A" not in flags and seq_lt(self.rcv_nxt, seg.seq):
+            # A new incarnation may start: the caller hands the SYN to the listener.
+            self._transition("rcv SYN (new incarnation)", now, "SYN for a new incarnation")
+            self.timers.clear()
+            self.notes.append(("reopen", now, seg))
+            return []
+        if "F" in flags and seq_diff((seg.seq + seg.seg_len) & SEQ_MASK, self.rcv_nxt) == 0:
+            # A retransmitted FIN: our last ACK was lost. ACK it and restart the timer.
+            self._transition("rcv FIN", now, "FIN retransmission received: ACK, restart timer")
+            self.timers["time_wait"] = now + self.p.time_wait_s
+        return [self._segment("A", self.snd_nxt, now)]
+
+    def _on_segment_synchronized(self, seg, now):
+        flags = seg.flags
+        state = self.state
+        if self.ts_on and "ts" in seg.options and seq_le(seg.seq, self.rcv_nxt):
+            self.ts_recent = seg.options["ts"][0]  # RFC 7323 §4.3
+        # first check: sequence number
+        if not self._acceptable(seg):
+            if "R" in flags:
+                return []
+            if seq_lt((seg.seq + max(seg.seg_len, 1) - 1) & SEQ_MASK, self.rcv_nxt) and seg.len:
+                self.dsack = (seg.seq, (seg.seq + seg.len) & SEQ_MASK)  # RFC 2883
+            if state == "SYN-RECEIVED" and "S" in flags and seg.seq == self.irs:
+                # the peer's SYN again: our SYN-ACK was lost (linux: answer and re-arm)
+                self.backoff = 0
+                self._arm_rto(now)
+                return [self._syn_segment(now, with_ack=True)]
+            return [self._segment("A", self.snd_nxt, now)]
+        # second check: RST (RFC 9293 §3.10.7.4, RFC 5961 §3.2)
+        if "R" in flags:
+            if seg.seq != self.rcv_nxt:
+                return [self._segment("A", self.snd_nxt, now)]  # challenge ACK
+            self.timers.clear()
+            if state == "SYN-RECEIVED" and self.passive:
+                self._transition("rcv RST (passive open)", now, "RST received")
+                return []
+            self.peer_reset = True
+            if state == "SYN-RECEIVED":
+                self.notes.append(("connect", now, "ECONNREFUSED"))
+            else:
+                self.error = "ECONNRESET"
+                self.notes.append(("error", now, "ECONNRESET"))
+            self._transition("rcv RST", now, "RST received")
+            return []
+        # fourth check: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4)
+        if "S" in flags:
+            if state == "SYN-RECEIVED" and "A" in flags and seg.seq == self.irs:
+                pass  # simultaneous open: the peer's SYN-ACK completes it below
+            else:
+                return [self._segment("A", self.snd_nxt, now)]
+        if "A" not in flags:
+            return []
+        out = []
+        # fifth check: ACK
+        if state == "SYN-RECEIVED":
+            if not (seq_lt(self.snd_una, seg.ack) and seq_le(seg.ack, self.snd_max)):
+                rst = reset_for(seg, self.conn)
+                return [rst] if rst else []
+            self._transition("rcv ACK of SYN", now, "ACK of SYN received")
+            self.notes.append(("established", now))
+            if not self.passive:
+                self.notes.append(("connect", now, "ok"))
+            self.snd_wnd = seg.win << self.snd_wscale
+            self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
+            if "S" in flags:  # simultaneous open: ACK the peer's SYN-ACK
+                out.append(self._segment("A", self.snd_nxt, now))
+        if seq_lt(self.snd_max, seg.ack):
+            return [self._segment("A", self.snd_nxt, now)]  # ACK of something not sent yet
+        out += self._process_ack(seg, now)
+        if self.state == "CLOSED":
+            return out
+        # seventh check: segment text
+        if seg.data or "F" in flags:
+            out += self._process_text(seg, now)
+        if self.state in CAN_SEND_DATA:
+            out += self._push(now)
+        return out
+
+    def _process_ack(self, seg, now):
+        """RFC 9293 §3.10.7.4 fifth check, with RFC 5681 / RFC 6675 loss recovery."""
+        out = []
+        ack = seg.ack
+        if self.sack_on and "sack" in seg.options:
+            self._update_scoreboard(seg.options["sack"])
+        advanced = seq_lt(self.snd_una, ack)
+        old_wnd = self.snd_wnd
+        # window update (RFC 9293 §3.10.7.4: SND.WL1 / SND.WL2 rule)
+        if seq_lt(self.snd_wl1, seg.seq) or (self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, ack)):
+            self.snd_wnd = seg.win << self.snd_wscale
+            self.snd_wl1, self.snd_wl2 = seg.seq, ack
+            if self.snd_wnd:
+                self.timers.pop("persist", None)
+        if advanced:
+            self._ack_advance(ack, now)
+            if self.in_recovery:
+                if seq_le(self.recover, ack):
+                    self.in_recovery = False
+                    self.cwnd = self.ssthresh
+                else:  # partial ACK (RFC 6582 §3.2 step 3, RFC 6675 §5)
+                    out += self._retransmit_next_hole(now)
+        elif seg.len == 0 and "F" not in seg.flags and seq_lt(self.snd_una, self.snd_max) \
+                and old_wnd == self.snd_wnd and ack == self.snd_una:
+            self.dupacks += 1  # RFC 5681 §2: a duplicate ACK
+            if self.in_recovery:
+                out += self._retransmit_next_hole(now) or self._push(now, limit=1, ignore_cwnd=True)
+            elif self.dupacks >= 3 or (self.sack_on and self._sacked_bytes_total() > 2 * self.snd_mss):
+                out += self._enter_recovery(now)
+        self._fin_acked_transitions(now)
+        return out
+
+    def _ack_advance(self, ack, now):
+        acked = seq_diff(ack, self.snd_una)
+        data_acked = acked
+        if self.snd_una == self.iss:
+            data_acked -= 1  # our SYN
+        if self.fin_seq is not None and seq_lt(self.fin_seq, ack):
+            data_acked -= 1  # our FIN
+        if data_acked > 0:
+            del self.send_buf[:data_acked]
+            self.buf_seq = (self.buf_seq + data_acked) & SEQ_MASK
+        self.snd_una = ack
+        if seq_lt(self.snd_nxt, ack):
+            self.snd_nxt = ack
+        self.sacked = [(l, r) for l, r in self.sacked if seq_lt(ack, r)]
+        self.dupacks = 0
+        # RTT sample (RFC 6298 §2, Karn's algorithm §3)
+        if self.rtt_probe is not None and seq_le(self.rtt_probe[0], ack):
+            self._rtt_sample(now - self.rtt_probe[1])
+            self.rtt_probe = None
+        elif self.snd_una == (self.iss + 1) & SEQ_MASK and self.backoff == 0 and self.srtt is None:
+            self._rtt_sample(now - self.syn_sent_at)
+        self.backoff = 0
+        self.first_rtx_time = None
+        self.tlp_armed = False
+        # congestion window (RFC 5681 §3.1)
+        if not self.in_recovery and data_acked > 0:
+            if self.cwnd < self.ssthresh:
+                self.cwnd += min(data_acked, self.snd_mss)
+            else:
+                self.cwnd += max(1, self.snd_mss * self.snd_mss // self.cwnd)
+        if seq_lt(ack, self.snd_max):
+            self._arm_rto(now)
+            self._arm_tlp(now)
+        else:
+            self.timers.pop("rto", None)
+            self.timers.pop("tlp", None)
+
+    def _rtt_sample(self, r):
+        """RFC 6298 §2.2-2.3; linux clamps RTTVAR to tcp_rto_min instead of using G."""
+        if self.srtt is None:
+            self.srtt, self.rttvar = r, r / 2
+        else:
+            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - r)
+            self.srtt = 0.875 * self.srtt + 0.125 * r
+        if self.p.name == "linux":
+            rto = self.srtt + max(4 * self.rttvar, self.p.min_rto_s)
+        else:
+            rto = max(self.p.min_rto_s, self.srtt + max(0.001, 4 * self.rttvar))
+        self.rto = min(rto, self.p.max_rto_s)
+
+    def _fin_acked_transitions(self, now):
+        if self.fin_seq is None or not seq_lt(self.fin_seq, self.snd_una):
+            return
+        if self.state == "FIN-WAIT-1":
+            self._transition("rcv ACK of FIN", now, "ACK of FIN received")
+            self._arm_fin_wait_2(now)
+        elif self.state == "CLOSING":
+            self._transition("rcv ACK of FIN", now, "ACK of FIN received")
+            self.timers.clear()
+            self.timers["time_wait"] = now + self.p.time_wait_s
+        elif self.state == "LAST-ACK":
+            self._transition("rcv ACK of FIN", now, "ACK of FIN received")
+            self.timers.clear()
+
+    def _update_scoreboard(self, blocks):
+        for left, right in blocks:
+            if seq_le(right, self.snd_una) or seq_lt(self.snd_max, right):
+                continue  # D-SACK or bogus block
+            merged = [(left, right)]
+            for l, r in self.sacked:
+                if seq_lt(r, merged[0][0]) or seq_lt(merged[0][1], l):
+                    merged.append((l, r))
+                else:
+                    merged[0] = (l if seq_lt(l, merged[0][0]) else merged[0][0],
+                                 r if seq_lt(merged[0][1], r) else merged[0][1])
+            self.sacked = sorted(merged, key=lambda lr: seq_diff(lr[0], self.snd_una))
+
+    def _sacked_bytes_total(self):
+        return sum(seq_diff(r, l) for l, r in self.sacked)
+
+    def _enter_recovery(self, now):
+        """Fast retransmit (RFC 5681 §3.2, RFC 6675 §5 with SACK)."""
+        flight = seq_diff(self.snd_max, self.snd_una)
+        self.ssthresh = max(flight // 2, 2 * self.snd_mss)
+        self.cwnd = self.ssthresh
+        self.in_recovery = True
+        self.recover = self.snd_max
+        self.rtx_next = self.snd_una
+        return self._retransmit_next_hole(now)
+
+    def _retransmit_next_hole(self, now):
+        """Retransmit the first not-yet-repaired range below the highest SACKed byte."""
+        seq = self.rtx_next if seq_lt(self.snd_una, self.rtx_next) else self.snd_una
+        for left, right in self.sacked:
+            if seq_le(left, seq) and seq_lt(seq, right):
+                seq = right
+        highest = self.sacked[-1][1] if self.sacked else None
+        if highest is not None and not seq_lt(seq, highest):
+            return []
+        if highest is None and seq != self.snd_una:
+            return []
+        out = self._retransmit_range(seq, now)
+        if out:
+            self.rtx_next = (out[-1].seq + out[-1].seg_len) & SEQ_MASK
+        return out
+
+    def _process_text(self, seg, now):
+        """RFC 9293 §3.10.7.4 seventh (text) and eighth (FIN) checks."""
+        state = self.state
+        if state not in CAN_RECEIVE_DATA and state != "SYN-RECEIVED":
+            return [self._segment("A", self.snd_nxt, now)] if seg.data else []
+        if self.app_closed and seg.data and seq_lt(self.rcv_nxt, (seg.seq + seg.len) & SEQ_MASK):
+            # RFC 1122 §4.2.2.13: data for an application that is gone -> RST (linux: from
+            # the segment, as for an unknown connection).
+            rst = reset_for(seg, self.conn)
+            self._transition("data after close()", now, "data received after close()")
+            self.timers.clear()
+            return [rst] if rst else []
+        seq, data, fin = seg.seq, seg.data, "F" in seg.flags
+        ahead = seq_diff(seq, self.rcv_nxt)
+        if ahead < 0:  # trim what we already have
+            data = data[-ahead:]
+            seq = self.rcv_nxt
+            ahead = 0
+        if ahead > 0:
+            self.ooo[seq] = (bytes(data), fin)
+            self.last_sack_first = seq
+            self.ack_pending = True
+            return [self._segment("A", self.snd_nxt, now)]  # RFC 5681 §4.2: immediate dup ACK
+        filled_hole = bool(self.ooo)
+        self._accept_in_order(data, fin, now)
+        while self.ooo:
+            progressed = False
+            for oseq in list(self.ooo):
+                odata, ofin = self.ooo[oseq]
+                behind = seq_diff(self.rcv_nxt, oseq)
+                if behind >= 0:
+                    del self.ooo[oseq]
+                    if behind < len(odata) or (ofin and behind == len(odata)):
+                        self._accept_in_order(odata[behind:], ofin, now)
+                        progressed = True
+            if not progressed:
+                break
+        return self._ack_policy(seg, now, filled_hole, bool(data))
+
+    def _accept_in_order(self, data, fin, now):
+        if data:
+            self.rcv_buf += data
+            self.rcv_nxt = (self.rcv_nxt + len(data)) & SEQ_MASK
+            if self.p.name == "linux":
+                idle = self.last_data_rcv_time is not None and \
+                    now - self.last_data_rcv_time > self.rto
+                if idle:  # linux tcp_event_data_recv(): quick-ACK again after an idle RTO
+                    self.quickacks_left = max(self.quickacks_left, self.p.quickacks)
+                if len(data) >= self.snd_mss:  # tcp_grow_window(): open by 2 MSS
+                    self.rcv_ssthresh = min(self.rcv_ssthresh + 2 * self.advmss, self.p.rcvbuf)
+            else:
+                self.rcv_ssthresh = self.p.rcvbuf
+            self.last_data_rcv_time = now
+            self.ack_pending = True
+        if fin and not self.fin_received:
+            self.fin_received = True
+            self.rcv_nxt = (self.rcv_nxt + 1) & SEQ_MASK
+            self.ack_pending = True
+            self._on_fin(now)
+
+    def _on_fin(self, now):
+        """RFC 9293 §3.10.7.4 eighth check: the FIN's state changes."""
+        state = self.state
+        self.notes.append(("eof", now))
+        if state in ("SYN-RECEIVED", "ESTABLISHED"):
+            self._transition("rcv FIN", now, "FIN received")
+            self.fin_ack_delayed = self.p.name == "linux"  # linux tcp_fin(): pingpong mode
+            if self.fin_ack_delayed:
+                self.pingpong = True
+        elif state == "FIN-WAIT-1":
+            if self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una):
+                self._transition("rcv FIN+ACK of FIN", now, "FIN received")
+            else:
+                self._transition("rcv FIN", now, "FIN received (simultaneous close)")
+            if self.state == "TIME-WAIT":
+                self.timers.clear()
+                self.timers["time_wait"] = now + self.p.time_wait_s
+        elif state == "FIN-WAIT-2":
+            self._transition("rcv FIN", now, "FIN received")
+            self.timers.clear()
+            self.timers["time_wait"] = now + self.p.time_wait_s
+
+    def _ack_policy(self, seg, now, filled_hole, had_data):
+        """When to ACK received data (RFC 9293 §3.8.6.3, RFC 5681 §4.2; linux tcp_ack_snd_check)."""
+        if not self.ack_pending:
+            return []
+        if not self.p.delayed_ack or filled_hole or self.ooo:
+            return [self._segment("A", self.snd_nxt, now)]
+        if "F" in seg.flags:
+            if self.state == "CLOSE-WAIT" and self.p.name == "linux":
+                self._arm_delack(now)  # linux: pingpong, the ACK waits for the reply or 40 ms
+                return []
+            return [self._segment("A", self.snd_nxt, now)]
+        if self.quickacks_left > 0 and not self.pingpong:
+            self.quickacks_left -= 1
+            return [self._segment("A", self.snd_nxt, now)]
+        unacked = seq_diff(self.rcv_nxt, self.last_ack_sent) if self.last_ack_sent is not None else 0
+        if unacked >= 2 * self.snd_mss or (unacked > self.snd_mss and not self.pingpong):
+            return [self._segment("A", self.snd_nxt, now)]  # every second full segment
+        self._arm_delack(now)
+        return []
+
+    def _arm_delack(self, now):
+        if "delack" not in self.timers:
+            self.timers["delack"] = now + self.p.delayed_ack_s
+
+    def _expire_persist(self, now):
+        """Zero-window probe (RFC 9293 §3.8.6.1): one byte beyond the closed window."""
+        if self.snd_wnd or not seq_lt(self.snd_nxt, (self.buf_seq + len(self.send_buf)) & SEQ_MASK):
+            return []
+        self.timers["persist"] = now + min(self.rto * 2 ** min(self.backoff + 1, 10), self.p.max_rto_s)
+        self.backoff += 1
+        offset = seq_diff(self.snd_nxt, self.buf_seq)
+        seg = self._segment("A", self.snd_nxt, now, bytes(self.send_buf[offset:offset + 1]))
+        return [seg]
+
+    def _sack_blocks(self):
+        """SACK blocks for our next ACK (RFC 2018 §4, D-SACK RFC 2883 §4 first)."""
+        blocks = []
+        if self.dsack:
+            blocks.append(list(self.dsack))
+            self.dsack = None
+        if self.ooo:
+            ranges = []
+            for seq in sorted(self.ooo, key=lambda s: seq_diff(s, self.rcv_nxt)):
+                data, fin = self.ooo[seq]
+                end = (seq + len(data)) & SEQ_MASK
+                if ranges and seq_le(seq, ranges[-1][1]):
+                    if seq_lt(ranges[-1][1], end):
+                        ranges[-1][1] = end
+                else:
+                    ranges.append([seq, end])
+            first = self.last_sack_first
+            ranges.sort(key=lambda r: 0 if first is not None and seq_le(r[0], first)
+                        and seq_lt(first, r[1]) else 1)
+            blocks += ranges
+        limit = SACK_BLOCKS_WITH_TS if self.ts_on else SACK_BLOCKS_WITH_TS + 1
+        return blocks[:limit]

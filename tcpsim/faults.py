@@ -1,0 +1,56 @@
+"""Scripted faults: drop, random loss, delay (reordering), duplicate, inject.
+
+A fault's ``match`` narrows which segments it applies to; ``nth`` counts among the
+segments that match every other field, 1-based. ``data_segment`` counts the payload
+segments a host sends, first transmissions only. Random loss draws from its own
+generator seeded by the scenario seed, so it does not disturb any other random choice.
+"""
+from __future__ import annotations
+
+import random
+
+
+class Faults:
+    def __init__(self, faults, seed: int):
+        self.faults = [f for f in faults if f.kind != "inject"]
+        self.injections = [f for f in faults if f.kind == "inject"]
+        self.counts = [0] * len(self.faults)
+        self.data_segments_sent = {}
+        self.rng = random.Random(f"loss:{seed}")
+
+    def _matches(self, match, seg, now, data_index):
+        if match.from_host is not None and seg.src != match.from_host:
+            return False
+        if match.flags is not None and frozenset(seg.flags) != match.flags:
+            return False
+        if match.data_segment is not None and data_index != match.data_segment:
+            return False
+        if match.between is not None and not (match.between[0] <= now <= match.between[1]):
+            return False
+        return True
+
+    def fate(self, seg, now):
+        """(dropped, extra delay, [extra delay of each duplicate copy]) for one segment."""
+        data_index = None
+        if seg.data and not seg.retransmission:
+            data_index = self.data_segments_sent.get(seg.src, 0) + 1
+            self.data_segments_sent[seg.src] = data_index
+        dropped, extra, copies = False, 0.0, []
+        for i, fault in enumerate(self.faults):
+            match = fault.match
+            if not self._matches(match, seg, now, data_index):
+                continue
+            if fault.kind == "loss":
+                if self.rng.random() < fault.p:
+                    dropped = True
+                continue
+            self.counts[i] += 1
+            if match.nth is not None and self.counts[i] not in match.nth:
+                continue
+            if fault.kind == "drop":
+                dropped = True
+            elif fault.kind == "delay":
+                extra += fault.extra
+            elif fault.kind == "duplicate":
+                copies.append(fault.extra)
+        return dropped, extra, copies

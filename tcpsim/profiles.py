@@ -1,0 +1,136 @@
+"""The two behaviour profiles: every tunable number of the endpoint, with its source.
+
+``linux`` is the kernel of the machine this course was built on (6.18, HZ=250, default
+sysctls except where this machine differs: see docs/linux-facts.md, measured).
+``rfc9293`` is the textbook machine: RFC 9293 plus RFC 6298 timers, immediate ACKs,
+only the MSS option unless a scenario turns the others on.
+
+A scenario's per-host ``options`` override these (see ``Profile.with_options``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    # --- options announced in the SYN (RFC 7323, RFC 2018) ---
+    timestamps: bool
+    sack: bool
+    wscale: int | None            # shift we announce; None = option off
+    # --- handshake ---
+    syn_retries: int
+    synack_retries: int
+    syn_linear_timeouts: int      # SYN RTOs that stay at initial_rto before doubling
+    syn_give_up_by_time: bool     # linux: give up at the first expiry >= (2^(n+1)-1)*initial_rto
+    handshake: str                # "three-way" | "two-way"
+    isn_strategy: str             # "rfc6528" | "clock" | "zero" | "random"
+    # --- retransmission timer (RFC 6298) ---
+    initial_rto_s: float
+    min_rto_s: float
+    max_rto_s: float
+    retries2: int                 # data retransmissions before ETIMEDOUT
+    tail_loss_probe: bool         # RFC 8985 §7 / linux tcp_early_retrans=3
+    initial_cwnd_segments: int    # RFC 6928
+    # --- ACK policy ---
+    delayed_ack: bool
+    delayed_ack_s: float          # RFC 9293 §3.8.6.3: < 0.5 s; linux TCP_DELACK_MIN
+    quickacks: int                # linux TCP_MAX_QUICKACKS: ACK every segment at the start
+    # --- buffers ---
+    rcvbuf: int                   # receive buffer, bytes
+    sndbuf: int
+    # --- closing ---
+    time_wait_s: float            # TIME-WAIT length
+    fin_timeout_s: float | None   # orphaned FIN-WAIT-2 lifetime; None = wait forever
+    nodelay: bool = False
+    linger0: bool = False
+
+    def with_options(self, options) -> "Profile":
+        """Apply a scenario host's ``HostOptions`` (None = keep the profile's value)."""
+        changes = {}
+        for name in ("syn_retries", "synack_retries", "syn_linear_timeouts", "nodelay",
+                     "linger0", "timestamps", "sack", "delayed_ack", "handshake",
+                     "isn_strategy", "rcvbuf", "sndbuf"):
+            value = getattr(options, name)
+            if value is not None:
+                changes[name] = value
+        if options.wscale is not None:
+            if options.wscale is False:
+                changes["wscale"] = None
+            elif options.wscale is True:
+                changes["wscale"] = self.wscale if self.wscale is not None else 7
+            else:
+                changes["wscale"] = int(options.wscale)
+        if options.msl is not None:
+            changes["time_wait_s"] = 2.0 * options.msl
+        if options.time_wait is not None:
+            changes["time_wait_s"] = float(options.time_wait)
+        if options.fin_timeout is not None:
+            changes["fin_timeout_s"] = float(options.fin_timeout)
+        return replace(self, **changes) if changes else self
+
+
+TCP_TIMEWAIT_LEN = 60.0           # include/net/tcp.h
+TCP_DELACK_MIN = 0.040            # include/net/tcp.h: HZ/25
+TCP_RTO_MIN = 0.200               # include/net/tcp.h: HZ/5 (net.ipv4.tcp_rto_min_us = 200000)
+TCP_TIMEOUT_INIT = 1.0            # include/net/tcp.h: RFC 6298 §2.1
+TCP_RTO_MAX = 120.0               # include/net/tcp.h (net.ipv4.tcp_rto_max_ms = 120000)
+TCP_MAX_QUICKACKS = 16            # include/net/tcp.h
+TCP_INIT_CWND = 10                # include/net/tcp.h, RFC 6928
+TCP_TIMEOUT_MIN = 0.008           # include/net/tcp.h: 2 jiffies at HZ=250
+MSL_RFC9293 = 120.0               # RFC 9293 §3.4.2: MSL is 2 minutes
+
+LINUX = Profile(
+    name="linux",
+    timestamps=True,              # net.ipv4.tcp_timestamps = 1
+    sack=True,                    # net.ipv4.tcp_sack = 1
+    wscale=10,                    # ilog2(max(tcp_rmem[2] = 32 MiB, rmem_max)) - 15, measured
+    syn_retries=6,                # net.ipv4.tcp_syn_retries
+    synack_retries=5,             # net.ipv4.tcp_synack_retries
+    syn_linear_timeouts=4,        # net.ipv4.tcp_syn_linear_timeouts (Linux 6.7+)
+    syn_give_up_by_time=True,     # net/ipv4/tcp_timer.c retransmits_timed_out(), measured
+    handshake="three-way",
+    isn_strategy="rfc6528",       # net/core/secure_seq.c secure_tcp_seq()
+    initial_rto_s=TCP_TIMEOUT_INIT,
+    min_rto_s=TCP_RTO_MIN,
+    max_rto_s=TCP_RTO_MAX,
+    retries2=15,                  # net.ipv4.tcp_retries2
+    tail_loss_probe=True,         # net.ipv4.tcp_early_retrans = 3
+    initial_cwnd_segments=TCP_INIT_CWND,
+    delayed_ack=True,
+    delayed_ack_s=TCP_DELACK_MIN,
+    quickacks=TCP_MAX_QUICKACKS,
+    rcvbuf=33554432 // 2,         # tcp_rmem[2] / 2 (tcp_adv_win_scale = 1): the autotuned ceiling
+    sndbuf=16384 * 256,           # tcp_wmem grows by autotuning; effectively unlimited here
+    time_wait_s=TCP_TIMEWAIT_LEN,
+    fin_timeout_s=60.0,           # net.ipv4.tcp_fin_timeout
+)
+
+RFC9293 = Profile(
+    name="rfc9293",
+    timestamps=False,
+    sack=False,
+    wscale=None,
+    syn_retries=6,
+    synack_retries=5,
+    syn_linear_timeouts=0,
+    syn_give_up_by_time=False,
+    handshake="three-way",
+    isn_strategy="clock",         # RFC 9293 §3.4.1: a 4 µs clock
+    initial_rto_s=1.0,            # RFC 6298 §2.1
+    min_rto_s=1.0,                # RFC 6298 §2.4
+    max_rto_s=60.0,               # RFC 6298 §2.5: a maximum of at least 60 s
+    retries2=15,
+    tail_loss_probe=False,
+    initial_cwnd_segments=TCP_INIT_CWND,
+    delayed_ack=False,            # scenario option delayed_ack turns RFC 9293 §3.8.6.3 on
+    delayed_ack_s=0.2,            # RFC 9293 §3.8.6.3: less than 0.5 s; 200 ms is customary
+    quickacks=0,
+    rcvbuf=65535,
+    sndbuf=1 << 30,
+    time_wait_s=2 * MSL_RFC9293,  # RFC 9293 §3.6.1: 2 MSL
+    fin_timeout_s=None,
+)
+
+PROFILES = {"linux": LINUX, "rfc9293": RFC9293}

@@ -1,0 +1,309 @@
+"""Run a scenario: two hosts, their applications, the link and the clock, into a trace.
+
+This is the only place where the pieces meet:
+
+* ``clock.Clock`` orders everything in time;
+* each ``HostRuntime`` plays one host: its application (the scenario's actions, reading
+  in ``auto`` mode, ``on: eof`` actions), its listener, and its current connection, an
+  ``endpoint.Endpoint``;
+* ``link.Link`` (with ``faults.Faults``) decides when, and whether, a segment arrives;
+* every segment, state change and application result becomes a trace row.
+
+An endpoint is only ever called here, with ``now``; whatever it returns is sent.
+"""
+from __future__ import annotations
+
+import random
+
+from . import isn as isn_mod
+from .clock import Clock
+from .endpoint import TRANSITIONS, Endpoint, reset_for
+from .faults import Faults
+from .link import Link
+from .profiles import PROFILES
+from .scenario import Scenario, parse_scenario
+from .segment import SEQ_MASK, Segment, canonical_flags
+from .trace import Trace
+
+DEFAULT_UNTIL_S = 300.0            # the contract: at most 300 s unless "until" says otherwise
+EPHEMERAL_PORTS = (32768, 60999)   # linux net.ipv4.ip_local_port_range
+
+TRANSITIONS[("TIME-WAIT", "connect() reuses the port")] = (
+    "CLOSED", "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple")
+
+
+class HostRuntime:
+    """One host: its application's view, its listener and its current connection."""
+
+    def __init__(self, spec, index, profile, rng):
+        self.name = spec.name
+        self.addr = spec.addr or f"10.0.0.{index + 1}"
+        self.port = spec.port if spec.port is not None else rng.randint(*EPHEMERAL_PORTS)
+        self.fixed_isn = spec.isn
+        self.mss_clamp = spec.options.mss
+        self.profile = profile
+        self.listening = False
+        self.tcb = None                 # the current (latest) connection, if any
+        self.read_mode = "auto"
+        self.eof_reported = False
+        self.eof_actions = []
+        self.delivered = bytearray()
+        self.first_isn = None
+
+
+class Simulation:
+    def __init__(self, scenario: Scenario):
+        self.sc = scenario
+        rng = random.Random(f"tcpsim:{scenario.seed}")
+        self.secret = rng.getrandbits(128).to_bytes(16, "big")
+        self.clock_offset_ns = rng.getrandbits(52)
+        base = PROFILES[scenario.profile]
+        self.hosts = {}
+        for i, spec in enumerate(scenario.hosts):
+            self.hosts[spec.name] = HostRuntime(spec, i, base.with_options(spec.options), rng)
+        names = list(self.hosts)
+        self.peer_of = {names[0]: names[1], names[1]: names[0]}
+        self.faults = Faults(scenario.faults, scenario.seed)
+        self.link = Link(scenario.delay_s, scenario.mtu, self.faults)
+        self.clock = Clock(scenario.until if scenario.until is not None else DEFAULT_UNTIL_S)
+        self.segments = []   # rows, before relative numbers are filled in
+        self.states = []
+        self.events = []
+        self.isns = {}       # (conn, host) -> ISS, for relative numbering
+        self.next_conn = 0
+        self.scheduled = {}  # endpoint -> deadline already on the clock
+
+    # ------------------------------------------------------------------ set-up
+    def run(self) -> Trace:
+        for action in self.sc.actions:
+            if action.on == "eof":
+                self.hosts[action.host].eof_actions.append(action)
+            else:
+                self.clock.schedule(action.at, self._do_action, action)
+        for fault in self.faults.injections:
+            self.clock.schedule(fault.at, self._inject, fault)
+        self.clock.run()
+        return self._trace()
+
+    def _new_endpoint(self, host, now, conn, remote_port):
+        peer = self.hosts[self.peer_of[host.name]]
+        p = host.profile
+        mss = self.link.mss
+        if host.mss_clamp is not None:  # TCP_MAXSEG
+            mss = min(mss, host.mss_clamp)
+        four_tuple = (host.addr, host.port, peer.addr, remote_port)
+        if host.fixed_isn is not None and host.first_isn is None:
+            iss = host.fixed_isn
+        else:
+            iss = isn_mod.STRATEGIES[p.isn_strategy](now, four_tuple, self.secret, self.clock_offset_ns)
+        if host.first_isn is None:
+            host.first_isn = iss
+        tcb = Endpoint(host.name, host.name, peer.name, host.port, remote_port, p, mss, iss,
+                       isn_mod.ts_offset(p.name, four_tuple, self.secret), conn, now)
+        self.isns[(conn, host.name)] = iss
+        return tcb
+
+    # ----------------------------------------------------------- application
+    def _do_action(self, now, action):
+        host = self.hosts[action.host]
+        tcb = host.tcb
+        do = action.do
+        out = []
+        if do == "listen":
+            if not host.listening:
+                host.listening = True
+                self._state_row(now, host.name, host.name + ":listen", "CLOSED", "LISTEN", "listen()", None)
+            self._event(now, host.name, "listen", "ok", None)
+        elif do == "connect":
+            if tcb is not None and tcb.state == "TIME-WAIT":
+                tcb._transition("connect() reuses the port", now)
+                tcb.timers.clear()
+                self._drain(tcb, now)
+                tcb = None
+            if tcb is not None and tcb.state not in ("CLOSED", "LISTEN"):
+                self._event(now, host.name, "connect", "EISCONN", tcb.conn)
+                return
+            conn = self.next_conn
+            self.next_conn += 1
+            peer = self.hosts[action.to]
+            tcb = host.tcb = self._new_endpoint(host, now, conn, peer.port)
+            host.eof_reported = False
+            out = tcb.connect(now)
+        elif tcb is None or (tcb.state == "CLOSED" and do != "read"):
+            if do == "close" and host.listening:
+                host.listening = False
+                self._state_row(now, host.name, host.name + ":listen", "LISTEN", "CLOSED", "close()", None)
+                self._event(now, host.name, "close", "ok", None)
+            else:
+                self._event(now, host.name, do, "EPIPE" if do == "send" and tcb else "ENOTCONN",
+                            tcb.conn if tcb else None)
+            return
+        elif do == "send":
+            result, out = tcb.send(action.data, now)
+            self._event(now, host.name, "send", result, tcb.conn)
+        elif do == "read":
+            if action.read_mode is not None:
+                host.read_mode = action.read_mode
+            else:
+                self._app_read(host, now, action.read_bytes)
+        elif do == "shutdown":
+            out = tcb.shutdown(now)
+            self._event(now, host.name, "shutdown", "ok", tcb.conn)
+        elif do == "close":
+            out = tcb.close(now)
+            self._event(now, host.name, "close", "ok", tcb.conn)
+        elif do == "abort":
+            out = tcb.abort(now)
+            self._event(now, host.name, "abort", "ok", tcb.conn)
+        self._after(host, tcb, out, now)
+
+    def _app_read(self, host, now, max_bytes):
+        """One read() by the application: data, EOF (0) or an error."""
+        tcb = host.tcb
+        if tcb is None:
+            return
+        result, out = tcb.read(max_bytes, now)
+        if isinstance(result, (bytes, bytearray)):
+            if result:
+                host.delivered += result
+                self._event(now, host.name, "read", len(result), tcb.conn)
+            elif tcb.at_eof() and not host.eof_reported:
+                host.eof_reported = True
+                self._event(now, host.name, "read", 0, tcb.conn)
+                for action in host.eof_actions:
+                    self.clock.schedule(now, self._do_action, action)
+        else:
+            self._event(now, host.name, "read", result, tcb.conn)
+        self._send(out, now)
+
+    # --------------------------------------------------------------- network
+    def _arrive(self, now, seg):
+        host = self.hosts[seg.dst]
+        tcb = host.tcb
+        if tcb is not None and tcb.state not in ("CLOSED", "LISTEN") and \
+                seg.dport == tcb.local_port and seg.sport == tcb.remote_port:
+            out = tcb.on_segment(seg, now)
+            reopen = [n for n in tcb.notes if n[0] == "reopen"]
+            self._after(host, tcb, out, now)
+            if not reopen:
+                return
+        if host.listening and seg.dport == host.port:
+            self._listener_segment(host, seg, now)
+            return
+        rst = reset_for(seg, seg.conn)
+        if rst is not None:
+            self._send([rst], now)
+
+    def _listener_segment(self, host, seg, now):
+        """LISTEN state (RFC 9293 §3.10.7.2): RST ignored, ACK answered by RST, SYN opens."""
+        flags = seg.flags
+        if "R" in flags:
+            return
+        if "A" in flags:
+            self._send([reset_for(seg, seg.conn)], now)
+            return
+        if "S" not in flags:
+            return
+        conn = seg.conn
+        if conn is None:
+            conn = self.next_conn
+            self.next_conn += 1
+        tcb = host.tcb = self._new_endpoint(host, now, conn, seg.sport)
+        tcb.socket = host.name
+        host.eof_reported = False
+        out = tcb.listen_child(seg, now)
+        self._after(host, tcb, out, now)
+
+    def _inject(self, now, fault):
+        src = self.hosts[fault.match.from_host]
+        dst = self.hosts[self.peer_of[src.name]]
+        seg = Segment(src.name, dst.name, src.port, dst.port, fault.seq & SEQ_MASK, fault.ack & SEQ_MASK,
+                      canonical_flags(fault.flags), fault.win if fault.win is not None else 65535,
+                      bytes(fault.bytes or 0), {}, False, None, injected=True)
+        self._send([seg], now)
+
+    def _timer(self, now, tcb):
+        if self.scheduled.get(tcb) != now:
+            return
+        del self.scheduled[tcb]
+        out = tcb.on_timer(now)
+        self._after(self.hosts[tcb.name], tcb, out, now)
+
+    # ------------------------------------------------------------- bookkeeping
+    def _after(self, host, tcb, out, now):
+        """After any endpoint call: send, record, let the application read, re-arm timers."""
+        self._send(out, now)
+        if tcb is None:
+            return
+        self._drain(tcb, now)
+        if host.tcb is tcb and host.read_mode == "auto" and not tcb.app_closed and \
+                (tcb.rcv_buf or tcb.at_eof() or tcb.error):
+            if tcb.rcv_buf or (tcb.at_eof() and not host.eof_reported) or tcb.error:
+                self._app_read(host, now, None)
+                self._drain(tcb, now)
+        deadline = tcb.next_deadline() if tcb.state != "CLOSED" else None
+        if deadline is not None and self.scheduled.get(tcb) != deadline:
+            self.scheduled[tcb] = deadline
+            self.clock.schedule(deadline, self._timer, tcb)
+        elif deadline is None:
+            self.scheduled.pop(tcb, None)
+
+    def _drain(self, tcb, now):
+        for note in tcb.notes:
+            kind = note[0]
+            if kind == "state":
+                _, t, socket, old, new, cause = note
+                self._state_row(t, tcb.name, socket, old, new, cause, tcb.conn)
+            elif kind == "connect":
+                self._event(note[1], tcb.name, "connect", note[2], tcb.conn)
+            elif kind == "established" and tcb.passive:
+                self._event(note[1], tcb.name, "accept", "ok", tcb.conn)
+        tcb.notes.clear()
+
+    def _send(self, segs, now):
+        for seg in segs:
+            arrivals = self.link.transmit(seg, now)
+            self.segments.append((now, seg, arrivals))
+            for arrival in arrivals:
+                self.clock.schedule(arrival, self._arrive, seg)
+
+    def _state_row(self, t, host, socket, old, new, cause, conn):
+        self.states.append({"t": t, "host": host, "socket": socket, "from": old, "to": new,
+                            "cause": cause, "conn": conn})
+
+    def _event(self, t, host, call, result, conn):
+        self.events.append({"t": t, "host": host, "call": call, "result": result, "conn": conn})
+
+    # ------------------------------------------------------------------- trace
+    def _trace(self) -> Trace:
+        latest_conn = max((c for c, _ in self.isns), default=None)
+        rows = []
+        for i, (t, seg, arrivals) in enumerate(self.segments):
+            conn = seg.conn if seg.conn is not None else latest_conn
+            src_isn = self.isns.get((conn, seg.src))
+            dst_isn = self.isns.get((conn, seg.dst))
+            has_ack = "A" in seg.flags
+            row = {"i": i, "t": t, "src": seg.src, "dst": seg.dst, "flags": seg.flags,
+                   "seq": seg.seq, "ack": seg.ack,
+                   "rel_seq": (seg.seq - src_isn) & SEQ_MASK if src_isn is not None else None,
+                   "rel_ack": (seg.ack - dst_isn) & SEQ_MASK if has_ack and dst_isn is not None else None,
+                   "len": len(seg.data), "win": seg.win, "options": seg.options,
+                   "retransmission": seg.retransmission, "dropped": not arrivals,
+                   "arrival": arrivals[0] if arrivals else None, "conn": seg.conn}
+            if len(arrivals) > 1:
+                row["copies"] = arrivals[1:]
+            if seg.injected:
+                row["injected"] = True
+            rows.append(row)
+        hosts = {h.name: {"port": h.port, "isn": h.first_isn, "addr": h.addr}
+                 for h in self.hosts.values()}
+        doc = {"tcpsim": 1, "name": self.sc.name, "profile": self.sc.profile, "hosts": hosts,
+               "segments": rows, "states": self.states, "events": self.events}
+        return Trace(doc, {h.name: bytes(h.delivered) for h in self.hosts.values()})
+
+
+def run(scenario) -> Trace:
+    """Simulate a scenario (a dict, a JSON string, a path, or a parsed ``Scenario``)."""
+    if not isinstance(scenario, Scenario):
+        scenario = parse_scenario(scenario)
+    return Simulation(scenario).run()

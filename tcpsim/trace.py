@@ -1,0 +1,65 @@
+"""Traces: what a run (or a capture) shows, as the contract's JSON and as pandas tables.
+
+``Trace`` keeps the three lists of rows (segments, states, events) as plain dicts and
+builds DataFrames only when asked, so a widget that re-simulates on every slider move
+pays for pandas only if it draws from it.
+"""
+from __future__ import annotations
+
+import json
+
+SEGMENT_COLUMNS = ["i", "t", "src", "dst", "flags", "seq", "ack", "rel_seq", "rel_ack", "len",
+                   "win", "options", "retransmission", "dropped", "arrival", "conn"]
+STATE_COLUMNS = ["t", "host", "socket", "from", "to", "cause", "conn"]
+EVENT_COLUMNS = ["t", "host", "call", "result", "conn"]
+
+
+class Trace:
+    def __init__(self, doc: dict, delivered=None):
+        self.doc = doc
+        self.delivered = delivered or {}   # host -> bytes its application read (simulations)
+        self._frames = {}
+
+    # --- the contract's three tables, as DataFrames -------------------------------
+    def _frame(self, key, columns):
+        if key not in self._frames:
+            import pandas as pd
+            rows = self.doc.get(key, [])
+            extra = [c for r in rows[:1] for c in r if c not in columns]
+            self._frames[key] = pd.DataFrame(rows, columns=columns + extra)
+        return self._frames[key]
+
+    @property
+    def segments(self):
+        return self._frame("segments", SEGMENT_COLUMNS)
+
+    @property
+    def states(self):
+        return self._frame("states", STATE_COLUMNS)
+
+    @property
+    def events(self):
+        return self._frame("events", EVENT_COLUMNS)
+
+    @property
+    def name(self):
+        return self.doc.get("name")
+
+    @property
+    def hosts(self):
+        return self.doc.get("hosts", {})
+
+    def to_dict(self) -> dict:
+        return self.doc
+
+    def to_json(self, indent=None) -> str:
+        return json.dumps(self.doc, indent=indent, sort_keys=False)
+
+    def to_pcap(self, path):
+        from .pcap import write_pcap
+        write_pcap(self.doc, path)
+
+    def __repr__(self):
+        d = self.doc
+        return (f"<Trace {d.get('name')!r} {d.get('profile')}: {len(d.get('segments', []))} segments, "
+                f"{len(d.get('states', []))} state changes, {len(d.get('events', []))} events>")
