@@ -191,7 +191,9 @@ class Endpoint:
 
     def _window_bytes(self):
         """What we can accept beyond rcv_nxt (never shrinking the right edge, RFC 9293 §3.8.6)."""
-        buffered = len(self.rcv_buf) + sum(len(d) for d, _ in self.ooo.values())
+        buffered = len(self.rcv_buf)
+        if self.ooo:
+            buffered += sum(len(d) for d, _ in self.ooo.values())
         free = max(0, self.p.rcvbuf - buffered)
         window = min(self.rcv_ssthresh, free)
         promised = seq_diff(self.rcv_adv_right, self.rcv_nxt)
@@ -504,7 +506,6 @@ class Endpoint:
         else:
             give_up = self.backoff >= n
         if give_up:
-            self.error = "ETIMEDOUT"
             self.notes.append(("connect", now, "ETIMEDOUT"))
             self._transition("SYN timeout", now, "SYN retries exhausted")
             self.timers.clear()
@@ -623,7 +624,6 @@ class Endpoint:
         # second check: RST
         if "R" in flags:
             if has_ack:
-                self.error = "ECONNREFUSED"
                 self.notes.append(("connect", now, "ECONNREFUSED"))
                 self._transition("rcv RST", now, "RST received")
                 self.timers.clear()

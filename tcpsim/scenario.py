@@ -25,6 +25,12 @@ from numbers import Integral, Real
 
 from .errors import ScenarioError
 
+__all__ = [
+    "Action", "Fault", "Host", "HostOptions", "Match", "Scenario", "ScenarioError",
+    "parse_scenario", "payload_pattern", "PROFILES", "ACTIONS", "FAULT_KINDS", "FLAG_LETTERS",
+    "HANDSHAKES", "ISN_STRATEGIES", "READ_MODES", "MAX_SEND_BYTES",
+]
+
 PROFILES = ("linux", "rfc9293")
 ACTIONS = ("listen", "connect", "send", "read", "shutdown", "close", "abort")
 FAULT_KINDS = ("drop", "loss", "delay", "duplicate", "inject")

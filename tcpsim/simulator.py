@@ -249,6 +249,8 @@ class Simulation:
             self.scheduled.pop(tcb, None)
 
     def _drain(self, tcb, now):
+        if not tcb.notes:
+            return
         for note in tcb.notes:
             kind = note[0]
             if kind == "state":
