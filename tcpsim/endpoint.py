@@ -403,6 +403,10 @@ class Endpoint:
             return self.p.initial_rto_s
         return min(self.p.initial_rto_s * 2 ** (self.backoff - linear), self.p.max_rto_s)
 
+    def _synack_rto(self):
+        """SYN-ACK retransmission interval: doubling from the initial RTO (RFC 6298 §5.5)."""
+        return min(self.p.initial_rto_s * 2 ** self.backoff, self.p.max_rto_s)
+
     def _arm_fin_wait_2(self, now):
         if self.app_closed and self.p.fin_timeout_s is not None:
             self.timers["fin_wait_2"] = now + self.p.fin_timeout_s
@@ -472,7 +476,7 @@ class Endpoint:
                 self.timers.clear()
                 return []
             self.backoff += 1
-            self.timers["rto"] = now + min(self.p.initial_rto_s * 2 ** self.backoff, self.p.max_rto_s)
+            self.timers["rto"] = now + self._synack_rto()
             return [self._syn_segment(now, with_ack=True)]
         if not seq_lt(self.snd_una, self.snd_max):
             return []
@@ -697,9 +701,9 @@ class Endpoint:
             if seq_lt((seg.seq + max(seg.seg_len, 1) - 1) & SEQ_MASK, self.rcv_nxt) and seg.len:
                 self.dsack = (seg.seq, (seg.seq + seg.len) & SEQ_MASK)  # RFC 2883
             if state == "SYN-RECEIVED" and "S" in flags and seg.seq == self.irs:
-                # the peer's SYN again: our SYN-ACK was lost (linux: answer and re-arm)
-                self.backoff = 0
-                self._arm_rto(now)
+                # The peer's SYN again: our SYN-ACK was lost. Linux answers at once and
+                # re-arms the request timer to initial RTO << (timeouts so far) (measured).
+                self.timers["rto"] = now + self._synack_rto()
                 return [self._syn_segment(now, with_ack=True)]
             return [self._segment("A", self.snd_nxt, now)]
         # second check: RST (RFC 9293 §3.10.7.4, RFC 5961 §3.2)
@@ -938,8 +942,10 @@ class Endpoint:
                     now - self.last_data_rcv_time > self.rto
                 if idle:  # linux tcp_event_data_recv(): quick-ACK again after an idle RTO
                     self.quickacks_left = max(self.quickacks_left, self.p.quickacks)
-                if len(data) >= self.snd_mss:  # tcp_grow_window(): open by 2 MSS
+                if len(data) >= self.snd_mss and self.rcv_ssthresh < self.p.rcvbuf:
+                    # tcp_grow_window(): open by 2 MSS, and ACK quickly while it grows
                     self.rcv_ssthresh = min(self.rcv_ssthresh + 2 * self.advmss, self.p.rcvbuf)
+                    self.quickacks_left = max(self.quickacks_left, 1)
             else:
                 self.rcv_ssthresh = self.p.rcvbuf
             self.last_data_rcv_time = now
