@@ -29,6 +29,7 @@ Sequence numbers are compared with the mod-2**32 helpers of ``segment.py``.
 """
 from __future__ import annotations
 
+from .profiles import TCP_TIMEOUT_MIN
 from .segment import SEQ_MASK, Segment, seq_diff, seq_le, seq_lt
 
 # (state, event) -> (next state, where the rule comes from)
@@ -412,15 +413,20 @@ class Endpoint:
             self.timers["fin_wait_2"] = now + self.p.fin_timeout_s
 
     def _arm_tlp(self, now):
-        """Tail loss probe, RFC 8985 §7.2 as linux tcp_schedule_loss_probe() does it."""
-        if not self.p.tail_loss_probe or self.tlp_armed or self.srtt is None:
+        """Tail loss probe, RFC 8985 §7.2 as linux tcp_schedule_loss_probe() does it.
+
+        The probe timer replaces the RTO timer and fires at the earlier of the PTO
+        (2·SRTT, plus 200 ms with one segment in flight, else 2 jiffies) and the RTO. That is
+        why Linux's first retransmission of a lone segment or FIN comes after about 205 ms
+        and the RTOs then follow at 0.2, 0.4, 0.8 s ... (measured, docs/linux-facts.md §7h).
+        """
+        if not self.p.tail_loss_probe or not self.sack_on or self.tlp_armed or \
+                self.in_recovery or self.srtt is None:
             return
         packets_out = -(-seq_diff(self.snd_max, self.snd_una) // max(self.snd_mss, 1))
-        pto = 2 * self.srtt + (self.p.min_rto_s if packets_out == 1 else 0.008)
-        rto_deadline = self.timers.get("rto")
-        if rto_deadline is not None and now + pto >= rto_deadline:
-            return
-        self.timers["tlp"] = now + pto
+        pto = 2 * self.srtt + (self.p.min_rto_s if packets_out <= 1 else TCP_TIMEOUT_MIN)
+        rto_deadline = self.timers.pop("rto", now + self.rto)
+        self.timers["tlp"] = min(now + pto, rto_deadline)
 
     def on_timer(self, now):
         out = []
@@ -583,7 +589,7 @@ class Endpoint:
             self.rtt_probe = (end, now)
         elif is_rtx and self.rtt_probe is not None and seq_le(seq, self.rtt_probe[0]):
             self.rtt_probe = None  # Karn's algorithm (RFC 6298 §3)
-        if "rto" not in self.timers:
+        if "rto" not in self.timers and "tlp" not in self.timers:
             self._arm_rto(now)
         if not is_rtx:
             self._arm_tlp(now)

@@ -101,7 +101,7 @@ LINUX = Profile(
     delayed_ack=True,
     delayed_ack_s=TCP_DELACK_MIN,
     quickacks=TCP_MAX_QUICKACKS,
-    rcvbuf=33554432 // 2,         # tcp_rmem[2] / 2 (tcp_adv_win_scale = 1): the autotuned ceiling
+    rcvbuf=131072,                # net.ipv4.tcp_rmem[1]; autotuning (to tcp_rmem[2]) not modelled
     sndbuf=16384 * 256,           # tcp_wmem grows by autotuning; effectively unlimited here
     time_wait_s=TCP_TIMEWAIT_LEN,
     fin_timeout_s=60.0,           # net.ipv4.tcp_fin_timeout
