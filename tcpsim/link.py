@@ -8,13 +8,14 @@ from __future__ import annotations
 DEFAULT_DELAY_S = 0.00001      # loopback-like, the contract's default
 DEFAULT_MTU = 65536            # Linux loopback
 IP_TCP_HEADERS = 40            # IPv4 (20) + TCP (20) without options: MSS = MTU - 40
+IP_MAX_PACKET = 65535          # IPv4 total length is 16 bits: loopback's MTU 65536 gives MSS 65495
 
 
 class Link:
     def __init__(self, delay_s: float, mtu: int, faults):
         self.delay_s = delay_s
         self.mtu = mtu
-        self.mss = mtu - IP_TCP_HEADERS
+        self.mss = min(mtu, IP_MAX_PACKET) - IP_TCP_HEADERS
         self.faults = faults
 
     def transmit(self, seg, now):

@@ -279,11 +279,12 @@ class Simulation:
     # ------------------------------------------------------------------- trace
     def _trace(self) -> Trace:
         latest_conn = max((c for c, _ in self.isns), default=None)
+        bases = dict(self.isns)  # a side with no ISN of its own: its first seq, as Wireshark
         rows = []
         for i, (t, seg, arrivals) in enumerate(self.segments):
             conn = seg.conn if seg.conn is not None else latest_conn
-            src_isn = self.isns.get((conn, seg.src))
-            dst_isn = self.isns.get((conn, seg.dst))
+            src_isn = bases.setdefault((conn, seg.src), seg.seq)
+            dst_isn = bases.get((conn, seg.dst))
             has_ack = "A" in seg.flags
             row = {"i": i, "t": t, "src": seg.src, "dst": seg.dst, "flags": seg.flags,
                    "seq": seg.seq, "ack": seg.ack,
