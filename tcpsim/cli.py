@@ -45,9 +45,11 @@ def main(argv=None) -> int:
             from .simulator import run
             source = args.file
             if source == "-":
-                source = sys.stdin.read()
-                if not source.lstrip().startswith("{"):
-                    raise ScenarioError("(stdin): must be a JSON object")
+                try:
+                    source = json.loads(sys.stdin.read())
+                except json.JSONDecodeError as err:
+                    raise ScenarioError(f"(stdin): invalid JSON at line {err.lineno} "
+                                        f"column {err.colno}: {err.msg}") from None
             print(run(source).to_json(indent=args.indent))
         elif args.command == "pcap":
             from . import pcap

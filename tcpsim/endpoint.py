@@ -251,7 +251,8 @@ class Endpoint:
         window = min(65535, self.p.rcvbuf)
         window = window - window % mss if window > mss else window
         self.rcv_ssthresh = window
-        self.rcv_adv_right = (self.rcv_nxt + window) & SEQ_MASK
+        if with_ack:  # before the peer's SYN there is no RCV.NXT to promise from
+            self.rcv_adv_right = (self.rcv_nxt + window) & SEQ_MASK
         seg = Segment(self.host, self.peer, self.local_port, self.remote_port, self.iss,
                       self.rcv_nxt if with_ack else 0, "SA" if with_ack else "S", window, b"",
                       options, rtx, self.conn)
@@ -653,6 +654,7 @@ class Endpoint:
             self.notes.append(("connect", now, "ok"))
             mss = self.advmss  # the client learns TS only now: its window uses the plain MSS
             self.rcv_ssthresh = min(65535, self.p.rcvbuf) // mss * mss
+            self.rcv_adv_right = (self.rcv_nxt + self.rcv_ssthresh) & SEQ_MASK
             if self.p.handshake == "two-way":
                 return self._push(now)
             out = [self._segment("A", self.snd_nxt, now)]

@@ -27,6 +27,7 @@ from .trace import Trace
 
 DEFAULT_UNTIL_S = 300.0            # the contract: at most 300 s unless "until" says otherwise
 EPHEMERAL_PORTS = (32768, 60999)   # linux net.ipv4.ip_local_port_range
+HANDSHAKING = ("SYN-SENT", "SYN-RECEIVED")
 
 TRANSITIONS[("TIME-WAIT", "connect() reuses the port")] = (
     "CLOSED", "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple")
@@ -47,6 +48,7 @@ class HostRuntime:
         self.read_mode = "auto"
         self.eof_reported = False
         self.eof_actions = []
+        self.waiting = []               # calls made while connect()/accept() blocks
         self.delivered = bytearray()
         self.first_isn = None
 
@@ -109,6 +111,12 @@ class Simulation:
         tcb = host.tcb
         do = action.do
         out = []
+        if (tcb is not None and tcb.state in HANDSHAKING and do not in ("listen", "abort")) or \
+                (tcb is None and host.listening and do in ("send", "read", "shutdown")):
+            # A blocking application: connect() and accept() return only when the
+            # handshake is over, so the calls after them wait until then.
+            host.waiting.append(action)
+            return
         if do == "listen":
             if not host.listening:
                 host.listening = True
@@ -238,9 +246,11 @@ class Simulation:
         self._drain(tcb, now)
         if host.tcb is tcb and host.read_mode == "auto" and not tcb.app_closed and \
                 (tcb.rcv_buf or tcb.at_eof() or tcb.error):
-            if tcb.rcv_buf or (tcb.at_eof() and not host.eof_reported) or tcb.error:
+            if tcb.rcv_buf or tcb.error:
                 self._app_read(host, now, None)
-                self._drain(tcb, now)
+            if tcb.at_eof() and not host.eof_reported:
+                self._app_read(host, now, None)
+            self._drain(tcb, now)
         deadline = tcb.next_deadline() if tcb.state != "CLOSED" else None
         if deadline is not None and self.scheduled.get(tcb) != deadline:
             self.scheduled[tcb] = deadline
@@ -261,6 +271,11 @@ class Simulation:
             elif kind == "established" and tcb.passive:
                 self._event(note[1], tcb.name, "accept", "ok", tcb.conn)
         tcb.notes.clear()
+        host = self.hosts[tcb.name]
+        if host.waiting and tcb.state not in HANDSHAKING and host.tcb is tcb:
+            for action in host.waiting:
+                self.clock.schedule(now, self._do_action, action)
+            host.waiting.clear()
 
     def _send(self, segs, now):
         for seg in segs:
