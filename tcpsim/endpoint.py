@@ -702,8 +702,12 @@ class Endpoint:
         state = self.state
         if self.ts_on and "ts" in seg.options and seq_le(seg.seq, self.rcv_nxt):
             self.ts_recent = seg.options["ts"][0]  # RFC 7323 §4.3
+        # The peer's SYN-ACK in a simultaneous open repeats its SYN (seq = IRS): it is let
+        # through to the ACK check (RFC 9293 Figure 8 line 6; linux tcp_validate_incoming).
+        simultaneous_synack = (state == "SYN-RECEIVED" and not self.passive and flags == "SA"
+                               and seg.seq == self.irs and seg.ack == self.snd_max)
         # first check: sequence number
-        if not self._acceptable(seg):
+        if not simultaneous_synack and not self._acceptable(seg):
             if "R" in flags:
                 return []
             if seq_lt((seg.seq + max(seg.seg_len, 1) - 1) & SEQ_MASK, self.rcv_nxt) and seg.len:
@@ -731,11 +735,8 @@ class Endpoint:
             self._transition("rcv RST", now, "RST received")
             return []
         # fourth check: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4)
-        if "S" in flags:
-            if state == "SYN-RECEIVED" and "A" in flags and seg.seq == self.irs:
-                pass  # simultaneous open: the peer's SYN-ACK completes it below
-            else:
-                return [self._segment("A", self.snd_nxt, now)]
+        if "S" in flags and not simultaneous_synack:
+            return [self._segment("A", self.snd_nxt, now)]
         if "A" not in flags:
             return []
         out = []
@@ -750,8 +751,6 @@ class Endpoint:
                 self.notes.append(("connect", now, "ok"))
             self.snd_wnd = seg.win << self.snd_wscale
             self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
-            if "S" in flags:  # simultaneous open: ACK the peer's SYN-ACK
-                out.append(self._segment("A", self.snd_nxt, now))
         if seq_lt(self.snd_max, seg.ack):
             return [self._segment("A", self.snd_nxt, now)]  # ACK of something not sent yet
         out += self._process_ack(seg, now)

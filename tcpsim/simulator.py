@@ -131,9 +131,12 @@ class Simulation:
             if tcb is not None and tcb.state not in ("CLOSED", "LISTEN"):
                 self._event(now, host.name, "connect", "EISCONN", tcb.conn)
                 return
-            conn = self.next_conn
-            self.next_conn += 1
             peer = self.hosts[action.to]
+            if peer.tcb is not None and peer.tcb.state == "SYN-SENT" and peer.tcb.remote_port == host.port:
+                conn = peer.tcb.conn  # a simultaneous open: one connection, two active opens
+            else:
+                conn = self.next_conn
+                self.next_conn += 1
             tcb = host.tcb = self._new_endpoint(host, now, conn, peer.port)
             host.eof_reported = False
             out = tcb.connect(now)

@@ -1,0 +1,911 @@
+"""Captures in and out: a real pcap as a trace, a simulated trace as a pcap.
+
+    trace = read_pcap("capture.pcap", stream=None)  # one TCP connection, as a Trace
+    list_streams("capture.pcap")                     # one printable line per connection
+    write_pcap(trace.doc, "out.pcap")                # a trace as a capture (Ethernet, IPv4)
+
+Reading goes in three passes (docs/captures.md explains every field, label and rule):
+
+1. ``_scan``: dpkt reads the file (pcap or pcapng) and decodes link, IP and TCP headers;
+   each TCP packet becomes a small tuple in its connection (grouped by 4-tuple, split when
+   a new SYN reuses the ports, as Wireshark's ``tcp.stream`` does).
+2. ``_segment_rows``: the chosen connection's tuples become the contract's segment rows,
+   with relative numbers and Wireshark-style analysis labels (``dup_ack``, ``keep_alive``...).
+3. ``_infer_states``: each side's RFC 9293 states, inferred from what crossed the wire.
+
+Every problem with the file raises :class:`~tcpsim.errors.CaptureError` with one line
+naming the file, and the packet number and byte offset where there is one.
+"""
+from __future__ import annotations
+
+import io
+import ipaddress
+import os
+import re
+import struct
+from collections import Counter
+
+import dpkt
+
+from .errors import CaptureError
+from .trace import Trace
+
+__all__ = ["read_pcap", "list_streams", "write_pcap"]
+
+# --- TCP header flags (RFC 9293 §3.1; ECE and CWR: RFC 3168 §6.1) --------------------
+FIN, SYN, RST, PSH, ACK, URG, ECE, CWR = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80
+FLAG_LETTERS = "FSRPAUEC"   # the contract's order of flag letters: bit 0 (FIN) .. bit 7 (CWR)
+# "SA", "FPA", ... for each of the 256 values of the flags byte
+FLAG_STRINGS = tuple("".join(c for bit, c in enumerate(FLAG_LETTERS) if v >> bit & 1)
+                     for v in range(256))
+FLAG_BITS = {c: 1 << bit for bit, c in enumerate(FLAG_LETTERS)}
+
+# --- TCP option kinds (IANA "TCP Option Kind Numbers") ---------------------------------
+OPT_EOL, OPT_NOP, OPT_MSS, OPT_WSCALE, OPT_SACK_PERM, OPT_SACK, OPT_TS = 0, 1, 2, 3, 4, 5, 8
+MAX_OPTION_BYTES = 40       # the data offset field allows 15 words = 60 header bytes
+
+# --- sequence space (RFC 9293 §3.4: arithmetic modulo 2^32) ----------------------------
+MOD = 2 ** 32
+MASK = MOD - 1
+HALF = 2 ** 31              # a - b < HALF (mod 2^32) means "a is at or after b"
+
+# --- capture files ----------------------------------------------------------------------
+# pcap magic numbers (pcap-savefile(5); dpkt.pcap), and the pcapng Section Header Block type
+PCAP_MAGICS = {0xa1b2c3d4: 6, 0xd4c3b2a1: 6, 0xa1b23c4d: 9, 0x4d3cb2a1: 9,
+               0xa1b2cd34: 6, 0x34cdb2a1: 6}          # -> digits of timestamp resolution
+PCAPNG_MAGIC = 0x0a0d0d0a
+# link types (https://www.tcpdump.org/linktypes.html); BSD's DLT_RAW is 12 or 14
+LINK_NAMES = {dpkt.pcap.DLT_NULL: "BSD loopback (NULL)", dpkt.pcap.DLT_EN10MB: "Ethernet",
+              101: "raw IP", 12: "raw IP", 14: "raw IP", dpkt.pcap.DLT_LOOP: "OpenBSD loopback",
+              dpkt.pcap.DLT_LINUX_SLL: "Linux cooked (SLL)", 276: "Linux cooked v2 (SLL2)",
+              228: "raw IPv4", 229: "raw IPv6"}
+
+# --- analysis ---------------------------------------------------------------------------
+# Wireshark's out-of-order threshold when the handshake RTT is unknown (packet-tcp.c: 3 ms)
+OOO_THRESHOLD_DEFAULT = 0.003
+MAX_HOLES = 64              # holes remembered per direction (old ones are forgotten)
+# Linux never builds one segment bigger than half the largest window the peer announced
+# (tcp_bound_to_half_wnd, net/ipv4/tcp_output.c); it applies once that window > 536 bytes.
+LINUX_HALF_WINDOW_MIN = 536
+
+# --- writing ----------------------------------------------------------------------------
+DEFAULT_ADDRS = ("10.0.0.1", "10.0.0.2")    # hosts without "addr", in the doc's order
+WRITE_SNAPLEN = 262144                      # tcpdump's default snapshot length
+IP_TTL = 64                                 # Linux net.ipv4.ip_default_ttl
+PAYLOAD_PERIOD = 251                        # payload byte k = k % 251, as the simulator's
+
+
+# =========================================================================================
+# Reading: pass 1, the file into connections
+# =========================================================================================
+class _TrackedFile(io.BytesIO):
+    """The file's bytes, remembering reads that got fewer bytes than asked for.
+
+    dpkt's readers stop quietly at a short read; a file cut inside a record shows here as
+    a short read that is not the final, empty read at the end of the file.
+    """
+
+    def __init__(self, data):
+        super().__init__(data)
+        self.reads = 0
+        self.short = []         # (read number, byte offset, bytes got)
+
+    def read(self, n=-1):
+        start = self.tell()
+        data = super().read(n)
+        self.reads += 1
+        if len(data) < n:
+            self.short.append((self.reads, start, len(data)))
+        return data
+
+    @property
+    def short_read_at(self):
+        """Byte offset where the file ends inside a record, or None."""
+        for number, start, got in self.short:
+            if not (number == self.reads and got == 0):
+                return start
+        return None
+
+
+class _Conn:
+    """One TCP connection of the file: its endpoints and its packets as tuples.
+
+    ``a`` is the endpoint that sent the first packet; each packet tuple is
+    ``(ts, direction, flags, seq, ack, win, raw_options, payload_len, number, offset)``
+    with direction 0 for a -> b and 1 for b -> a.
+    """
+    __slots__ = ("index", "a", "b", "packets", "syn_seq", "first_syn_dir", "synack_dir")
+
+    def __init__(self, index, a, b):
+        self.index, self.a, self.b = index, a, b
+        self.packets = []
+        self.syn_seq = [None, None]     # seq of the latest SYN (without ACK) of each direction
+        self.first_syn_dir = None       # direction of the first SYN without ACK
+        self.synack_dir = None          # direction of the first SYN+ACK
+
+    def client_dir(self):
+        """0 if a is the client, 1 if b is: the sender of the first SYN (without ACK), else
+        the other end of the first SYN+ACK, else the higher port."""
+        if self.first_syn_dir is not None:
+            return self.first_syn_dir
+        if self.synack_dir is not None:
+            return 1 - self.synack_dir
+        return 0 if self.a[1] >= self.b[1] else 1
+
+
+def _load(path):
+    name = os.fspath(path)
+    try:
+        with open(name, "rb") as f:
+            data = f.read()
+    except OSError as err:
+        raise CaptureError(f"{name}: cannot read ({err.strerror or err})") from None
+    return name, data
+
+
+def _open_reader(name, data):
+    """A dpkt reader for the bytes, its tracked file, and the timestamp resolution (digits)."""
+    if len(data) < 4:
+        raise CaptureError(f"{name}: not a pcap or pcapng file ({len(data)} bytes)")
+    magic_le, = struct.unpack("<I", data[:4])
+    magic_be, = struct.unpack(">I", data[:4])
+    f = _TrackedFile(data)
+    try:
+        if magic_be == PCAPNG_MAGIC:
+            reader = dpkt.pcapng.Reader(f)
+            divisor = float(getattr(reader, "_divisor", 1e9))
+            digits = min(9, max(0, len(str(int(divisor))) - 1))
+        elif magic_le in PCAP_MAGICS:
+            reader = dpkt.pcap.Reader(f)
+            digits = PCAP_MAGICS[magic_le]
+        else:
+            raise CaptureError(f"{name}: not a pcap or pcapng file (magic 0x{magic_be:08x})")
+    except CaptureError:
+        raise
+    except Exception as err:  # dpkt raises ValueError, NeedData, struct.error ...
+        kind = "pcapng" if magic_be == PCAPNG_MAGIC else "pcap"
+        raise CaptureError(f"{name}: bad {kind} file header ({_why(err)})") from None
+    return reader, f, digits
+
+
+def _why(err):
+    text = str(err).splitlines()[0] if str(err) else ""
+    return f"{type(err).__name__}: {text}"[:120] if text else type(err).__name__
+
+
+# Each decoder takes a frame and returns its network layer (a dpkt IP or IP6, or else).
+def _raw_ip(frame):
+    version = frame[0] >> 4 if frame else 0
+    if version == 6:
+        return dpkt.ip6.IP6(frame)
+    return dpkt.ip.IP(frame)
+
+
+def _decoder(linktype):
+    if linktype == dpkt.pcap.DLT_EN10MB:
+        return lambda frame: dpkt.ethernet.Ethernet(frame).data
+    if linktype == dpkt.pcap.DLT_LINUX_SLL:
+        return lambda frame: dpkt.sll.SLL(frame).data
+    if linktype == 276:                                   # LINKTYPE_LINUX_SLL2
+        return lambda frame: dpkt.sll2.SLL2(frame).data
+    if linktype in (dpkt.pcap.DLT_NULL, dpkt.pcap.DLT_LOOP):
+        return lambda frame: dpkt.loopback.Loopback(frame).data
+    if linktype in (101, 12, 14, 228, 229):               # raw IP (LINKTYPE_RAW, IPV4, IPV6)
+        return _raw_ip
+    return None
+
+
+def _scan(path):
+    """Pass 1: every TCP packet of the file, grouped into connections (in capture order)."""
+    name, data = _load(path)
+    reader, f, digits = _open_reader(name, data)
+    linktype = reader.datalink()
+    decode = _decoder(linktype)
+    if decode is None:
+        raise CaptureError(f"{name}: link type {linktype} is not supported (Ethernet, Linux "
+                           f"cooked SLL/SLL2, raw IP and BSD loopback are)")
+    IP, IP6, TCP = dpkt.ip.IP, dpkt.ip6.IP6, dpkt.tcp.TCP
+    conns, by_key = [], {}      # by_key: (src, sport, dst, dport) -> (conn, direction)
+    number, end = 0, f.tell()
+    packets = iter(reader)
+    while True:
+        start = end
+        try:
+            ts, frame = next(packets)
+        except StopIteration:
+            break
+        except Exception as err:
+            raise CaptureError(_record_error(name, number + 1, start, f, err)) from None
+        number += 1
+        end = f.tell()
+        try:
+            ip = decode(frame)
+        except Exception as err:
+            raise CaptureError(f"{name}: packet {number} at byte {start} is malformed "
+                               f"({_why(err)})") from None
+        cls = ip.__class__
+        if cls is not IP and cls is not IP6:
+            continue
+        tcp = ip.data
+        if tcp.__class__ is not TCP:
+            if ip.p == 6 and _first_fragment(ip):
+                _raise_cut(name, number, start, f, "its TCP header")
+            continue
+        payload = len(tcp.data)
+        captured = 20 + len(tcp.opts) + payload
+        if cls is IP:
+            expected = ip.len - 20 - len(ip.opts) if ip.len else captured
+        else:
+            expected = ip.plen - _ext_len(ip) if ip.plen else captured
+        if captured < expected:
+            _raise_cut(name, number, start, f, f"{captured} of its {expected} TCP bytes")
+        key = (ip.src, tcp.sport, ip.dst, tcp.dport)
+        found = by_key.get(key)
+        flags = tcp.flags & 0xff
+        if found is None:
+            found = _new_conn(conns, by_key, key)
+        if flags & SYN:
+            found = _note_syn(conns, by_key, key, found, flags, tcp.seq)
+        conn, direction = found
+        conn.packets.append((ts, direction, flags, tcp.seq, tcp.ack, tcp.win, tcp.opts,
+                             payload, number, start))
+    if f.short_read_at is not None:
+        raise CaptureError(_record_error(name, number, f.short_read_at, f, None))
+    if not conns:
+        raise CaptureError(f"{name}: no TCP packets ({number} packets read)")
+    return name, conns, digits, LINK_NAMES.get(linktype, str(linktype)), number
+
+
+def _first_fragment(ip):
+    return not isinstance(ip, dpkt.ip.IP) or ip.offset == 0
+
+
+def _ext_len(ip6):
+    return sum(len(h) for h in getattr(ip6, "all_extension_headers", ()) or ())
+
+
+def _record_error(name, number, offset, f, err):
+    if f.short_read_at is not None or err is None or isinstance(err, dpkt.NeedData):
+        where = f.short_read_at if f.short_read_at is not None else offset
+        return f"{name}: packet {number} at byte {where} is truncated (the file ends inside it)"
+    return f"{name}: packet {number} at byte {offset} is malformed ({_why(err)})"
+
+
+def _raise_cut(name, number, offset, f, what):
+    """A packet whose IP length says more than was captured: a file cut in the middle of the
+    packet, or a snapshot length (tcpdump -s) shorter than the packet."""
+    if f.short_read_at is not None:
+        raise CaptureError(_record_error(name, number, offset, f, None))
+    raise CaptureError(f"{name}: packet {number} at byte {offset} is cut short by the "
+                       f"snapshot length (only {what} were captured)")
+
+
+def _new_conn(conns, by_key, key):
+    src, sport, dst, dport = key
+    conn = _Conn(len(conns), (src, sport), (dst, dport))
+    conns.append(conn)
+    by_key[key] = (conn, 0)
+    by_key[(dst, dport, src, sport)] = (conn, 1)
+    return conn, 0
+
+
+def _note_syn(conns, by_key, key, found, flags, seq):
+    """Remember who opened; a SYN (without ACK) with a new ISN from a side that already sent
+    one opens a new connection on the same ports (Wireshark: "port numbers reused")."""
+    conn, direction = found
+    if flags & ACK:
+        if conn.synack_dir is None:
+            conn.synack_dir = direction
+        return found
+    previous = conn.syn_seq[direction]
+    if previous is not None and previous != seq:
+        conn, direction = _new_conn(conns, by_key, key)
+    conn.syn_seq[direction] = seq
+    if conn.first_syn_dir is None:
+        conn.first_syn_dir = direction
+    return conn, direction
+
+
+# =========================================================================================
+# Choosing a connection
+# =========================================================================================
+def _addr_text(packed):
+    return str(ipaddress.ip_address(packed))
+
+
+def _endpoint_text(endpoint):
+    addr, port = endpoint
+    text = _addr_text(addr)
+    return f"[{text}]:{port}" if ":" in text else f"{text}:{port}"
+
+
+_ENDPOINT = re.compile(r"^\s*(\[[^\]]+\]|[^:\[\]\s-]+|[0-9a-fA-F:.]+):(\d+)\s*$")
+
+
+def _parse_endpoint(text):
+    m = _ENDPOINT.match(text)
+    if not m:
+        raise ValueError(text)
+    addr = m.group(1).strip("[]")
+    return ipaddress.ip_address(addr).packed, int(m.group(2))
+
+
+def _parse_pair(text):
+    """"ADDR:PORT-ADDR:PORT" (IPv6 as [addr]:port) -> two (packed, port) endpoints."""
+    for i, ch in enumerate(text):
+        if ch == "-" and (text[:i].endswith("]") or text[:i].count(":") == 1):
+            try:
+                return _parse_endpoint(text[:i]), _parse_endpoint(text[i + 1:])
+            except ValueError:
+                continue
+    raise ValueError(text)
+
+
+def _select(name, conns, stream):
+    if stream is None:
+        return conns[0]
+    if isinstance(stream, bool):
+        raise CaptureError(f"{name}: stream must be an index or ADDR:PORT-ADDR:PORT")
+    if isinstance(stream, int) or (isinstance(stream, str) and stream.strip().isdigit()):
+        index = int(stream)
+        if 0 <= index < len(conns):
+            return conns[index]
+        raise CaptureError(f"{name}: no stream {index} (the capture has {len(conns)} "
+                           f"connection{'s' * (len(conns) != 1)}: 0..{len(conns) - 1})")
+    try:
+        one, two = _parse_pair(str(stream))
+    except ValueError:
+        raise CaptureError(f"{name}: stream {stream!r} is neither an index nor "
+                           f"ADDR:PORT-ADDR:PORT") from None
+    for conn in conns:
+        if {conn.a, conn.b} == {one, two}:
+            return conn
+    raise CaptureError(f"{name}: no connection between {_endpoint_text(one)} and "
+                       f"{_endpoint_text(two)}")
+
+
+# =========================================================================================
+# Pass 2: segment rows and analysis labels
+# =========================================================================================
+def _decode_options(raw):
+    """TCP options as the contract names them. Unknown kinds are listed under "other";
+    a malformed option ends the decoding (what came before it is kept)."""
+    if len(raw) == 12 and raw[:4] == b"\x01\x01\x08\x0a":      # NOP NOP TS: most segments
+        return {"ts": list(struct.unpack_from("!II", raw, 4))}
+    options, i, n = {}, 0, len(raw)
+    while i < n:
+        kind = raw[i]
+        if kind == OPT_EOL:
+            break
+        if kind == OPT_NOP:
+            i += 1
+            continue
+        if i + 1 >= n or raw[i + 1] < 2 or i + raw[i + 1] > n:
+            options["malformed"] = True
+            break
+        size = raw[i + 1]
+        body = raw[i + 2:i + size]
+        if kind == OPT_MSS and size == 4:
+            options["mss"] = struct.unpack("!H", body)[0]
+        elif kind == OPT_WSCALE and size == 3:
+            options["wscale"] = body[0]
+        elif kind == OPT_SACK_PERM and size == 2:
+            options["sack_perm"] = True
+        elif kind == OPT_TS and size == 10:
+            options["ts"] = list(struct.unpack("!II", body))
+        elif kind == OPT_SACK and (size - 2) % 8 == 0:
+            edges = struct.unpack(f"!{(size - 2) // 4}I", body)
+            options["sack"] = [list(edges[j:j + 2]) for j in range(0, len(edges), 2)]
+        else:
+            options.setdefault("other", []).append(kind)
+        i += size
+    return options
+
+
+class _Side:
+    """What one direction of the connection has shown so far (Wireshark's tcp_flow_t)."""
+    __slots__ = ("base", "syn_seq", "next", "next_t", "last_ack", "last_win", "holes")
+
+    def __init__(self, base):
+        self.base = base            # seq that rel_seq 0 stands for
+        self.syn_seq = None         # seq of its latest SYN
+        self.next = None            # rel_seq just after the highest sequence space seen
+        self.next_t = 0.0           # when that highest segment was seen
+        self.last_ack = None        # ack field of its latest segment with ACK
+        self.last_win = None        # window field of its latest segment
+        self.holes = []             # [start, end) rel ranges skipped over, never seen
+
+
+def _bases(packets, client_dir):
+    """The seq that rel_seq 0 stands for, per side (0 = client, 1 = server): its SYN's seq
+    if the capture has one; else, as Wireshark, one less than whichever comes first, its
+    first seq or the first ack its peer sent (so numbering starts at 1, as after a SYN)."""
+    base = [None, None]
+    for p in packets:
+        if p[2] & SYN:
+            side = p[1] ^ client_dir
+            if base[side] is None:
+                base[side] = p[3]
+    guessed = [None, None]
+    for p in packets:
+        side = p[1] ^ client_dir
+        if guessed[side] is None:
+            guessed[side] = (p[3] - 1) & MASK
+        if p[2] & ACK and guessed[1 - side] is None:
+            guessed[1 - side] = (p[4] - 1) & MASK
+        if None not in guessed:
+            break
+    return [b if b is not None else (g if g is not None else 0)
+            for b, g in zip(base, guessed)]
+
+
+def _size_limits(packets, client_dir):
+    """The largest payload one segment to each side can carry, from that side's SYN: its MSS
+    option, and (Linux, tcp_bound_to_half_wnd) half the window in its SYN. None: unknown."""
+    mss, half_window = [None, None], [None, None]
+    for p in packets:
+        if p[2] & SYN:
+            side = p[1] ^ client_dir
+            if mss[side] is None:
+                mss[side] = _decode_options(p[6]).get("mss")
+                win = p[5]
+                half_window[side] = win // 2 if win > LINUX_HALF_WINDOW_MIN else None
+    return mss, half_window
+
+
+def _handshake_rtt(packets, client_dir):
+    """First SYN to the first ACK of the SYN+ACK (Wireshark's ts_first_rtt), or None."""
+    syn_t = synack = None
+    for p in packets:
+        side, flags = p[1] ^ client_dir, p[2]
+        if syn_t is None and flags & SYN and not flags & ACK and side == 0:
+            syn_t = p[0]
+        elif syn_t is not None and flags & SYN and flags & ACK and side == 1:
+            synack = p[3]
+        elif synack is not None and side == 0 and flags & ACK and not flags & SYN \
+                and p[4] == (synack + 1) & MASK:
+            return float(p[0] - syn_t)
+    return None
+
+
+def _fill(holes, start, end):
+    """Remove [start, end) from the holes; True if it lay entirely inside one of them."""
+    inside = False
+    for h in list(holes):
+        hs, he = h
+        width = (he - hs) & MASK
+        a, b = (start - hs) & MASK, (end - hs) & MASK
+        if a < width and 0 < b <= width:
+            inside = True
+        if a >= width and b >= width and not (a > b):       # no overlap
+            continue
+        holes.remove(h)
+        lo = start if a < width else hs
+        hi = end if 0 < b <= width else he
+        if (lo - hs) & MASK:
+            holes.append((hs, lo))
+        if (he - hi) & MASK and hi != he:
+            holes.append((hi, he))
+    return inside
+
+
+def _segment_rows(conn, client_dir, digits, t0):
+    """Pass 2: the contract's segment rows for one connection, with analysis labels."""
+    packets = conn.packets
+    names = ("client", "server")
+    sides = [_Side(b) for b in _bases(packets, client_dir)]
+    mss, half_window = _size_limits(packets, client_dir)
+    limit = [min(x for x in (mss[1 - s], half_window[1 - s]) if x is not None)
+             if (mss[1 - s], half_window[1 - s]) != (None, None) else None for s in (0, 1)]
+    rtt = _handshake_rtt(packets, client_dir)
+    ooo_threshold = rtt if rtt else OOO_THRESHOLD_DEFAULT
+    decode = _decode_options
+    rows = []
+    append = rows.append
+    for i, (ts, direction, flags, seq, ack, win, raw_opts, length, number, _) in \
+            enumerate(packets):
+        s = direction ^ client_dir
+        me, peer = sides[s], sides[1 - s]
+        t = round(ts - t0, digits)
+        if flags & SYN:
+            if me.syn_seq is not None and seq != me.syn_seq:
+                me.base, me.next, me.holes = seq, None, []      # a new ISN: a new request
+            me.syn_seq = seq
+        rel = (seq - me.base) & MASK
+        rel_ack = (ack - peer.base) & MASK if flags & ACK else None
+        space = length + (flags & SYN and 1) + (flags & FIN)
+        retransmission = out_of_order = keep_alive = dup_ack = window_update = False
+        nxt = me.next
+        plain = not flags & (SYN | FIN | RST)
+        if nxt is None:
+            if not flags & RST:
+                me.next, me.next_t = (rel + space) & MASK, t
+        elif rel == nxt:
+            if space:
+                me.next, me.next_t = (rel + space) & MASK, t
+            elif plain and flags & ACK and win and ack == me.last_ack:
+                dup_ack = win == me.last_win
+                window_update = not dup_ack
+        else:
+            behind = (nxt - rel) & MASK
+            if behind == 1 and plain and length <= 1:
+                keep_alive = True
+            elif space and behind < HALF:
+                end = (rel + space) & MASK
+                if _fill(me.holes, rel, end) and t - me.next_t < ooo_threshold:
+                    out_of_order = True
+                else:
+                    retransmission = True
+                if (end - nxt) & MASK < HALF:                   # reaches past the highest
+                    me.next, me.next_t = end, t
+            elif space:                                         # a gap: bytes never seen
+                me.holes.append((nxt, rel))
+                if len(me.holes) > MAX_HOLES:
+                    del me.holes[0]
+                me.next, me.next_t = (rel + space) & MASK, t
+        if flags & ACK:
+            me.last_ack = ack
+        me.last_win = win
+        append({"i": i, "t": t, "src": names[s], "dst": names[1 - s],
+                "flags": FLAG_STRINGS[flags], "seq": seq, "ack": ack,
+                "rel_seq": rel, "rel_ack": rel_ack, "len": length, "win": win,
+                "options": decode(raw_opts) if raw_opts else {},
+                "retransmission": retransmission, "dropped": False, "arrival": t,
+                "conn": 0, "frame": number,
+                "dup_ack": dup_ack, "out_of_order": out_of_order,
+                "zero_window": win == 0 and plain, "window_update": window_update,
+                "keep_alive": keep_alive,
+                "oversize": limit[s] is not None and length > limit[s]})
+    return rows, limit, mss
+
+
+# =========================================================================================
+# Pass 3: states inferred from the wire
+# =========================================================================================
+# (state, event) -> (new state, cause). Events: what a side sends or receives (see
+# docs/captures.md, "States"). Pairs not listed change nothing.
+TRANSITIONS = {
+    ("CLOSED", "send SYN"): ("SYN-SENT", "SYN sent (connect())"),
+    ("LISTEN", "send SYN+ACK"): ("SYN-RECEIVED", "SYN+ACK sent (its SYN was not captured)"),
+    ("LISTEN", "recv SYN"): ("SYN-RECEIVED", "SYN received"),
+    ("SYN-SENT", "recv SYN"): ("SYN-RECEIVED", "SYN received (simultaneous open)"),
+    ("SYN-SENT", "recv SYN+ACK"): ("ESTABLISHED", "SYN+ACK received"),
+    ("SYN-RECEIVED", "recv ACK of SYN"): ("ESTABLISHED", "ACK of SYN received"),
+    ("ESTABLISHED", "send FIN"): ("FIN-WAIT-1", "FIN sent (close() or shutdown())"),
+    ("SYN-RECEIVED", "send FIN"): ("FIN-WAIT-1", "FIN sent (close() or shutdown())"),
+    ("CLOSE-WAIT", "send FIN"): ("LAST-ACK", "FIN sent (close())"),
+    ("FIN-WAIT-1", "recv ACK of FIN"): ("FIN-WAIT-2", "ACK of FIN received"),
+    ("CLOSING", "recv ACK of FIN"): ("TIME-WAIT", "ACK of FIN received"),
+    ("LAST-ACK", "recv ACK of FIN"): ("CLOSED", "ACK of FIN received"),
+    ("ESTABLISHED", "recv FIN"): ("CLOSE-WAIT", "FIN received"),
+    ("SYN-RECEIVED", "recv FIN"): ("CLOSE-WAIT", "FIN received"),
+    ("FIN-WAIT-1", "recv FIN"): ("CLOSING", "FIN received (simultaneous close)"),
+    ("FIN-WAIT-2", "recv FIN"): ("TIME-WAIT", "FIN received"),
+}
+LIVE_STATES = ("SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
+               "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT")
+
+
+def _covers(row, end):
+    """Does this (non-RST) row acknowledge everything before absolute seq ``end``?"""
+    return bool(row["flags"]) and "A" in row["flags"] and "R" not in row["flags"] \
+        and (row["ack"] - end) & MASK < HALF
+
+
+def _first_ack_after(rows, peer, end, after):
+    for k in range(after + 1, len(rows)):
+        if rows[k]["src"] == peer and _covers(rows[k], end):
+            return k
+    return None
+
+
+def _control_events(rows, events):
+    """SYN and FIN: received (by the peer) at the last copy sent before the peer acknowledged
+    it, and its ACK received (by the sender) at the first acknowledgment after its last copy.
+    Unacknowledged: not received."""
+    copies = {}     # (src, "SYN"/"FIN", end) -> [row indices]
+    for k, r in enumerate(rows):
+        if "S" in r["flags"]:
+            copies.setdefault((r["src"], "SYN", (r["seq"] + 1) & MASK), []).append(k)
+        if "F" in r["flags"]:
+            end = (r["seq"] + r["len"] + ("S" in r["flags"]) + 1) & MASK
+            copies.setdefault((r["src"], "FIN", end), []).append(k)
+    for (src, what, end), ks in copies.items():
+        peer = "server" if src == "client" else "client"
+        acked = _first_ack_after(rows, peer, end, ks[0])
+        if acked is not None:
+            got = max(k for k in ks if k < acked)
+            kind = what
+            if what == "SYN" and "A" in rows[got]["flags"]:
+                kind = "SYN+ACK"
+            events.setdefault(got, []).append((peer, f"recv {kind}"))
+        ack_of = _first_ack_after(rows, peer, end, ks[-1])
+        if ack_of is not None:
+            events.setdefault(ack_of, []).append((src, f"recv ACK of {what}"))
+
+
+def _no_socket_replies(rows):
+    """RSTs that answer the peer's previous segment the way RFC 9293 §3.10.7.1 answers a
+    segment for which there is no connection: {index of that segment: the RST's sender}."""
+    found, last_from = {}, {}
+    for k, r in enumerate(rows):
+        if "R" in r["flags"]:
+            peer = "server" if r["src"] == "client" else "client"
+            x = last_from.get(peer)
+            if x is not None:
+                seg = rows[x]
+                if "A" in seg["flags"]:
+                    reply = r["flags"] == "R" and r["seq"] == seg["ack"]
+                else:
+                    space = seg["len"] + ("S" in seg["flags"]) + ("F" in seg["flags"])
+                    reply = "A" in r["flags"] and r["seq"] == 0 \
+                        and r["ack"] == (seg["seq"] + space) & MASK
+                if reply:
+                    found[x] = r["src"]
+        last_from[r["src"]] = k
+    return found
+
+
+def _initial_states(rows):
+    sent_syn = {r["src"] for r in rows if r["flags"] in ("S", "SE", "SEC")
+                or ("S" in r["flags"] and "A" not in r["flags"])}
+    sent_synack = {r["src"] for r in rows if "S" in r["flags"] and "A" in r["flags"]}
+    if not sent_syn and not sent_synack:
+        return {"client": "ESTABLISHED", "server": "ESTABLISHED"}   # joined mid-connection
+    return {h: "CLOSED" if h in sent_syn else "LISTEN" if h in sent_synack else None
+            for h in ("client", "server")}
+
+
+def _infer_states(rows):
+    """Pass 3: state rows for both sides (docs/captures.md, "States", has the rules)."""
+    events = {}
+    _control_events(rows, events)
+    no_socket = _no_socket_replies(rows)
+    last_live = {}                      # host -> index of its last non-RST segment
+    for k, r in enumerate(rows):
+        if "R" not in r["flags"]:
+            last_live[r["src"]] = k
+    state = _initial_states(rows)
+    syn_seq = {}
+    out = []
+
+    def move(k, host, new, cause):
+        if state[host] != new:
+            out.append({"t": rows[k]["t"], "host": host, "socket": host, "from": state[host],
+                        "to": new, "cause": cause, "conn": 0})
+            state[host] = new
+
+    def apply(k, host, event):
+        if state[host] is None:
+            return
+        step = TRANSITIONS.get((state[host], event))
+        if step:
+            move(k, host, *step)
+
+    for k, r in enumerate(rows):
+        src, dst, flags = r["src"], r["dst"], r["flags"]
+        # what the sender does
+        if "S" in flags:
+            if src in syn_seq and syn_seq[src] != r["seq"] and state[src] == "SYN-RECEIVED":
+                move(k, src, "CLOSED", "request dropped (inferred: a SYN+ACK with a new ISN)")
+                state[src] = "LISTEN"
+                move(k, src, "SYN-RECEIVED", "SYN received again (a new request)")
+            syn_seq[src] = r["seq"]
+            apply(k, src, "send SYN+ACK" if "A" in flags else "send SYN")
+        if "F" in flags and not r["retransmission"]:
+            apply(k, src, "send FIN")
+        if "R" in flags and state[src] in LIVE_STATES:
+            move(k, src, "CLOSED", "RST sent")
+        # what the receiver makes of it
+        if k in no_socket:
+            if state[dst] in LIVE_STATES:
+                move(k, dst, "CLOSED", "no connection any more: it answers this segment "
+                                       "with a reset")
+            continue
+        for host, event in sorted(events.get(k, ()), key=lambda e: _EVENT_ORDER[e[1]]):
+            apply(k, host, event)
+        if "R" in flags and state[dst] in LIVE_STATES and last_live.get(dst, -1) < k:
+            refused = state[dst] == "SYN-SENT"
+            move(k, dst, "CLOSED", "RST received (connection refused)" if refused
+                 else "RST received")
+    return out
+
+
+# RFC 9293 §3.10.7.4 order: SYN bit, then ACK field, then FIN bit
+_EVENT_ORDER = {"recv SYN": 0, "recv SYN+ACK": 0, "recv ACK of SYN": 1, "recv ACK of FIN": 2,
+                "recv FIN": 3}
+
+
+# =========================================================================================
+# Public: read_pcap, list_streams
+# =========================================================================================
+OFFLOAD_NOTE = (
+    "{count} segment(s) from {hosts} carry more payload than one segment may ({limits}): "
+    "the capture was taken on the sending host before TCP segmentation offload (TSO/GSO) "
+    "cut them into MSS-sized segments, or on the receiving host after GRO/LRO merged "
+    "several. They are marked \"oversize\"; on the wire they were several segments, so "
+    "segment counts, sizes and ACK patterns differ from what the other end saw.")
+
+
+def read_pcap(path, stream=None) -> Trace:
+    """One TCP connection of a pcap or pcapng file as a trace (docs/captures.md).
+
+    ``stream``: None (the first connection), an index (int or digit string, as listed by
+    :func:`list_streams`), or ``"ADDR:PORT-ADDR:PORT"`` (either direction; IPv6 as
+    ``[addr]:port``). Raises :class:`CaptureError` for anything wrong with the file.
+    """
+    name, conns, digits, link, count = _scan(path)
+    conn = _select(name, conns, stream)
+    client_dir = conn.client_dir()
+    t0 = conn.packets[0][0]
+    rows, limit, mss = _segment_rows(conn, client_dir, digits, t0)
+    if digits > 6:                               # nanosecond pcaps: dpkt gives Decimals
+        for r in rows:
+            r["t"] = r["arrival"] = float(r["t"])
+    ends = (conn.a, conn.b) if client_dir == 0 else (conn.b, conn.a)
+    hosts = {}
+    for side, host in enumerate(("client", "server")):
+        addr, port = ends[side]
+        syn = next((r for r in rows if r["src"] == host and "S" in r["flags"]), None)
+        hosts[host] = {"addr": _addr_text(addr), "port": port,
+                       "isn": syn["seq"] if syn else None}
+    doc = {"tcpsim": 1, "name": f"{os.path.basename(name)} stream {conn.index}",
+           "profile": None, "hosts": hosts, "segments": rows,
+           "states": _infer_states(rows), "events": []}
+    doc.update(_vantage(rows, limit))
+    doc["capture"] = {"file": name, "stream": conn.index, "streams": len(conns),
+                      "link_type": link, "packets": count, "start": float(t0)}
+    return Trace(doc)
+
+
+def _vantage(rows, limit):
+    big = Counter(r["src"] for r in rows if r["oversize"])
+    if not big:
+        return {"offload": False, "note": None}
+    limits = ", ".join(f"{h} -> {'server' if h == 'client' else 'client'}: "
+                       f"{limit[0 if h == 'client' else 1]} bytes" for h in sorted(big))
+    return {"offload": True,
+            "note": OFFLOAD_NOTE.format(count=sum(big.values()), hosts=" and ".join(sorted(big)),
+                                        limits=limits)}
+
+
+def list_streams(path) -> list[str]:
+    """One line per connection: index, endpoints (client first), packet count, first and
+    last time (seconds since the capture's first TCP packet) and the flags seen, counted."""
+    name, conns, digits, _, _ = _scan(path)
+    start = conns[0].packets[0][0]
+    lines = []
+    for conn in conns:
+        client_dir = conn.client_dir()
+        client, server = (conn.a, conn.b) if client_dir == 0 else (conn.b, conn.a)
+        first, last = conn.packets[0][0] - start, conn.packets[-1][0] - start
+        flags = Counter(FLAG_STRINGS[p[2]] or "-" for p in conn.packets)
+        summary = " ".join(f"{f}:{n}" for f, n in flags.items())
+        lines.append(f"{conn.index}  {_endpoint_text(client)} -> {_endpoint_text(server)}  "
+                     f"{len(conn.packets)} packets  {float(first):.6f}..{float(last):.6f} s  "
+                     f"flags {summary}")
+    return lines
+
+
+# =========================================================================================
+# Writing
+# =========================================================================================
+def _syn_options(opts):
+    """Linux's SYN layout (tcp_options_write; docs/linux-facts.md §1.2): MSS, then
+    SACK_PERM+TS, or NOP NOP TS, then NOP NOP SACK_PERM (no TS), then NOP WSCALE."""
+    out = b""
+    if "mss" in opts:
+        out += struct.pack("!BBH", OPT_MSS, 4, opts["mss"])
+    ts, sack_perm = opts.get("ts"), opts.get("sack_perm")
+    if ts:
+        head = bytes([OPT_SACK_PERM, 2]) if sack_perm else bytes([OPT_NOP, OPT_NOP])
+        out += head + struct.pack("!BBII", OPT_TS, 10, ts[0], ts[1])
+    elif sack_perm:
+        out += bytes([OPT_NOP, OPT_NOP, OPT_SACK_PERM, 2])
+    if opts.get("wscale") is not None:
+        out += bytes([OPT_NOP, OPT_WSCALE, 3, opts["wscale"]])
+    return out
+
+
+def _options_bytes(opts, syn):
+    """A segment's options on the wire. Non-SYN: NOP NOP TS, then NOP NOP SACK with as many
+    blocks as fit in 40 bytes (3 with timestamps, as Linux)."""
+    if not opts:
+        return b""
+    if syn:
+        return _syn_options(opts)
+    out = b""
+    ts = opts.get("ts")
+    if ts:
+        out += struct.pack("!BBBBII", OPT_NOP, OPT_NOP, OPT_TS, 10, ts[0], ts[1])
+    blocks = opts.get("sack") or []
+    room = (MAX_OPTION_BYTES - len(out) - 4) // 8
+    blocks = blocks[:max(0, room)]
+    if blocks:
+        out += bytes([OPT_NOP, OPT_NOP, OPT_SACK, 2 + 8 * len(blocks)])
+        out += b"".join(struct.pack("!II", left, right) for left, right in blocks)
+    return out
+
+
+_PATTERN = bytes(k % PAYLOAD_PERIOD for k in range(PAYLOAD_PERIOD + 65536))
+
+
+def _payload(row):
+    """``len`` bytes of the pattern k % 251, k = offset in the sender's byte stream, so a
+    retransmission carries the same bytes as the original."""
+    n = row.get("len") or 0
+    if n <= 0:
+        return b""
+    first = ((row.get("rel_seq") or 0) - 1 + ("S" in row["flags"])) % PAYLOAD_PERIOD
+    if n <= 65536:
+        return _PATTERN[first:first + n]
+    return (_PATTERN[first:] * (n // len(_PATTERN) + 2))[:n]
+
+
+def _flag_bits(flags):
+    bits = 0
+    for c in flags:
+        bits |= FLAG_BITS.get(c, 0)
+    return bits
+
+
+def _host_addresses(doc):
+    """{host name: (ipaddress object, MAC bytes)} for the doc's hosts."""
+    out = {}
+    for k, (host, info) in enumerate((doc.get("hosts") or {}).items()):
+        text = (info or {}).get("addr") or DEFAULT_ADDRS[min(k, 1)]
+        try:
+            addr = ipaddress.ip_address(text)
+        except ValueError:
+            raise CaptureError(f"hosts.{host}.addr: {text!r} is not an IP address") from None
+        mac = b"\x02\x00" + addr.packed[-4:]      # locally administered, from the address
+        out[host] = (addr, mac)
+    return out
+
+
+def _packet(row, hosts, ports, ip_ids):
+    """One Ethernet frame (bytes) for a segment row, checksums filled in by dpkt."""
+    src, dst = row["src"], row["dst"]
+    (saddr, smac), (daddr, dmac) = hosts[src], hosts[dst]
+    flags = row.get("flags") or ""
+    tcp = dpkt.tcp.TCP(sport=ports[src], dport=ports[dst], seq=row["seq"] & MASK,
+                       ack=(row.get("ack") or 0) & MASK, win=row.get("win") or 0, urp=0,
+                       flags=_flag_bits(flags))
+    tcp.opts = _options_bytes(row.get("options") or {}, "S" in flags)
+    tcp.off = 5 + len(tcp.opts) // 4
+    tcp.data = _payload(row)
+    if saddr.version == 4:
+        ip_ids[src] = (ip_ids.get(src, 0) + 1) & 0xffff
+        ip = dpkt.ip.IP(src=saddr.packed, dst=daddr.packed, p=dpkt.ip.IP_PROTO_TCP,
+                        ttl=IP_TTL, id=ip_ids[src], df=1, data=tcp)
+        eth_type = dpkt.ethernet.ETH_TYPE_IP
+    else:
+        ip = dpkt.ip6.IP6(src=saddr.packed, dst=daddr.packed, nxt=dpkt.ip.IP_PROTO_TCP,
+                          hlim=IP_TTL, plen=len(tcp), data=tcp)
+        eth_type = dpkt.ethernet.ETH_TYPE_IP6
+    return bytes(dpkt.ethernet.Ethernet(src=smac, dst=dmac, type=eth_type, data=ip))
+
+
+def write_pcap(doc, path, include_dropped=True) -> None:
+    """Write a trace document as a classic pcap (Ethernet, microsecond timestamps = ``t``).
+
+    Every segment becomes one packet with valid IPv4 (or IPv6) and TCP headers and
+    checksums, the row's ``seq``/``ack``/``win``/flags, its options in Linux's wire order
+    and ``len`` bytes of payload. Dropped segments are written too (at their send time, as
+    tcpdump on the sending host sees them); ``include_dropped=False`` leaves them out.
+    """
+    if isinstance(doc, Trace):
+        doc = doc.doc
+    hosts = _host_addresses(doc)
+    ports = {h: (info or {}).get("port") or 0 for h, info in (doc.get("hosts") or {}).items()}
+    rows = [r for r in doc.get("segments") or () if include_dropped or not r.get("dropped")]
+    rows.sort(key=lambda r: r.get("t") or 0.0)          # stable: ties keep the doc's order
+    ip_ids = {}
+    with open(os.fspath(path), "wb") as f:
+        writer = dpkt.pcap.Writer(f, snaplen=WRITE_SNAPLEN, linktype=dpkt.pcap.DLT_EN10MB)
+        for k, row in enumerate(rows):
+            if row.get("src") not in hosts or row.get("dst") not in hosts:
+                raise CaptureError(f"segments[{k}]: src/dst must name hosts of the trace")
+            micros = round((row.get("t") or 0.0) * 1_000_000)
+            sec, usec = divmod(micros, 1_000_000)
+            writer.writepkt_time(_packet(row, hosts, ports, ip_ids), sec + usec / 1e6)
