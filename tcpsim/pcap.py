@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import io
 import ipaddress
+import math
 import os
 import re
 import struct
@@ -54,6 +55,7 @@ HALF = 2 ** 31              # a - b < HALF (mod 2^32) means "a is at or after b"
 PCAP_MAGICS = {0xa1b2c3d4: 6, 0xd4c3b2a1: 6, 0xa1b23c4d: 9, 0x4d3cb2a1: 9,
                0xa1b2cd34: 6, 0x34cdb2a1: 6}          # -> digits of timestamp resolution
 PCAPNG_MAGIC = 0x0a0d0d0a
+PCAPNG_BYTE_ORDER_LE = b"\x4d\x3c\x2b\x1a"   # 0x1A2B3C4D written little-endian
 # link types (https://www.tcpdump.org/linktypes.html); BSD's DLT_RAW is 12 or 14
 LINK_NAMES = {dpkt.pcap.DLT_NULL: "BSD loopback (NULL)", dpkt.pcap.DLT_EN10MB: "Ethernet",
               101: "raw IP", 12: "raw IP", 14: "raw IP", dpkt.pcap.DLT_LOOP: "OpenBSD loopback",
@@ -67,6 +69,7 @@ MAX_HOLES = 64              # holes remembered per direction (old ones are forgo
 # Linux never builds one segment bigger than half the largest window the peer announced
 # (tcp_bound_to_half_wnd, net/ipv4/tcp_output.c); it applies once that window > 536 bytes.
 LINUX_HALF_WINDOW_MIN = 536
+UNLIMITED = 2 ** 32         # no limit known on a segment's payload
 
 # --- writing ----------------------------------------------------------------------------
 DEFAULT_ADDRS = ("10.0.0.1", "10.0.0.2")    # hosts without "addr", in the doc's order
@@ -78,35 +81,6 @@ PAYLOAD_PERIOD = 251                        # payload byte k = k % 251, as the s
 # =========================================================================================
 # Reading: pass 1, the file into connections
 # =========================================================================================
-class _TrackedFile(io.BytesIO):
-    """The file's bytes, remembering reads that got fewer bytes than asked for.
-
-    dpkt's readers stop quietly at a short read; a file cut inside a record shows here as
-    a short read that is not the final, empty read at the end of the file.
-    """
-
-    def __init__(self, data):
-        super().__init__(data)
-        self.reads = 0
-        self.short = []         # (read number, byte offset, bytes got)
-
-    def read(self, n=-1):
-        start = self.tell()
-        data = super().read(n)
-        self.reads += 1
-        if len(data) < n:
-            self.short.append((self.reads, start, len(data)))
-        return data
-
-    @property
-    def short_read_at(self):
-        """Byte offset where the file ends inside a record, or None."""
-        for number, start, got in self.short:
-            if not (number == self.reads and got == 0):
-                return start
-        return None
-
-
 class _Conn:
     """One TCP connection of the file: its endpoints and its packets as tuples.
 
@@ -133,39 +107,63 @@ class _Conn:
         return 0 if self.a[1] >= self.b[1] else 1
 
 
-def _load(path):
-    name = os.fspath(path)
-    try:
-        with open(name, "rb") as f:
-            data = f.read()
-    except OSError as err:
-        raise CaptureError(f"{name}: cannot read ({err.strerror or err})") from None
-    return name, data
+class _File:
+    """The capture's bytes and a dpkt reader over them."""
 
+    def __init__(self, path):
+        self.name = os.fspath(path)
+        try:
+            with open(self.name, "rb") as f:
+                self.data = f.read()
+        except OSError as err:
+            raise CaptureError(f"{self.name}: cannot read ({err.strerror or err})") from None
+        if len(self.data) < 4:
+            raise CaptureError(f"{self.name}: not a pcap or pcapng file "
+                               f"({len(self.data)} bytes)")
+        self.magic, = struct.unpack(">I", self.data[:4])
+        self.pcapng = self.magic == PCAPNG_MAGIC
+        if not self.pcapng and self.magic not in PCAP_MAGICS:
+            raise CaptureError(f"{self.name}: not a pcap or pcapng file "
+                               f"(magic 0x{self.magic:08x})")
+        self.stream = io.BytesIO(self.data)
+        try:
+            if self.pcapng:
+                self.reader = dpkt.pcapng.Reader(self.stream)
+                divisor = float(getattr(self.reader, "_divisor", 1e9))
+                self.digits = min(9, max(0, round(math.log10(divisor))))
+            else:
+                self.reader = dpkt.pcap.Reader(self.stream)
+                self.digits = PCAP_MAGICS[self.magic]
+        except Exception as err:          # dpkt raises ValueError, NeedData, struct.error...
+            kind = "pcapng" if self.pcapng else "pcap"
+            raise CaptureError(f"{self.name}: bad {kind} file header ({_why(err)})") from None
 
-def _open_reader(name, data):
-    """A dpkt reader for the bytes, its tracked file, and the timestamp resolution (digits)."""
-    if len(data) < 4:
-        raise CaptureError(f"{name}: not a pcap or pcapng file ({len(data)} bytes)")
-    magic_le, = struct.unpack("<I", data[:4])
-    magic_be, = struct.unpack(">I", data[:4])
-    f = _TrackedFile(data)
-    try:
-        if magic_be == PCAPNG_MAGIC:
-            reader = dpkt.pcapng.Reader(f)
-            divisor = float(getattr(reader, "_divisor", 1e9))
-            digits = min(9, max(0, len(str(int(divisor))) - 1))
-        elif magic_le in PCAP_MAGICS:
-            reader = dpkt.pcap.Reader(f)
-            digits = PCAP_MAGICS[magic_le]
-        else:
-            raise CaptureError(f"{name}: not a pcap or pcapng file (magic 0x{magic_be:08x})")
-    except CaptureError:
-        raise
-    except Exception as err:  # dpkt raises ValueError, NeedData, struct.error ...
-        kind = "pcapng" if magic_be == PCAPNG_MAGIC else "pcap"
-        raise CaptureError(f"{name}: bad {kind} file header ({_why(err)})") from None
-    return reader, f, digits
+    def cut_at(self, start):
+        """Where the file ends inside the record that begins at byte ``start`` (or inside a
+        later pcapng block), or None. dpkt's readers stop quietly on a short last record."""
+        data, size = self.data, len(self.data)
+        if start >= size:
+            return None
+        if not self.pcapng:
+            header = dpkt.pcap.MAGIC_TO_PKT_HDR[self.magic]
+            if start + header.__hdr_len__ > size:
+                return start
+            caplen = header(data[start:start + header.__hdr_len__]).caplen
+            return start if start + header.__hdr_len__ + caplen > size else None
+        # pcapng: every block starts with its type and total length (32 bits each)
+        order = "<II" if data[8:12] == PCAPNG_BYTE_ORDER_LE else ">II"
+        while start < size:
+            if start + 8 > size:
+                return start
+            _, length = struct.unpack_from(order, data, start)
+            if length < 12 or start + length > size:
+                return start
+            start += length
+        return None
+
+    def truncated(self, number, start):
+        return CaptureError(f"{self.name}: packet {number} at byte {start} is truncated "
+                            f"(the file ends inside it)")
 
 
 def _why(err):
@@ -197,86 +195,78 @@ def _decoder(linktype):
 
 def _scan(path):
     """Pass 1: every TCP packet of the file, grouped into connections (in capture order)."""
-    name, data = _load(path)
-    reader, f, digits = _open_reader(name, data)
-    linktype = reader.datalink()
+    f = _File(path)
+    name, tell = f.name, f.stream.tell
+    linktype = f.reader.datalink()
     decode = _decoder(linktype)
     if decode is None:
         raise CaptureError(f"{name}: link type {linktype} is not supported (Ethernet, Linux "
                            f"cooked SLL/SLL2, raw IP and BSD loopback are)")
     IP, IP6, TCP = dpkt.ip.IP, dpkt.ip6.IP6, dpkt.tcp.TCP
     conns, by_key = [], {}      # by_key: (src, sport, dst, dport) -> (conn, direction)
-    number, end = 0, f.tell()
-    packets = iter(reader)
-    while True:
-        start = end
-        try:
-            ts, frame = next(packets)
-        except StopIteration:
-            break
-        except Exception as err:
-            raise CaptureError(_record_error(name, number + 1, start, f, err)) from None
-        number += 1
-        end = f.tell()
-        try:
-            ip = decode(frame)
-        except Exception as err:
-            raise CaptureError(f"{name}: packet {number} at byte {start} is malformed "
-                               f"({_why(err)})") from None
-        cls = ip.__class__
-        if cls is not IP and cls is not IP6:
-            continue
-        tcp = ip.data
-        if tcp.__class__ is not TCP:
-            if ip.p == 6 and _first_fragment(ip):
-                _raise_cut(name, number, start, f, "its TCP header")
-            continue
-        payload = len(tcp.data)
-        captured = 20 + len(tcp.opts) + payload
-        if cls is IP:
-            expected = ip.len - 20 - len(ip.opts) if ip.len else captured
-        else:
-            expected = ip.plen - _ext_len(ip) if ip.plen else captured
-        if captured < expected:
-            _raise_cut(name, number, start, f, f"{captured} of its {expected} TCP bytes")
-        key = (ip.src, tcp.sport, ip.dst, tcp.dport)
-        found = by_key.get(key)
-        flags = tcp.flags & 0xff
-        if found is None:
-            found = _new_conn(conns, by_key, key)
-        if flags & SYN:
-            found = _note_syn(conns, by_key, key, found, flags, tcp.seq)
-        conn, direction = found
-        conn.packets.append((ts, direction, flags, tcp.seq, tcp.ack, tcp.win, tcp.opts,
-                             payload, number, start))
-    if f.short_read_at is not None:
-        raise CaptureError(_record_error(name, number, f.short_read_at, f, None))
+    number, end = 0, tell()
+    start = end
+    try:
+        for ts, frame in f.reader:
+            number += 1
+            start, end = end, tell()
+            try:
+                ip = decode(frame)
+            except Exception as err:
+                if f.cut_at(start) is not None:
+                    raise f.truncated(number, start) from None
+                raise CaptureError(f"{name}: packet {number} at byte {start} is malformed "
+                                   f"({_why(err)})") from None
+            cls = ip.__class__
+            if cls is not IP and cls is not IP6:
+                continue
+            tcp = ip.data
+            if tcp.__class__ is not TCP:
+                if ip.p == 6 and (cls is IP6 or ip.offset == 0):
+                    _raise_cut(f, number, start, "its TCP header")
+                continue
+            payload = len(tcp.data)
+            captured = 20 + len(tcp.opts) + payload
+            if cls is IP:
+                expected = ip.len - 20 - len(ip.opts) if ip.len else captured
+            else:
+                expected = ip.plen - _ext_len(ip) if ip.plen else captured
+            if captured < expected:
+                _raise_cut(f, number, start, f"{captured} of its {expected} TCP bytes")
+            key = (ip.src, tcp.sport, ip.dst, tcp.dport)
+            found = by_key.get(key)
+            flags = tcp.flags & 0xff
+            if found is None:
+                found = _new_conn(conns, by_key, key)
+            if flags & SYN:
+                found = _note_syn(conns, by_key, key, found, flags, tcp.seq)
+            conn, direction = found
+            conn.packets.append((ts, direction, flags, tcp.seq, tcp.ack, tcp.win, tcp.opts,
+                                 payload, number, start))
+    except CaptureError:
+        raise
+    except Exception as err:                      # from dpkt's reader, between packets
+        if f.cut_at(end) is not None or isinstance(err, dpkt.NeedData):
+            raise f.truncated(number + 1, end) from None
+        raise CaptureError(f"{name}: packet {number + 1} at byte {end} is malformed "
+                           f"({_why(err)})") from None
+    if f.cut_at(start) is not None:
+        raise f.truncated(max(number, 1), f.cut_at(start))
     if not conns:
         raise CaptureError(f"{name}: no TCP packets ({number} packets read)")
-    return name, conns, digits, LINK_NAMES.get(linktype, str(linktype)), number
-
-
-def _first_fragment(ip):
-    return not isinstance(ip, dpkt.ip.IP) or ip.offset == 0
+    return name, conns, f.digits, LINK_NAMES.get(linktype, str(linktype)), number
 
 
 def _ext_len(ip6):
     return sum(len(h) for h in getattr(ip6, "all_extension_headers", ()) or ())
 
 
-def _record_error(name, number, offset, f, err):
-    if f.short_read_at is not None or err is None or isinstance(err, dpkt.NeedData):
-        where = f.short_read_at if f.short_read_at is not None else offset
-        return f"{name}: packet {number} at byte {where} is truncated (the file ends inside it)"
-    return f"{name}: packet {number} at byte {offset} is malformed ({_why(err)})"
-
-
-def _raise_cut(name, number, offset, f, what):
+def _raise_cut(f, number, start, what):
     """A packet whose IP length says more than was captured: a file cut in the middle of the
     packet, or a snapshot length (tcpdump -s) shorter than the packet."""
-    if f.short_read_at is not None:
-        raise CaptureError(_record_error(name, number, offset, f, None))
-    raise CaptureError(f"{name}: packet {number} at byte {offset} is cut short by the "
+    if f.cut_at(start) is not None:
+        raise f.truncated(number, start)
+    raise CaptureError(f"{f.name}: packet {number} at byte {start} is cut short by the "
                        f"snapshot length (only {what} were captured)")
 
 
@@ -440,17 +430,23 @@ def _bases(packets, client_dir):
 
 
 def _size_limits(packets, client_dir):
-    """The largest payload one segment to each side can carry, from that side's SYN: its MSS
-    option, and (Linux, tcp_bound_to_half_wnd) half the window in its SYN. None: unknown."""
-    mss, half_window = [None, None], [None, None]
+    """The most payload one segment from each side (0 = client, 1 = server) may carry: the
+    MSS its peer announced in its SYN, or (Linux, tcp_bound_to_half_wnd) half the window in
+    the peer's SYN if that is smaller. Unknown (no SYN from the peer): no limit."""
+    limit = [UNLIMITED, UNLIMITED]
+    seen = set()
     for p in packets:
         if p[2] & SYN:
-            side = p[1] ^ client_dir
-            if mss[side] is None:
-                mss[side] = _decode_options(p[6]).get("mss")
-                win = p[5]
-                half_window[side] = win // 2 if win > LINUX_HALF_WINDOW_MIN else None
-    return mss, half_window
+            receiver = 1 - (p[1] ^ client_dir)      # the side this SYN's options speak to
+            if receiver in seen:
+                continue
+            seen.add(receiver)
+            mss = _decode_options(p[6]).get("mss")
+            if mss is not None:
+                limit[receiver] = mss
+            if p[5] > LINUX_HALF_WINDOW_MIN:
+                limit[receiver] = min(limit[receiver], p[5] // 2)
+    return limit
 
 
 def _handshake_rtt(packets, client_dir):
@@ -468,77 +464,79 @@ def _handshake_rtt(packets, client_dir):
     return None
 
 
+def _signed(d):
+    """A difference of sequence numbers (mod 2^32) as a signed int."""
+    d &= MASK
+    return d - MOD if d >= HALF else d
+
+
 def _fill(holes, start, end):
-    """Remove [start, end) from the holes; True if it lay entirely inside one of them."""
+    """Take [start, end) out of the holes; True if it lay entirely inside one of them."""
     inside = False
-    for h in list(holes):
-        hs, he = h
-        width = (he - hs) & MASK
-        a, b = (start - hs) & MASK, (end - hs) & MASK
-        if a < width and 0 < b <= width:
-            inside = True
-        if a >= width and b >= width and not (a > b):       # no overlap
-            continue
-        holes.remove(h)
-        lo = start if a < width else hs
-        hi = end if 0 < b <= width else he
-        if (lo - hs) & MASK:
-            holes.append((hs, lo))
-        if (he - hi) & MASK and hi != he:
-            holes.append((hi, he))
+    for hole in list(holes):
+        base, width = hole[0], _signed(hole[1] - hole[0])
+        a = _signed(start - base)
+        b = a + _signed(end - start)
+        if a >= width or b <= 0:
+            continue                                    # no overlap
+        inside = inside or (a >= 0 and b <= width)
+        holes.remove(hole)
+        if a > 0:
+            holes.append((base, (base + a) & MASK))
+        if b < width:
+            holes.append(((base + b) & MASK, hole[1]))
     return inside
 
 
-def _segment_rows(conn, client_dir, digits, t0):
-    """Pass 2: the contract's segment rows for one connection, with analysis labels."""
+def _segment_rows(conn, client_dir, digits):
+    """Pass 2: the contract's segment rows for one connection, with analysis labels
+    (Wireshark's tcp.analysis rules; docs/captures.md has them in words)."""
     packets = conn.packets
     names = ("client", "server")
     sides = [_Side(b) for b in _bases(packets, client_dir)]
-    mss, half_window = _size_limits(packets, client_dir)
-    limit = [min(x for x in (mss[1 - s], half_window[1 - s]) if x is not None)
-             if (mss[1 - s], half_window[1 - s]) != (None, None) else None for s in (0, 1)]
+    limit = _size_limits(packets, client_dir)
     rtt = _handshake_rtt(packets, client_dir)
     ooo_threshold = rtt if rtt else OOO_THRESHOLD_DEFAULT
-    decode = _decode_options
+    t0, scale = packets[0][0], 10 ** digits
+    decode, flag_strings = _decode_options, FLAG_STRINGS
     rows = []
     append = rows.append
     for i, (ts, direction, flags, seq, ack, win, raw_opts, length, number, _) in \
             enumerate(packets):
         s = direction ^ client_dir
         me, peer = sides[s], sides[1 - s]
-        t = round(ts - t0, digits)
+        t = round((ts - t0) * scale) / scale
         if flags & SYN:
             if me.syn_seq is not None and seq != me.syn_seq:
                 me.base, me.next, me.holes = seq, None, []      # a new ISN: a new request
             me.syn_seq = seq
         rel = (seq - me.base) & MASK
-        rel_ack = (ack - peer.base) & MASK if flags & ACK else None
-        space = length + (flags & SYN and 1) + (flags & FIN)
+        space = length + (flags & FIN) + (flags & SYN) // SYN   # sequence space used
+        control = flags & (SYN | FIN | RST)
         retransmission = out_of_order = keep_alive = dup_ack = window_update = False
         nxt = me.next
-        plain = not flags & (SYN | FIN | RST)
-        if nxt is None:
+        if nxt is None:                                         # its first segment
             if not flags & RST:
                 me.next, me.next_t = (rel + space) & MASK, t
-        elif rel == nxt:
+        elif rel == nxt:                                        # in order
             if space:
                 me.next, me.next_t = (rel + space) & MASK, t
-            elif plain and flags & ACK and win and ack == me.last_ack:
+            elif not control and flags & ACK and win and ack == me.last_ack:
                 dup_ack = win == me.last_win
                 window_update = not dup_ack
         else:
             behind = (nxt - rel) & MASK
-            if behind == 1 and plain and length <= 1:
+            if behind == 1 and not control and length <= 1:
                 keep_alive = True
-            elif space and behind < HALF:
+            elif space and behind < HALF:                       # re-sends, or comes late
                 end = (rel + space) & MASK
                 if _fill(me.holes, rel, end) and t - me.next_t < ooo_threshold:
                     out_of_order = True
                 else:
                     retransmission = True
-                if (end - nxt) & MASK < HALF:                   # reaches past the highest
+                if 0 < (end - nxt) & MASK < HALF:               # reaches past the highest
                     me.next, me.next_t = end, t
-            elif space:                                         # a gap: bytes never seen
+            elif space:                                         # skips bytes never seen
                 me.holes.append((nxt, rel))
                 if len(me.holes) > MAX_HOLES:
                     del me.holes[0]
@@ -547,16 +545,15 @@ def _segment_rows(conn, client_dir, digits, t0):
             me.last_ack = ack
         me.last_win = win
         append({"i": i, "t": t, "src": names[s], "dst": names[1 - s],
-                "flags": FLAG_STRINGS[flags], "seq": seq, "ack": ack,
-                "rel_seq": rel, "rel_ack": rel_ack, "len": length, "win": win,
-                "options": decode(raw_opts) if raw_opts else {},
+                "flags": flag_strings[flags], "seq": seq, "ack": ack, "rel_seq": rel,
+                "rel_ack": (ack - peer.base) & MASK if flags & ACK else None,
+                "len": length, "win": win, "options": decode(raw_opts) if raw_opts else {},
                 "retransmission": retransmission, "dropped": False, "arrival": t,
                 "conn": 0, "frame": number,
                 "dup_ack": dup_ack, "out_of_order": out_of_order,
-                "zero_window": win == 0 and plain, "window_update": window_update,
-                "keep_alive": keep_alive,
-                "oversize": limit[s] is not None and length > limit[s]})
-    return rows, limit, mss
+                "zero_window": win == 0 and not control, "window_update": window_update,
+                "keep_alive": keep_alive, "oversize": length > limit[s]})
+    return rows, limit
 
 
 # =========================================================================================
