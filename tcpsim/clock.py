@@ -9,7 +9,7 @@ import heapq
 import itertools
 
 
-MAX_EVENTS = 20_000_000   # far beyond any course scenario (a 100 MB transfer is ~0.2 M)
+MAX_EVENTS = 2_000_000    # far beyond any course scenario (a 100 MB transfer is ~0.3 M)
 
 
 class SimulationStuck(RuntimeError):

@@ -86,6 +86,7 @@ OUR_FIN_SENT = frozenset(("FIN-WAIT-1", "FIN-WAIT-2", "CLOSING", "LAST-ACK", "TI
 
 TCP_OPTION_TS_LEN = 12        # nop, nop, kind 8 len 10: what timestamps take from each segment
 SACK_BLOCKS_WITH_TS = 3       # RFC 2018 §3: 3 blocks fit beside timestamps (4 without)
+TCP_INVALID_RATELIMIT_S = 0.5 # net.ipv4.tcp_invalid_ratelimit = 500 ms
 
 
 def reset_for(seg: Segment, conn=None) -> Segment | None:
@@ -128,6 +129,7 @@ class Endpoint:
         self.snd_nxt = iss
         self.snd_max = iss                # highest sequence number sent so far, plus one
         self.snd_wnd = 0
+        self.max_snd_wnd = 0              # largest window the peer ever offered (§3.8.6.2.1)
         self.snd_wl1 = 0
         self.snd_wl2 = 0
         self.send_buf = bytearray()       # data from snd_una's first data byte on
@@ -174,6 +176,7 @@ class Endpoint:
         self.quickacks_left = profile.quickacks
         self.pingpong = False
         self.last_data_rcv_time = None
+        self.last_oow_ack_time = None     # rate limit for out-of-window ACKs
         self.rcv_wscale_offered = None    # the shift our SYN(-ACK) announces, if any
 
     # ------------------------------------------------------------------ helpers
@@ -191,22 +194,39 @@ class Endpoint:
         return (int(now * 1000) + self.ts_offset) & SEQ_MASK
 
     def _window_bytes(self):
-        """What we can accept beyond rcv_nxt (never shrinking the right edge, RFC 9293 §3.8.6)."""
+        """The window to advertise, in bytes.
+
+        Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): the right edge moves only when it can
+        move by at least min(buffer / 2, MSS); and it never moves left (§3.8.6), so a window
+        already promised is kept.
+        """
         buffered = len(self.rcv_buf)
         if self.ooo:
             buffered += sum(len(d) for d, _ in self.ooo.values())
         free = max(0, self.p.rcvbuf - buffered)
+        promised = max(0, seq_diff(self.rcv_adv_right, self.rcv_nxt))
         window = min(self.rcv_ssthresh, free)
-        promised = seq_diff(self.rcv_adv_right, self.rcv_nxt)
-        return max(window, promised, 0)
+        if window - promised < min(self.p.rcvbuf // 2, self.advmss):
+            return promised
+        return window
 
     def _raw_window(self):
-        """The 16-bit window field, and remember the right edge it promises."""
+        """The 16-bit window field, and remember the right edge it promises.
+
+        Linux rounds a scaled window up to a whole unit (``ALIGN`` in __tcp_select_window()),
+        which is why its third ACK says 63 for 64240 bytes, and why a closing window
+        creeps by less than one unit per ACK (measured: 76, 75, 74 ...).
+        """
         window = self._window_bytes()
         shift = self.rcv_wscale
-        raw = (window + (1 << shift) - 1) >> shift if self.p.name == "linux" else window >> shift
+        if self.p.name == "linux" and window > 0:
+            raw = (window + (1 << shift) - 1) >> shift
+        else:
+            raw = window >> shift
         raw = min(raw, 0xFFFF)
-        self.rcv_adv_right = (self.rcv_nxt + (raw << shift)) & SEQ_MASK
+        right = (self.rcv_nxt + (raw << shift)) & SEQ_MASK
+        if seq_lt(self.rcv_adv_right, right):
+            self.rcv_adv_right = right
         return raw
 
     def _segment(self, flags, seq, now, data=b"", rtx=False):
@@ -225,8 +245,10 @@ class Endpoint:
                 if blocks:
                     options["sack"] = blocks
         win = self._raw_window()
-        return Segment(self.host, self.peer, self.local_port, self.remote_port, seq, ack, flags,
-                       win, data, options, rtx, self.conn)
+        seg = Segment(self.host, self.peer, self.local_port, self.remote_port, seq, ack, flags,
+                      win, data, options, rtx, self.conn)
+        seg.bases = (self.iss, self.irs)
+        return seg
 
     def _syn_segment(self, now, with_ack):
         """SYN or SYN-ACK with options in Linux's order: MSS, SACK-permitted, TS, WS."""
@@ -256,6 +278,7 @@ class Endpoint:
         seg = Segment(self.host, self.peer, self.local_port, self.remote_port, self.iss,
                       self.rcv_nxt if with_ack else 0, "SA" if with_ack else "S", window, b"",
                       options, rtx, self.conn)
+        seg.bases = (self.iss, self.irs)
         if with_ack:
             self.ack_pending = False
             self.last_ack_sent = self.rcv_nxt
@@ -288,7 +311,7 @@ class Endpoint:
         self.irs = syn.seq
         self.rcv_nxt = (syn.seq + 1) & SEQ_MASK
         self._apply_peer_syn_options(syn)
-        self.snd_wnd = syn.win  # RFC 7323 §2.2: a SYN's window is not scaled
+        self.snd_wnd = self.max_snd_wnd = syn.win  # RFC 7323 §2.2: a SYN's window is not scaled
         self.snd_wl1, self.snd_wl2 = syn.seq, self.iss
         self.syn_sent_at = now
         if self.p.handshake == "two-way":
@@ -555,10 +578,13 @@ class Endpoint:
                     if 0 < gap < size:
                         size = gap
             if size <= 0:
-                if self.snd_wnd == 0 and seq == self.snd_una and "persist" not in self.timers:
-                    self.timers["persist"] = now + max(self.rto, self.p.min_rto_s)
+                self._arm_persist(now)
                 break
             is_rtx = seq_lt(seq, self.snd_max)
+            if size < self.snd_mss and size < available and size < self.max_snd_wnd // 2 \
+                    and not ignore_cwnd:
+                self._arm_persist(now)
+                break  # sender SWS avoidance (RFC 9293 §3.8.6.2.1): no silly window-sized segment
             if size < self.snd_mss and not is_rtx and not self.p.nodelay and not self.app_shut_wr \
                     and seq_lt(self.snd_una, self.snd_nxt):
                 break  # Nagle (RFC 9293 §3.7.4): a small segment waits while data is unacked
@@ -649,7 +675,7 @@ class Endpoint:
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
         if has_ack:
             self._ack_advance(seg.ack, now)
-            self.snd_wnd = seg.win  # RFC 7323 §2.2: a SYN's window is not scaled
+            self.snd_wnd = self.max_snd_wnd = seg.win  # RFC 7323 §2.2: a SYN's window is not scaled
             self._transition("rcv SYN+ACK", now, "SYN+ACK received")
             self.notes.append(("connect", now, "ok"))
             mss = self.advmss  # the client learns TS only now: its window uses the plain MSS
@@ -717,11 +743,11 @@ class Endpoint:
                 # re-arms the request timer to initial RTO << (timeouts so far) (measured).
                 self.timers["rto"] = now + self._synack_rto()
                 return [self._syn_segment(now, with_ack=True)]
-            return [self._segment("A", self.snd_nxt, now)]
+            return self._out_of_window_ack(seg, now)
         # second check: RST (RFC 9293 §3.10.7.4, RFC 5961 §3.2)
         if "R" in flags:
             if seg.seq != self.rcv_nxt:
-                return [self._segment("A", self.snd_nxt, now)]  # challenge ACK
+                return self._out_of_window_ack(seg, now)  # challenge ACK (RFC 5961 §3.2)
             self.timers.clear()
             if state == "SYN-RECEIVED" and self.passive:
                 self._transition("rcv RST (passive open)", now, "RST received")
@@ -736,7 +762,7 @@ class Endpoint:
             return []
         # fourth check: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4)
         if "S" in flags and not simultaneous_synack:
-            return [self._segment("A", self.snd_nxt, now)]
+            return self._out_of_window_ack(seg, now)  # challenge ACK (RFC 5961 §4)
         if "A" not in flags:
             return []
         out = []
@@ -750,9 +776,10 @@ class Endpoint:
             if not self.passive:
                 self.notes.append(("connect", now, "ok"))
             self.snd_wnd = seg.win << self.snd_wscale
+            self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
             self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
         if seq_lt(self.snd_max, seg.ack):
-            return [self._segment("A", self.snd_nxt, now)]  # ACK of something not sent yet
+            return self._out_of_window_ack(seg, now)  # ACK of something not sent yet
         out += self._process_ack(seg, now)
         if self.state == "CLOSED":
             return out
@@ -762,6 +789,20 @@ class Endpoint:
         if self.state in CAN_SEND_DATA:
             out += self._push(now)
         return out
+
+    def _out_of_window_ack(self, seg, now):
+        """The ACK RFC 9293 §3.10.7.4 asks for in answer to an unacceptable segment.
+
+        Answers to segments without data are rate-limited to one per 500 ms (RFC 5961 §7;
+        linux tcp_oow_rate_limited(), net.ipv4.tcp_invalid_ratelimit), which is what stops
+        two confused endpoints from ACKing each other forever (an "ACK war").
+        """
+        if not seg.data:
+            if self.last_oow_ack_time is not None and \
+                    now - self.last_oow_ack_time < TCP_INVALID_RATELIMIT_S:
+                return []
+            self.last_oow_ack_time = now
+        return [self._segment("A", self.snd_nxt, now)]
 
     def _process_ack(self, seg, now):
         """RFC 9293 §3.10.7.4 fifth check, with RFC 5681 / RFC 6675 loss recovery."""
@@ -774,6 +815,7 @@ class Endpoint:
         # window update (RFC 9293 §3.10.7.4: SND.WL1 / SND.WL2 rule)
         if seq_lt(self.snd_wl1, seg.seq) or (self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, ack)):
             self.snd_wnd = seg.win << self.snd_wscale
+            self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
             self.snd_wl1, self.snd_wl2 = seg.seq, ack
             if self.snd_wnd:
                 self.timers.pop("persist", None)
@@ -808,7 +850,8 @@ class Endpoint:
         self.snd_una = ack
         if seq_lt(self.snd_nxt, ack):
             self.snd_nxt = ack
-        self.sacked = [(l, r) for l, r in self.sacked if seq_lt(ack, r)]
+        if self.sacked:
+            self.sacked = [(l, r) for l, r in self.sacked if seq_lt(ack, r)]
         self.dupacks = 0
         # RTT sample (RFC 6298 §2, Karn's algorithm §3)
         if self.rtt_probe is not None and seq_le(self.rtt_probe[0], ack):
@@ -1009,14 +1052,31 @@ class Endpoint:
         if "delack" not in self.timers:
             self.timers["delack"] = now + self.p.delayed_ack_s
 
+    def _arm_persist(self, now):
+        """Data waits for the window and nothing is in flight to bring an ACK: the persist
+        timer (RFC 9293 §3.8.6.1, and the SWS override timer of §3.8.6.2.1)."""
+        if self.snd_nxt == self.snd_una and "persist" not in self.timers and \
+                "rto" not in self.timers and "tlp" not in self.timers:
+            self.timers["persist"] = now + min(max(self.rto, self.p.min_rto_s) * 2 ** self.backoff,
+                                               self.p.max_rto_s)
+
     def _expire_persist(self, now):
-        """Zero-window probe (RFC 9293 §3.8.6.1): one byte beyond the closed window."""
-        if self.snd_wnd or not seq_lt(self.snd_nxt, (self.buf_seq + len(self.send_buf)) & SEQ_MASK):
+        """Zero-window probe (RFC 9293 §3.8.6.1): one byte beyond the closed window; with a
+        small open window, send what it allows (the SWS override)."""
+        if not seq_lt(self.snd_nxt, (self.buf_seq + len(self.send_buf)) & SEQ_MASK):
             return []
+        if self.snd_wnd:
+            return self._push(now, limit=1, ignore_cwnd=True)
         self.timers["persist"] = now + min(self.rto * 2 ** min(self.backoff + 1, 10), self.p.max_rto_s)
         self.backoff += 1
-        offset = seq_diff(self.snd_nxt, self.buf_seq)
-        seg = self._segment("A", self.snd_nxt, now, bytes(self.send_buf[offset:offset + 1]))
+        # The probe byte is the first unacknowledged one; it is not counted as in flight
+        # (SND.NXT stays), so an ACK that accepts it moves SND.UNA past SND.NXT.
+        seq = self.snd_una
+        offset = seq_diff(seq, self.buf_seq)
+        is_rtx = seq_lt(seq, self.snd_max)
+        seg = self._segment("A", seq, now, bytes(self.send_buf[offset:offset + 1]), is_rtx)
+        if not is_rtx:
+            self.snd_max = (seq + 1) & SEQ_MASK
         return [seg]
 
     def _sack_blocks(self):

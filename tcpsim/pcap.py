@@ -18,11 +18,12 @@ naming the file, and the packet number and byte offset where there is one.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import io
 import ipaddress
 import math
 import os
-import re
 import struct
 from collections import Counter
 
@@ -55,6 +56,7 @@ HALF = 2 ** 31              # a - b < HALF (mod 2^32) means "a is at or after b"
 PCAP_MAGICS = {0xa1b2c3d4: 6, 0xd4c3b2a1: 6, 0xa1b23c4d: 9, 0x4d3cb2a1: 9,
                0xa1b2cd34: 6, 0x34cdb2a1: 6}          # -> digits of timestamp resolution
 PCAPNG_MAGIC = 0x0a0d0d0a
+PCAP_HEADER_BYTES = 24      # pcap's file header
 PCAPNG_BYTE_ORDER_LE = b"\x4d\x3c\x2b\x1a"   # 0x1A2B3C4D written little-endian
 # link types (https://www.tcpdump.org/linktypes.html); BSD's DLT_RAW is 12 or 14
 LINK_NAMES = {dpkt.pcap.DLT_NULL: "BSD loopback (NULL)", dpkt.pcap.DLT_EN10MB: "Ethernet",
@@ -136,6 +138,11 @@ class _File:
                 self.digits = PCAP_MAGICS[self.magic]
         except Exception as err:          # dpkt raises ValueError, NeedData, struct.error...
             kind = "pcapng" if self.pcapng else "pcap"
+            cut = self.cut_at(0) is not None if self.pcapng else \
+                len(self.data) < PCAP_HEADER_BYTES
+            if cut or isinstance(err, dpkt.NeedData):
+                raise CaptureError(f"{self.name}: truncated {kind} file header "
+                                   f"({len(self.data)} bytes)") from None
             raise CaptureError(f"{self.name}: bad {kind} file header ({_why(err)})") from None
 
     def cut_at(self, start):
@@ -309,26 +316,20 @@ def _endpoint_text(endpoint):
     return f"[{text}]:{port}" if ":" in text else f"{text}:{port}"
 
 
-_ENDPOINT = re.compile(r"^\s*(\[[^\]]+\]|[^:\[\]\s-]+|[0-9a-fA-F:.]+):(\d+)\s*$")
-
-
 def _parse_endpoint(text):
-    m = _ENDPOINT.match(text)
-    if not m:
+    """"ADDR:PORT" or "[IPV6]:PORT" -> (packed address, port); ValueError if not."""
+    addr, _, port = text.strip().rpartition(":")
+    if not port.isdigit() or int(port) > 65535:
         raise ValueError(text)
-    addr = m.group(1).strip("[]")
-    return ipaddress.ip_address(addr).packed, int(m.group(2))
+    return ipaddress.ip_address(addr.strip("[]")).packed, int(port)
 
 
 def _parse_pair(text):
-    """"ADDR:PORT-ADDR:PORT" (IPv6 as [addr]:port) -> two (packed, port) endpoints."""
-    for i, ch in enumerate(text):
-        if ch == "-" and (text[:i].endswith("]") or text[:i].count(":") == 1):
-            try:
-                return _parse_endpoint(text[:i]), _parse_endpoint(text[i + 1:])
-            except ValueError:
-                continue
-    raise ValueError(text)
+    """"ADDR:PORT-ADDR:PORT" -> two endpoints; ValueError if not."""
+    parts = text.split("-")
+    if len(parts) != 2:
+        raise ValueError(text)
+    return _parse_endpoint(parts[0]), _parse_endpoint(parts[1])
 
 
 def _select(name, conns, stream):
@@ -416,6 +417,8 @@ def _bases(packets, client_dir):
             side = p[1] ^ client_dir
             if base[side] is None:
                 base[side] = p[3]
+                if None not in base:
+                    break
     guessed = [None, None]
     for p in packets:
         side = p[1] ^ client_dir
@@ -437,15 +440,15 @@ def _size_limits(packets, client_dir):
     seen = set()
     for p in packets:
         if p[2] & SYN:
-            receiver = 1 - (p[1] ^ client_dir)      # the side this SYN's options speak to
-            if receiver in seen:
+            sender = 1 - (p[1] ^ client_dir)        # who sends to this SYN's sender
+            if sender in seen:
                 continue
-            seen.add(receiver)
+            seen.add(sender)
             mss = _decode_options(p[6]).get("mss")
             if mss is not None:
-                limit[receiver] = mss
+                limit[sender] = mss
             if p[5] > LINUX_HALF_WINDOW_MIN:
-                limit[receiver] = min(limit[receiver], p[5] // 2)
+                limit[sender] = min(limit[sender], p[5] // 2)
     return limit
 
 
@@ -583,107 +586,129 @@ LIVE_STATES = ("SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAI
                "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT")
 
 
+# flag strings without SYN, FIN or RST: such segments never change a state by themselves
+_PLAIN = frozenset(FLAG_STRINGS[v] for v in range(256) if not v & (SYN | FIN | RST))
+
+
+def _peer(host):
+    return "server" if host == "client" else "client"
+
+
 def _covers(row, end):
-    """Does this (non-RST) row acknowledge everything before absolute seq ``end``?"""
-    return bool(row["flags"]) and "A" in row["flags"] and "R" not in row["flags"] \
-        and (row["ack"] - end) & MASK < HALF
+    """Does this row (not a RST) acknowledge everything before absolute seq ``end``?"""
+    flags = row["flags"]
+    return "A" in flags and "R" not in flags and (row["ack"] - end) & MASK < HALF
 
 
-def _first_ack_after(rows, peer, end, after):
+def _first_ack_after(rows, host, end, after):
+    """Index of the first row from ``host`` after ``after`` that acknowledges ``end``."""
     for k in range(after + 1, len(rows)):
-        if rows[k]["src"] == peer and _covers(rows[k], end):
+        if rows[k]["src"] == host and _covers(rows[k], end):
             return k
     return None
 
 
-def _control_events(rows, events):
-    """SYN and FIN: received (by the peer) at the last copy sent before the peer acknowledged
-    it, and its ACK received (by the sender) at the first acknowledgment after its last copy.
-    Unacknowledged: not received."""
-    copies = {}     # (src, "SYN"/"FIN", end) -> [row indices]
-    for k, r in enumerate(rows):
+def _syn_fin_events(rows, control, events):
+    """A SYN or FIN is received (by the peer) at the last copy sent before the peer
+    acknowledged it, never if the peer never did; its sender receives the ACK at the first
+    acknowledgment after its last copy (earlier ones were lost after the capture point)."""
+    copies = {}     # (src, "SYN" or "FIN", seq just after it) -> [row indices]
+    for k in control:
+        r = rows[k]
         if "S" in r["flags"]:
             copies.setdefault((r["src"], "SYN", (r["seq"] + 1) & MASK), []).append(k)
         if "F" in r["flags"]:
             end = (r["seq"] + r["len"] + ("S" in r["flags"]) + 1) & MASK
             copies.setdefault((r["src"], "FIN", end), []).append(k)
     for (src, what, end), ks in copies.items():
-        peer = "server" if src == "client" else "client"
+        peer = _peer(src)
         acked = _first_ack_after(rows, peer, end, ks[0])
         if acked is not None:
             got = max(k for k in ks if k < acked)
-            kind = what
-            if what == "SYN" and "A" in rows[got]["flags"]:
-                kind = "SYN+ACK"
+            kind = "SYN+ACK" if what == "SYN" and "A" in rows[got]["flags"] else what
             events.setdefault(got, []).append((peer, f"recv {kind}"))
         ack_of = _first_ack_after(rows, peer, end, ks[-1])
         if ack_of is not None:
             events.setdefault(ack_of, []).append((src, f"recv ACK of {what}"))
 
 
-def _no_socket_replies(rows):
-    """RSTs that answer the peer's previous segment the way RFC 9293 §3.10.7.1 answers a
-    segment for which there is no connection: {index of that segment: the RST's sender}."""
-    found, last_from = {}, {}
-    for k, r in enumerate(rows):
-        if "R" in r["flags"]:
-            peer = "server" if r["src"] == "client" else "client"
-            x = last_from.get(peer)
-            if x is not None:
-                seg = rows[x]
-                if "A" in seg["flags"]:
-                    reply = r["flags"] == "R" and r["seq"] == seg["ack"]
-                else:
-                    space = seg["len"] + ("S" in seg["flags"]) + ("F" in seg["flags"])
-                    reply = "A" in r["flags"] and r["seq"] == 0 \
-                        and r["ack"] == (seg["seq"] + space) & MASK
-                if reply:
-                    found[x] = r["src"]
-        last_from[r["src"]] = k
+def _no_socket_replies(rows, control):
+    """RSTs shaped as RFC 9293 §3.10.7.1 answers a segment for which there is no
+    connection, answering the peer's previous segment: {that segment's index: RST sender}."""
+    found = {}
+    for k in control:
+        rst = rows[k]
+        if "R" not in rst["flags"]:
+            continue
+        peer = _peer(rst["src"])
+        x = next((x for x in range(k - 1, -1, -1) if rows[x]["src"] == peer), None)
+        if x is None:
+            continue
+        seg = rows[x]
+        if "A" in seg["flags"]:         # <SEQ=SEG.ACK><CTL=RST>
+            reply = rst["flags"] == "R" and rst["seq"] == seg["ack"]
+        else:                           # <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>
+            space = seg["len"] + ("S" in seg["flags"]) + ("F" in seg["flags"])
+            reply = "A" in rst["flags"] and rst["seq"] == 0 \
+                and rst["ack"] == (seg["seq"] + space) & MASK
+        if reply:
+            found[x] = rst["src"]
     return found
 
 
-def _initial_states(rows):
-    sent_syn = {r["src"] for r in rows if r["flags"] in ("S", "SE", "SEC")
-                or ("S" in r["flags"] and "A" not in r["flags"])}
-    sent_synack = {r["src"] for r in rows if "S" in r["flags"] and "A" in r["flags"]}
-    if not sent_syn and not sent_synack:
+def _last_non_rst(rows):
+    """{host: index of its last segment that is not a RST}."""
+    last = {}
+    for k in range(len(rows) - 1, -1, -1):
+        src = rows[k]["src"]
+        if src not in last and "R" not in rows[k]["flags"]:
+            last[src] = k
+            if len(last) == 2:
+                break
+    return last
+
+
+def _initial_states(rows, control):
+    """CLOSED for a side that sent a SYN, LISTEN for one that only sent a SYN+ACK, None
+    (unknown: no rows) for one that sent neither, ESTABLISHED for both if there is no SYN."""
+    syn, synack = set(), set()
+    for k in control:
+        flags = rows[k]["flags"]
+        if "S" in flags:
+            (synack if "A" in flags else syn).add(rows[k]["src"])
+    if not syn and not synack:
         return {"client": "ESTABLISHED", "server": "ESTABLISHED"}   # joined mid-connection
-    return {h: "CLOSED" if h in sent_syn else "LISTEN" if h in sent_synack else None
+    return {h: "CLOSED" if h in syn else "LISTEN" if h in synack else None
             for h in ("client", "server")}
 
 
 def _infer_states(rows):
     """Pass 3: state rows for both sides (docs/captures.md, "States", has the rules)."""
-    events = {}
-    _control_events(rows, events)
-    no_socket = _no_socket_replies(rows)
-    last_live = {}                      # host -> index of its last non-RST segment
-    for k, r in enumerate(rows):
-        if "R" not in r["flags"]:
-            last_live[r["src"]] = k
-    state = _initial_states(rows)
-    syn_seq = {}
-    out = []
+    control = [k for k, r in enumerate(rows) if r["flags"] not in _PLAIN]
+    events = {}                         # row index -> [(host, "recv ..."), ...]
+    _syn_fin_events(rows, control, events)
+    no_socket = _no_socket_replies(rows, control)
+    last_live = _last_non_rst(rows)
+    state = _initial_states(rows, control)
+    syn_seq, out = {}, []
 
     def move(k, host, new, cause):
-        if state[host] != new:
+        if state[host] is not None and state[host] != new:
             out.append({"t": rows[k]["t"], "host": host, "socket": host, "from": state[host],
                         "to": new, "cause": cause, "conn": 0})
             state[host] = new
 
     def apply(k, host, event):
-        if state[host] is None:
-            return
         step = TRANSITIONS.get((state[host], event))
         if step:
             move(k, host, *step)
 
-    for k, r in enumerate(rows):
+    for k in sorted(set(control) | set(events) | set(no_socket)):
+        r = rows[k]
         src, dst, flags = r["src"], r["dst"], r["flags"]
         # what the sender does
         if "S" in flags:
-            if src in syn_seq and syn_seq[src] != r["seq"] and state[src] == "SYN-RECEIVED":
+            if syn_seq.get(src, r["seq"]) != r["seq"] and state[src] == "SYN-RECEIVED":
                 move(k, src, "CLOSED", "request dropped (inferred: a SYN+ACK with a new ISN)")
                 state[src] = "LISTEN"
                 move(k, src, "SYN-RECEIVED", "SYN received again (a new request)")
@@ -702,9 +727,9 @@ def _infer_states(rows):
         for host, event in sorted(events.get(k, ()), key=lambda e: _EVENT_ORDER[e[1]]):
             apply(k, host, event)
         if "R" in flags and state[dst] in LIVE_STATES and last_live.get(dst, -1) < k:
-            refused = state[dst] == "SYN-SENT"
-            move(k, dst, "CLOSED", "RST received (connection refused)" if refused
-                 else "RST received")
+            cause = "RST received (connection refused)" if state[dst] == "SYN-SENT" \
+                else "RST received"
+            move(k, dst, "CLOSED", cause)
     return out
 
 
@@ -724,6 +749,19 @@ OFFLOAD_NOTE = (
     "segment counts, sizes and ACK patterns differ from what the other end saw.")
 
 
+@contextlib.contextmanager
+def _gc_paused():
+    """Python's cyclic garbage collector off while we build (acyclic) rows: it would walk
+    the growing heap again and again, and take half the reading time of a big capture."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_pcap(path, stream=None) -> Trace:
     """One TCP connection of a pcap or pcapng file as a trace (docs/captures.md).
 
@@ -731,14 +769,12 @@ def read_pcap(path, stream=None) -> Trace:
     :func:`list_streams`), or ``"ADDR:PORT-ADDR:PORT"`` (either direction; IPv6 as
     ``[addr]:port``). Raises :class:`CaptureError` for anything wrong with the file.
     """
-    name, conns, digits, link, count = _scan(path)
-    conn = _select(name, conns, stream)
-    client_dir = conn.client_dir()
+    with _gc_paused():
+        name, conns, digits, link, count = _scan(path)
+        conn = _select(name, conns, stream)
+        client_dir = conn.client_dir()
+        rows, limit = _segment_rows(conn, client_dir, digits)
     t0 = conn.packets[0][0]
-    rows, limit, mss = _segment_rows(conn, client_dir, digits, t0)
-    if digits > 6:                               # nanosecond pcaps: dpkt gives Decimals
-        for r in rows:
-            r["t"] = r["arrival"] = float(r["t"])
     ends = (conn.a, conn.b) if client_dir == 0 else (conn.b, conn.a)
     hosts = {}
     for side, host in enumerate(("client", "server")):
@@ -769,7 +805,8 @@ def _vantage(rows, limit):
 def list_streams(path) -> list[str]:
     """One line per connection: index, endpoints (client first), packet count, first and
     last time (seconds since the capture's first TCP packet) and the flags seen, counted."""
-    name, conns, digits, _, _ = _scan(path)
+    with _gc_paused():
+        name, conns, _, _, _ = _scan(path)
     start = conns[0].packets[0][0]
     lines = []
     for conn in conns:

@@ -42,7 +42,7 @@ class Segment:
     trace records send time, fate and arrival.
     """
     __slots__ = ("src", "dst", "sport", "dport", "seq", "ack", "flags", "win", "data",
-                 "options", "retransmission", "conn", "injected")
+                 "options", "retransmission", "conn", "injected", "bases")
 
     def __init__(self, src, dst, sport, dport, seq, ack, flags, win, data=b"", options=None,
                  retransmission=False, conn=None, injected=False):
@@ -59,6 +59,7 @@ class Segment:
         self.retransmission = retransmission
         self.conn = conn
         self.injected = injected
+        self.bases = None        # (sender's ISS, sender's IRS) for relative numbers, if any
 
     @property
     def len(self) -> int:

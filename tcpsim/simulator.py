@@ -71,6 +71,7 @@ class Simulation:
         self.segments = []   # rows, before relative numbers are filled in
         self.states = []
         self.events = []
+        self.tcb_rows = []   # a snapshot of the TCB after every endpoint call (Trace.tcb)
         self.isns = {}       # (conn, host) -> ISS, for relative numbering
         self.next_conn = 0
         self.scheduled = {}  # endpoint -> deadline already on the clock
@@ -216,8 +217,10 @@ class Simulation:
         if "S" not in flags:
             return
         conn = seg.conn
-        if conn is None:
-            conn = self.next_conn
+        sender = self.hosts[seg.src].tcb
+        live = sender is not None and sender.conn == conn and sender.state == "SYN-SENT"
+        if conn is None or ((conn, host.name) in self.isns and not live):
+            conn = self.next_conn  # an old duplicate SYN opens a new incarnation
             self.next_conn += 1
         tcb = host.tcb = self._new_endpoint(host, now, conn, seg.sport)
         tcb.socket = host.name
@@ -254,6 +257,11 @@ class Simulation:
             if tcb.at_eof() and not host.eof_reported:
                 self._app_read(host, now, None)
             self._drain(tcb, now)
+        self.tcb_rows.append((now, tcb.name, tcb.conn, tcb.state, tcb.iss, tcb.irs, tcb.snd_una,
+                              tcb.snd_nxt, tcb.snd_max, tcb.snd_wnd, tcb.rcv_nxt,
+                              (tcb.rcv_adv_right - tcb.rcv_nxt) & SEQ_MASK if tcb.irs is not None else 0,
+                              len(tcb.rcv_buf), sum(len(d) for d, _ in tcb.ooo.values()) if tcb.ooo else 0,
+                              len(tcb.send_buf), tcb.cwnd, dict(tcb.timers)))
         deadline = tcb.next_deadline() if tcb.state != "CLOSED" else None
         if deadline is not None and self.scheduled.get(tcb) != deadline:
             self.scheduled[tcb] = deadline
@@ -301,8 +309,11 @@ class Simulation:
         rows = []
         for i, (t, seg, arrivals) in enumerate(self.segments):
             conn = seg.conn if seg.conn is not None else latest_conn
-            src_isn = bases.setdefault((conn, seg.src), seg.seq)
-            dst_isn = bases.get((conn, seg.dst))
+            if seg.bases is not None:  # from a TCB: relative to its own ISS and IRS
+                src_isn, dst_isn = seg.bases
+            else:                      # a RST for no connection, or an injected segment
+                src_isn = bases.setdefault((conn, seg.src), seg.seq)
+                dst_isn = bases.get((conn, seg.dst))
             has_ack = "A" in seg.flags
             row = {"i": i, "t": t, "src": seg.src, "dst": seg.dst, "flags": seg.flags,
                    "seq": seg.seq, "ack": seg.ack,
@@ -320,7 +331,7 @@ class Simulation:
                  for h in self.hosts.values()}
         doc = {"tcpsim": 1, "name": self.sc.name, "profile": self.sc.profile, "hosts": hosts,
                "segments": rows, "states": self.states, "events": self.events}
-        return Trace(doc, {h.name: bytes(h.delivered) for h in self.hosts.values()})
+        return Trace(doc, {h.name: bytes(h.delivered) for h in self.hosts.values()}, self.tcb_rows)
 
 
 def run(scenario) -> Trace:

@@ -12,12 +12,16 @@ SEGMENT_COLUMNS = ["i", "t", "src", "dst", "flags", "seq", "ack", "rel_seq", "re
                    "win", "options", "retransmission", "dropped", "arrival", "conn"]
 STATE_COLUMNS = ["t", "host", "socket", "from", "to", "cause", "conn"]
 EVENT_COLUMNS = ["t", "host", "call", "result", "conn"]
+TCB_COLUMNS = ["t", "host", "conn", "state", "iss", "irs", "snd_una", "snd_nxt", "snd_max", "snd_wnd",
+               "rcv_nxt", "rcv_wnd", "rcv_buffered", "rcv_out_of_order", "snd_buffered", "cwnd",
+               "timers"]
 
 
 class Trace:
-    def __init__(self, doc: dict, delivered=None):
+    def __init__(self, doc: dict, delivered=None, tcb_rows=None):
         self.doc = doc
         self.delivered = delivered or {}   # host -> bytes its application read (simulations)
+        self._tcb_rows = tcb_rows or []    # TCB snapshots (simulations only, not in the JSON)
         self._frames = {}
 
     # --- the contract's three tables, as DataFrames -------------------------------
@@ -40,6 +44,19 @@ class Trace:
     @property
     def events(self):
         return self._frame("events", EVENT_COLUMNS)
+
+    @property
+    def tcb(self):
+        """Each connection's TCB after every event (simulations only): for the buffer view.
+
+        Columns: ``TCB_COLUMNS``. Sequence numbers are absolute; ``rcv_wnd`` is the window
+        last advertised (bytes), ``snd_wnd`` the peer's (bytes, scaled), ``timers`` a dict
+        name -> deadline (``rto``, ``tlp``, ``delack``, ``persist``, ``time_wait``, ``fin_wait_2``).
+        """
+        if "tcb" not in self._frames:
+            import pandas as pd
+            self._frames["tcb"] = pd.DataFrame(self._tcb_rows, columns=TCB_COLUMNS)
+        return self._frames["tcb"]
 
     @property
     def name(self):

@@ -1,0 +1,97 @@
+"""The command line: `python -m tcpsim run FILE | -`, errors, help.
+
+The contract (../shared/tcpsim-json.md): `python -m tcpsim run` prints the trace JSON; an
+invalid scenario is refused before anything runs with one line naming the field, and the
+CLI exits 2.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import act, scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cli(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "tcpsim", *args], input=stdin, cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+
+
+SC = scenario([act(0.1, "client", "send", bytes=1000), act(0.5, "client", "close"),
+               act("eof", "server", "close")], seed=3)
+
+
+def check_trace(doc):
+    assert doc["tcpsim"] == 1
+    assert set(doc) >= {"hosts", "segments", "states", "events"}
+    assert [s["flags"] for s in doc["segments"][:3]] == ["S", "SA", "A"]
+    assert doc["hosts"]["client"]["port"] == 40000
+    assert sum(s["len"] for s in doc["segments"] if s["src"] == "client") >= 1000
+
+
+def test_run_file(tmp_path):
+    f = tmp_path / "sc.json"
+    f.write_text(json.dumps(SC))
+    r = cli("run", str(f))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    check_trace(doc)
+    # the same document as the Python API (the contract: "the same documents")
+    import tcpsim
+    assert doc == json.loads(tcpsim.run(SC).to_json())
+
+
+def test_run_stdin():
+    r = cli("run", "-", stdin=json.dumps(SC))
+    assert r.returncode == 0, r.stderr
+    check_trace(json.loads(r.stdout))
+
+
+def test_run_is_deterministic(tmp_path):
+    f = tmp_path / "sc.json"
+    f.write_text(json.dumps(SC))
+    assert cli("run", str(f)).stdout == cli("run", str(f)).stdout
+
+
+@pytest.mark.parametrize("bad,field", [
+    ({"actions": [{"at": 0, "host": "client", "do": "send", "bytes": -5}]}, "actions[0].bytes"),
+    ({"link": {"mtu": 10}}, "link.mtu"),
+    ({"profile": "bsd"}, "profile"),
+    ({"faults": [{"drop": {"from": "nobody"}}]}, "faults[0].drop.from"),
+])
+def test_invalid_scenario_one_line_exit_2(tmp_path, bad, field):
+    doc = dict(SC)
+    doc.update(bad)
+    f = tmp_path / "bad.json"
+    f.write_text(json.dumps(doc))
+    r = cli("run", str(f))
+    assert r.returncode == 2, (r.returncode, r.stdout, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1, r.stderr
+    assert field in lines[0]
+    assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_invalid_json_on_stdin_exit_2():
+    r = cli("run", "-", stdin="{not json")
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_missing_file_exit_2(tmp_path):
+    r = cli("run", str(tmp_path / "nope.json"))
+    assert r.returncode == 2
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_help():
+    r = cli("--help")
+    assert r.returncode == 0 and "run" in r.stdout
+    r = cli("run", "--help")
+    assert r.returncode == 0 and "file" in r.stdout.lower()
