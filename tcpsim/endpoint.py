@@ -122,7 +122,6 @@ class Endpoint:
         self.app_closed = False           # close() called: the socket is orphaned
         self.app_shut_wr = False          # shutdown() or close(): FIN queued
         self.error = None                 # pending errno for the application
-        self.peer_reset = False
         # --- send side (RFC 9293 §3.3.1) ---
         self.iss = iss
         self.snd_una = iss
@@ -156,7 +155,6 @@ class Endpoint:
         self.rttvar = None
         self.rto = profile.initial_rto_s
         self.backoff = 0                  # retransmissions of the current segment
-        self.first_rtx_time = None        # when the current run of timeouts began
         self.rtt_probe = None             # (end sequence, send time) of one timed segment
         self.tlp_armed = False
         self.syn_sent_at = None
@@ -496,8 +494,6 @@ class Endpoint:
         return start
 
     def _expire_rto(self, now):
-        if self.first_rtx_time is None:
-            self.first_rtx_time = now - (self.rto if self.state != "SYN-SENT" else 0)
         if self.state == "SYN-SENT":
             return self._syn_timeout(now)
         if self.state == "SYN-RECEIVED":
@@ -752,7 +748,6 @@ class Endpoint:
             if state == "SYN-RECEIVED" and self.passive:
                 self._transition("rcv RST (passive open)", now, "RST received")
                 return []
-            self.peer_reset = True
             if state == "SYN-RECEIVED":
                 self.notes.append(("connect", now, "ECONNREFUSED"))
             else:
@@ -860,7 +855,6 @@ class Endpoint:
         elif self.snd_una == (self.iss + 1) & SEQ_MASK and self.backoff == 0 and self.srtt is None:
             self._rtt_sample(now - self.syn_sent_at)
         self.backoff = 0
-        self.first_rtx_time = None
         self.tlp_armed = False
         # congestion window (RFC 5681 §3.1)
         if not self.in_recovery and data_acked > 0:
@@ -981,7 +975,7 @@ class Endpoint:
                         progressed = True
             if not progressed:
                 break
-        return self._ack_policy(seg, now, filled_hole, bool(data))
+        return self._ack_policy(seg, now, filled_hole)
 
     def _accept_in_order(self, data, fin, now):
         if data:
@@ -1012,9 +1006,8 @@ class Endpoint:
         self.notes.append(("eof", now))
         if state in ("SYN-RECEIVED", "ESTABLISHED"):
             self._transition("rcv FIN", now, "FIN received")
-            self.fin_ack_delayed = self.p.name == "linux"  # linux tcp_fin(): pingpong mode
-            if self.fin_ack_delayed:
-                self.pingpong = True
+            if self.p.name == "linux":
+                self.pingpong = True  # linux tcp_fin(): the ACK of a FIN waits for the reply
         elif state == "FIN-WAIT-1":
             if self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una):
                 self._transition("rcv FIN+ACK of FIN", now, "FIN received")
@@ -1028,7 +1021,7 @@ class Endpoint:
             self.timers.clear()
             self.timers["time_wait"] = now + self.p.time_wait_s
 
-    def _ack_policy(self, seg, now, filled_hole, had_data):
+    def _ack_policy(self, seg, now, filled_hole):
         """When to ACK received data (RFC 9293 §3.8.6.3, RFC 5681 §4.2; linux tcp_ack_snd_check)."""
         if not self.ack_pending:
             return []
