@@ -87,6 +87,7 @@ OUR_FIN_SENT = frozenset(("FIN-WAIT-1", "FIN-WAIT-2", "CLOSING", "LAST-ACK", "TI
 TCP_OPTION_TS_LEN = 12        # nop, nop, kind 8 len 10: what timestamps take from each segment
 SACK_BLOCKS_WITH_TS = 3       # RFC 2018 §3: 3 blocks fit beside timestamps (4 without)
 TCP_INVALID_RATELIMIT_S = 0.5 # net.ipv4.tcp_invalid_ratelimit = 500 ms
+TCP_MSS_DEFAULT = 536         # include/net/tcp.h, RFC 9293 §3.7.1
 
 
 def reset_for(seg: Segment, conn=None) -> Segment | None:
@@ -166,6 +167,7 @@ class Endpoint:
         self.fin_received = False
         self.rcv_adv_right = 0            # right edge of the window we last advertised
         self.rcv_ssthresh = 0
+        self.rcv_mss = TCP_MSS_DEFAULT    # the peer's segment size, as linux estimates it
         self.last_sack_first = None       # most recent out-of-order arrival (RFC 2018 §4)
         self.dsack = None                 # a duplicate range to report once (RFC 2883)
         # --- delayed ACK (RFC 9293 §3.8.6.3; linux quick-ACK and pingpong modes) ---
@@ -204,7 +206,9 @@ class Endpoint:
         free = max(0, self.p.rcvbuf - buffered)
         promised = max(0, seq_diff(self.rcv_adv_right, self.rcv_nxt))
         window = min(self.rcv_ssthresh, free)
-        if window - promised < min(self.p.rcvbuf // 2, self.advmss):
+        # linux measures the MSS from the segments it receives (icsk_ack.rcv_mss)
+        mss = self.rcv_mss if self.p.name == "linux" else self.advmss
+        if window - promised < min(self.p.rcvbuf // 2, mss):
             return promised
         return window
 
@@ -567,7 +571,7 @@ class Endpoint:
             if not ignore_cwnd:
                 in_flight = seq_diff(seq, self.snd_una) - self._sacked_bytes()
                 window_room = min(window_room, self.cwnd - in_flight)
-            size = min(self.snd_mss, available, window_room)
+            size = min(self._segment_cap(), available, window_room)
             if self.sacked:  # don't re-send what the peer already holds
                 for left, right in self.sacked:
                     gap = seq_diff(left, seq)
@@ -577,11 +581,12 @@ class Endpoint:
                 self._arm_persist(now)
                 break
             is_rtx = seq_lt(seq, self.snd_max)
-            if size < self.snd_mss and size < available and size < self.max_snd_wnd // 2 \
+            full = self._segment_cap()
+            if size < full and size < available and size < self.max_snd_wnd // 2 \
                     and not ignore_cwnd:
                 self._arm_persist(now)
                 break  # sender SWS avoidance (RFC 9293 §3.8.6.2.1): no silly window-sized segment
-            if size < self.snd_mss and not is_rtx and not self.p.nodelay and not self.app_shut_wr \
+            if size < full and not is_rtx and not self.p.nodelay and not self.app_shut_wr \
                     and seq_lt(self.snd_una, self.snd_nxt):
                 break  # Nagle (RFC 9293 §3.7.4): a small segment waits while data is unacked
             data = bytes(self.send_buf[offset:offset + size])
@@ -596,6 +601,14 @@ class Endpoint:
             out.append(self._segment(flags, seq, now, data, is_rtx))
             self._sent(seq, end, now, is_rtx)
         return out
+
+    def _segment_cap(self):
+        """Payload bytes per full segment. Linux also caps a segment at half the largest
+        window the peer offered (tcp_bound_to_half_wnd()): on loopback, where the MSS is
+        65483, that makes 32741-byte segments (measured, docs/linux-facts.md §10)."""
+        if self.p.name == "linux" and self.max_snd_wnd > TCP_MSS_DEFAULT:
+            return max(min(self.snd_mss, self.max_snd_wnd >> 1), 1)
+        return self.snd_mss
 
     def _send_fin(self, now):
         seq = self.snd_nxt
@@ -979,6 +992,8 @@ class Endpoint:
 
     def _accept_in_order(self, data, fin, now):
         if data:
+            if len(data) > self.rcv_mss:
+                self.rcv_mss = min(len(data), self.advmss)  # linux tcp_measure_rcv_mss()
             self.rcv_buf += data
             self.rcv_nxt = (self.rcv_nxt + len(data)) & SEQ_MASK
             if self.p.name == "linux":
@@ -986,7 +1001,7 @@ class Endpoint:
                     now - self.last_data_rcv_time > self.rto
                 if idle:  # linux tcp_event_data_recv(): quick-ACK again after an idle RTO
                     self.quickacks_left = max(self.quickacks_left, self.p.quickacks)
-                if len(data) >= self.snd_mss and self.rcv_ssthresh < self.p.rcvbuf:
+                if len(data) >= self.rcv_mss and self.rcv_ssthresh < self.p.rcvbuf:
                     # tcp_grow_window(): open by 2 MSS, and ACK quickly while it grows
                     self.rcv_ssthresh = min(self.rcv_ssthresh + 2 * self.advmss, self.p.rcvbuf)
                     self.quickacks_left = max(self.quickacks_left, 1)

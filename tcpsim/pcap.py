@@ -229,17 +229,14 @@ def _scan(path):
                 continue
             tcp = ip.data
             if tcp.__class__ is not TCP:
-                if ip.p == 6 and (cls is IP6 or ip.offset == 0):
-                    _raise_cut(f, number, start, "its TCP header")
+                if getattr(ip, "p", None) == 6 and (cls is IP6 or ip.offset == 0):
+                    _bad_tcp_header(f, number, start, ip)       # TCP that dpkt can't decode
                 continue
             payload = len(tcp.data)
             captured = 20 + len(tcp.opts) + payload
-            if cls is IP:
-                expected = ip.len - 20 - len(ip.opts) if ip.len else captured
-            else:
-                expected = ip.plen - _ext_len(ip) if ip.plen else captured
+            expected = _tcp_length(ip, captured)
             if captured < expected:
-                _raise_cut(f, number, start, f"{captured} of its {expected} TCP bytes")
+                _raise_cut(f, number, start, captured, expected)
             key = (ip.src, tcp.sport, ip.dst, tcp.dport)
             found = by_key.get(key)
             flags = tcp.flags & 0xff
@@ -264,17 +261,32 @@ def _scan(path):
     return name, conns, f.digits, LINK_NAMES.get(linktype, str(linktype)), number
 
 
-def _ext_len(ip6):
-    return sum(len(h) for h in getattr(ip6, "all_extension_headers", ()) or ())
+def _tcp_length(ip, captured):
+    """The TCP segment's length according to the IP header (``captured`` if it says 0,
+    as in TSO packets captured on the sending host)."""
+    if ip.__class__ is dpkt.ip.IP:
+        return ip.len - 20 - len(ip.opts) if ip.len else captured
+    extensions = getattr(ip, "all_extension_headers", None) or ()
+    return ip.plen - sum(len(h) for h in extensions) if ip.plen else captured
 
 
-def _raise_cut(f, number, start, what):
+def _raise_cut(f, number, start, captured, expected):
     """A packet whose IP length says more than was captured: a file cut in the middle of the
     packet, or a snapshot length (tcpdump -s) shorter than the packet."""
     if f.cut_at(start) is not None:
         raise f.truncated(number, start)
     raise CaptureError(f"{f.name}: packet {number} at byte {start} is cut short by the "
-                       f"snapshot length (only {what} were captured)")
+                       f"snapshot length (only {captured} of its {expected} TCP bytes were "
+                       f"captured)")
+
+
+def _bad_tcp_header(f, number, start, ip):
+    captured = len(ip.data)
+    expected = _tcp_length(ip, captured)
+    if captured < min(expected, 20):
+        _raise_cut(f, number, start, captured, expected)
+    raise CaptureError(f"{f.name}: packet {number} at byte {start} has a malformed TCP "
+                       f"header")
 
 
 def _new_conn(conns, by_key, key):
@@ -539,7 +551,7 @@ def _segment_rows(conn, client_dir, digits):
                     retransmission = True
                 if 0 < (end - nxt) & MASK < HALF:               # reaches past the highest
                     me.next, me.next_t = end, t
-            elif space:                                         # skips bytes never seen
+            elif behind >= HALF and not flags & RST:            # skips bytes never seen
                 me.holes.append((nxt, rel))
                 if len(me.holes) > MAX_HOLES:
                     del me.holes[0]
@@ -566,7 +578,7 @@ def _segment_rows(conn, client_dir, digits):
 # docs/captures.md, "States"). Pairs not listed change nothing.
 TRANSITIONS = {
     ("CLOSED", "send SYN"): ("SYN-SENT", "SYN sent (connect())"),
-    ("LISTEN", "send SYN+ACK"): ("SYN-RECEIVED", "SYN+ACK sent (its SYN was not captured)"),
+    ("LISTEN", "send SYN+ACK"): ("SYN-RECEIVED", "SYN+ACK sent (the SYN was not captured)"),
     ("LISTEN", "recv SYN"): ("SYN-RECEIVED", "SYN received"),
     ("SYN-SENT", "recv SYN"): ("SYN-RECEIVED", "SYN received (simultaneous open)"),
     ("SYN-SENT", "recv SYN+ACK"): ("ESTABLISHED", "SYN+ACK received"),
@@ -594,42 +606,50 @@ def _peer(host):
     return "server" if host == "client" else "client"
 
 
-def _covers(row, end):
-    """Does this row (not a RST) acknowledge everything before absolute seq ``end``?"""
+def _covers(row, end, resets):
+    """Does this row acknowledge everything before absolute seq ``end``? A RST's ack field
+    shows what its sender had received (``resets``=True), but a RST's receiver does not
+    process its ACK (RFC 9293 §3.10.7.4: the RST check comes first)."""
     flags = row["flags"]
-    return "A" in flags and "R" not in flags and (row["ack"] - end) & MASK < HALF
+    return "A" in flags and (resets or "R" not in flags) and (row["ack"] - end) & MASK < HALF
 
 
-def _first_ack_after(rows, host, end, after):
-    """Index of the first row from ``host`` after ``after`` that acknowledges ``end``."""
+def _acknowledgment(rows, host, end, after, resets):
+    """The first row from ``host`` after row ``after`` that acknowledges ``end``, and the
+    last row from ``host`` before that one (it had not processed ``end`` yet), or None."""
+    before = None
     for k in range(after + 1, len(rows)):
-        if rows[k]["src"] == host and _covers(rows[k], end):
-            return k
-    return None
+        if rows[k]["src"] == host:
+            if _covers(rows[k], end, resets):
+                return k, before
+            before = k
+    return None, before
 
 
 def _syn_fin_events(rows, control, events):
-    """A SYN or FIN is received (by the peer) at the last copy sent before the peer
-    acknowledged it, never if the peer never did; its sender receives the ACK at the first
-    acknowledgment after its last copy (earlier ones were lost after the capture point)."""
-    copies = {}     # (src, "SYN" or "FIN", seq just after it) -> [row indices]
+    """When each SYN and FIN is received, and when its ACK is (docs/captures.md, rules 1
+    and 2): received once the peer acknowledges it, after the peer's last segment that did
+    not, and at the last copy sent before that acknowledgment; its ACK reaches the sender
+    at the first acknowledgment after its last copy (earlier ones were lost)."""
+    copies = {}     # (src, "SYN", "SYN+ACK" or "FIN", seq just after it) -> [row indices]
     for k in control:
         r = rows[k]
         if "S" in r["flags"]:
-            copies.setdefault((r["src"], "SYN", (r["seq"] + 1) & MASK), []).append(k)
+            what = "SYN+ACK" if "A" in r["flags"] else "SYN"
+            copies.setdefault((r["src"], what, (r["seq"] + 1) & MASK), []).append(k)
         if "F" in r["flags"]:
             end = (r["seq"] + r["len"] + ("S" in r["flags"]) + 1) & MASK
             copies.setdefault((r["src"], "FIN", end), []).append(k)
     for (src, what, end), ks in copies.items():
         peer = _peer(src)
-        acked = _first_ack_after(rows, peer, end, ks[0])
+        acked, not_yet = _acknowledgment(rows, peer, end, ks[0], resets=True)
         if acked is not None:
-            got = max(k for k in ks if k < acked)
-            kind = "SYN+ACK" if what == "SYN" and "A" in rows[got]["flags"] else what
-            events.setdefault(got, []).append((peer, f"recv {kind}"))
-        ack_of = _first_ack_after(rows, peer, end, ks[-1])
+            got = max(max(k for k in ks if k < acked), not_yet or 0)
+            events.setdefault(got, []).append((peer, f"recv {what}"))
+        ack_of, _ = _acknowledgment(rows, peer, end, ks[-1], resets=False)
         if ack_of is not None:
-            events.setdefault(ack_of, []).append((src, f"recv ACK of {what}"))
+            control_bit = "FIN" if what == "FIN" else "SYN"
+            events.setdefault(ack_of, []).append((src, f"recv ACK of {control_bit}"))
 
 
 def _no_socket_replies(rows, control):
@@ -690,6 +710,7 @@ def _infer_states(rows):
     no_socket = _no_socket_replies(rows, control)
     last_live = _last_non_rst(rows)
     state = _initial_states(rows, control)
+    passive = {host: state[host] == "LISTEN" for host in state}
     syn_seq, out = {}, []
 
     def move(k, host, new, cause):
@@ -719,17 +740,23 @@ def _infer_states(rows):
         if "R" in flags and state[src] in LIVE_STATES:
             move(k, src, "CLOSED", "RST sent")
         # what the receiver makes of it
-        if k in no_socket:
-            if state[dst] in LIVE_STATES:
-                move(k, dst, "CLOSED", "no connection any more: it answers this segment "
-                                       "with a reset")
-            continue
+        gone = no_socket.get(k)             # the receiver, if it answers with a reset
+        data_after_close = gone is not None and r["len"] > 0
         for host, event in sorted(events.get(k, ()), key=lambda e: _EVENT_ORDER[e[1]]):
-            apply(k, host, event)
-        if "R" in flags and state[dst] in LIVE_STATES and last_live.get(dst, -1) < k:
-            cause = "RST received (connection refused)" if state[dst] == "SYN-SENT" \
-                else "RST received"
-            move(k, dst, "CLOSED", cause)
+            if host != gone or (data_after_close and event.startswith("recv ACK")):
+                apply(k, host, event)
+        if gone and state[gone] in LIVE_STATES:
+            move(k, gone, "CLOSED", "data received after close(): it answers with a reset"
+                 if data_after_close else "no connection any more: it answers this segment "
+                 "with a reset")
+        if "R" in flags and dst != gone and state[dst] in LIVE_STATES \
+                and last_live.get(dst, -1) < k:
+            if state[dst] == "SYN-RECEIVED" and passive[dst]:
+                move(k, dst, "LISTEN", "RST received (back to LISTEN: passive open)")
+            elif state[dst] == "SYN-SENT":
+                move(k, dst, "CLOSED", "RST received (connection refused)")
+            else:
+                move(k, dst, "CLOSED", "RST received")
     return out
 
 
@@ -937,9 +964,15 @@ def write_pcap(doc, path, include_dropped=True) -> None:
     ip_ids = {}
     with open(os.fspath(path), "wb") as f:
         writer = dpkt.pcap.Writer(f, snaplen=WRITE_SNAPLEN, linktype=dpkt.pcap.DLT_EN10MB)
-        for k, row in enumerate(rows):
+        for row in rows:
+            where = f"segments[{row.get('i')}]"
             if row.get("src") not in hosts or row.get("dst") not in hosts:
-                raise CaptureError(f"segments[{k}]: src/dst must name hosts of the trace")
+                raise CaptureError(f"{where}: src and dst must name hosts of the trace")
+            try:
+                frame = _packet(row, hosts, ports, ip_ids)
+            except (dpkt.Error, struct.error, ValueError, TypeError, KeyError) as err:
+                raise CaptureError(f"{where}: cannot be written as a packet "
+                                   f"({_why(err)})") from None
             micros = round((row.get("t") or 0.0) * 1_000_000)
             sec, usec = divmod(micros, 1_000_000)
-            writer.writepkt_time(_packet(row, hosts, ports, ip_ids), sec + usec / 1e6)
+            writer.writepkt_time(frame, sec + usec / 1e6)
