@@ -29,7 +29,7 @@ class Trace:
         if key not in self._frames:
             import pandas as pd
             rows = self.doc.get(key, [])
-            extra = [c for r in rows[:1] for c in r if c not in columns]
+            extra = list(dict.fromkeys(c for r in rows for c in r if c not in columns))
             self._frames[key] = pd.DataFrame(rows, columns=columns + extra)
         return self._frames[key]
 
