@@ -16,8 +16,15 @@ from .simulator import run
 from .trace import Trace
 
 __all__ = ["run", "read_pcap", "parse_scenario", "Scenario", "Trace", "ScenarioError",
-           "CaptureError"]
+           "CaptureError", "plots"]
 __version__ = "0.1.0"
+
+
+def __getattr__(name):
+    if name == "plots":  # imported on first use: matplotlib only when pictures are wanted
+        import importlib
+        return importlib.import_module(".plots", __name__)
+    raise AttributeError(f"module 'tcpsim' has no attribute {name!r}")
 
 
 def read_pcap(path, stream=None):

@@ -13,6 +13,8 @@ tcpsim: a deterministic TCP connection simulator (see docs/ and ../shared/tcpsim
   python -m tcpsim run scenario.json      simulate; print the trace JSON
   python -m tcpsim run - < scenario.json  the scenario from standard input
   python -m tcpsim pcap capture.pcap      a real capture as the same trace JSON
+  python -m tcpsim ladder FILE -o out.svg a ladder diagram (also: states, timeseq) of a
+                                          scenario, a trace JSON, or a .pcap/.pcapng
 
 An invalid scenario or capture prints one line naming the field or byte offset
 and exits with status 2.
@@ -35,7 +37,54 @@ def _parser():
                         help="which connection: an index from --list, or ADDR:PORT-ADDR:PORT")
     pcap_p.add_argument("--list", action="store_true", help="list the connections in the file")
     pcap_p.add_argument("--indent", type=int, default=None, help="pretty-print with this indent")
+    for kind, what in (("ladder", "a ladder (sequence) diagram"),
+                       ("states", "the state graph with one host's path"),
+                       ("timeseq", "a time-sequence graph")):
+        plot_p = sub.add_parser(kind, help=f"draw {what} (PNG or SVG, for slides)",
+                                description=f"Draw {what} of a scenario (simulated first), a "
+                                            "trace JSON, or a capture, into -o (.png or .svg).")
+        plot_p.add_argument("file", help="scenario JSON, trace JSON, or .pcap/.pcapng capture")
+        plot_p.add_argument("-o", "--output", required=True, help="output file (.png or .svg)")
+        plot_p.add_argument("--host", default=None, help="whose path / data (default: the first host)")
+        plot_p.add_argument("--t", type=float, default=None, help="states: the time to show")
+        plot_p.add_argument("--absolute", action="store_true", help="ladder: absolute seq/ack")
+        plot_p.add_argument("--options", action="store_true", help="ladder: show TCP options")
     return parser
+
+
+def _load_trace(path):
+    """A trace from a capture, a trace JSON, or a scenario (which is simulated)."""
+    from .trace import Trace
+    if path.endswith((".pcap", ".pcapng")):
+        from .pcap import read_pcap
+        return read_pcap(path)
+    try:
+        with open(path) as fh:
+            doc = json.load(fh)
+    except OSError as err:
+        raise ScenarioError(f"{path}: {err.strerror.lower()}") from None
+    except json.JSONDecodeError as err:
+        raise ScenarioError(f"{path}: invalid JSON at line {err.lineno} column {err.colno}: "
+                            f"{err.msg}") from None
+    if isinstance(doc, dict) and "segments" in doc:
+        return Trace(doc)
+    from .simulator import run
+    return run(doc)
+
+
+def _draw(args):
+    import matplotlib
+    matplotlib.use("Agg")
+    from . import plots
+    trace = _load_trace(args.file)
+    if args.command == "ladder":
+        fig = plots.ladder(trace, labels="absolute" if args.absolute else "relative",
+                           options=args.options)
+    elif args.command == "states":
+        fig = plots.state_graph(trace, host=args.host, t=args.t)
+    else:
+        fig = plots.time_sequence(trace, host=args.host)
+    fig.savefig(args.output)
 
 
 def main(argv=None) -> int:
@@ -58,6 +107,8 @@ def main(argv=None) -> int:
                     print(line)
             else:
                 print(pcap.read_pcap(args.file, stream=args.stream).to_json(indent=args.indent))
+        elif args.command in ("ladder", "states", "timeseq"):
+            _draw(args)
     except (ScenarioError, CaptureError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+import tcpsim
+
 from conftest import act, scenario
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,3 +97,35 @@ def test_help():
     assert r.returncode == 0 and "run" in r.stdout
     r = cli("run", "--help")
     assert r.returncode == 0 and "file" in r.stdout.lower()
+
+
+@pytest.mark.parametrize("kind", ["ladder", "states", "timeseq"])
+def test_picture_commands_draw_a_scenario(tmp_path, kind):
+    """`python -m tcpsim ladder|states|timeseq FILE -o out.svg` for instructors' slides."""
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps(EXAMPLE_FOR_PICTURES))
+    out = tmp_path / f"{kind}.svg"
+    done = subprocess.run([sys.executable, "-m", "tcpsim", kind, str(scenario), "-o", str(out)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    svg = out.read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    if kind == "ladder":  # one arrow per segment, each with the segment's id
+        n = len(tcpsim.run(EXAMPLE_FOR_PICTURES).doc["segments"])
+        assert sum(f'id="seg-{i}"' in svg for i in range(n)) == n
+
+
+def test_picture_command_bad_file_exits_2(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "tcpsim", "ladder", str(tmp_path / "none.json"),
+                           "-o", str(tmp_path / "x.png")], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+EXAMPLE_FOR_PICTURES = {
+    "hosts": {"client": {"port": 36556}, "server": {"port": 5001}},
+    "actions": [{"at": 0.0, "host": "server", "do": "listen"},
+                {"at": 0.0, "host": "client", "do": "connect", "to": "server"},
+                {"at": 0.5, "host": "client", "do": "close"},
+                {"on": "eof", "host": "server", "do": "close"}],
+}

@@ -1,0 +1,23 @@
+"""Pictures of traces for the course (matplotlib, no pyplot state).
+
+    from tcpsim import plots
+    plots.ladder(trace)                     # sequence diagram, time running down
+    plots.state_graph(trace, host="client") # RFC 9293 state machine, the path taken lit
+    plots.time_sequence(trace, host="client")
+    plots.buffers(trace, t=0.3)             # send/receive windows at time t
+    plots.header(trace.segments.iloc[0], trace=trace)
+
+Each function takes a ``tcpsim.Trace`` (or a trace document) and an optional ``ax=``; it
+returns a ``matplotlib.figure.Figure`` (or the given Axes). See docs/plots.md.
+"""
+from .ladder import ladder, segment_label
+from .states import current_states, highlighted_edges, state_graph, state_machine_graph
+from .timeseq import time_sequence, time_sequence_data
+from .buffers import buffer_numbers, buffers
+from .header import header, header_bytes, header_fields
+from .style import HOST_COLOURS, OKABE_ITO, flag_label, host_colours
+
+__all__ = ["ladder", "segment_label", "state_graph", "state_machine_graph",
+           "highlighted_edges", "current_states", "time_sequence", "time_sequence_data",
+           "buffers", "buffer_numbers", "header", "header_bytes", "header_fields",
+           "flag_label", "host_colours", "HOST_COLOURS", "OKABE_ITO"]
