@@ -18,6 +18,7 @@ from __future__ import annotations
 import bisect
 import math
 
+from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Rectangle
 
@@ -439,8 +440,9 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
         reg["times"] = [ax.text(-0.008, y, lab, transform=tr, ha="right", va="center",
                                 fontsize=FONT["tiny"], family=FONT_FAMILY, color="#444444")
                         for y, lab in zip(ticks, labels_t)]
-        for y in ticks:
-            ax.add_line(Line2D([0, 0.006], [y, y], transform=tr, color="#BBBBBB", lw=0.8))
+        # one collection for the tick marks: 300 Line2D cost ~90 ms to add and draw
+        ax.add_collection(LineCollection([[(0, y), (0.006, y)] for y in ticks], transform=tr,
+                                         colors="#BBBBBB", linewidths=0.8), autolim=False)
         ax.set_yticks([])
         ax.set_ylabel("send time (s)  \u2193", fontsize=FONT["text"], family=FONT_FAMILY,
                       labelpad=42)

@@ -1,0 +1,657 @@
+#!/usr/bin/env python3
+"""Run a tcpsim scenario on the real Linux kernel and capture it.
+
+    sudo .venv/bin/python tools/capture.py SCENARIO.json [-o OUTDIR]
+
+Writes ``OUTDIR/NAME.pcap`` (tcpdump on ``lo``) and ``OUTDIR/NAME.json`` (application events,
+socket states polled with ``ss``, and the scenario parts that could not be applied), where
+NAME is the scenario file's stem. If ``OUTDIR/NAME.json`` is the scenario file itself, the
+result goes to ``OUTDIR/NAME.events.json`` instead. Root only.
+
+How it works
+------------
+* A fresh network namespace (``tcpsim-cap-<pid>-<random>``) is created and always deleted at
+  the end. ``lo`` is brought up; when ``link.mtu`` is not 65536, ``lo`` gets that MTU and
+  ``ethtool -K lo tso off gso off gro off`` (as in docs/linux-facts.md).
+* Both hosts are real sockets on **127.0.0.1** (``addr`` is ignored), each bound to its
+  scenario port; the two ports must differ (nftables rules and ``ss`` tell the hosts apart by
+  port). A host without ``port`` that only connects gets a kernel-chosen ephemeral port.
+* Options: ``timestamps``/``sack``/``wscale`` (true/false), ``synack_retries``,
+  ``fin_timeout``, ``syn_linear_timeouts`` become sysctls of the namespace (so they apply
+  to *both* hosts; the output's ``notes`` say so); ``syn_retries`` → TCP_SYNCNT,
+  ``nodelay`` → TCP_NODELAY, ``linger0`` → SO_LINGER {1,0}, ``rcvbuf``/``sndbuf`` →
+  SO_RCVBUF/SO_SNDBUF, ``mss`` → TCP_MAXSEG. Everything else (``isn``, ``msl``,
+  ``time_wait``, ``delayed_ack: false``, ``isn_strategy``, ``handshake: two-way``, integer
+  ``wscale``, the rfc9293 profile, ``link.delay`` above loopback's) is listed under
+  ``not_applied``.
+* Faults: only ``drop`` with ``from``/``flags``/``nth`` (nftables rules on the namespace's
+  INPUT hook: ``tcp sport <from's port> tcp flags == <exact flags>`` and, for ``nth``, a
+  ``numgen inc`` counter that only advances for packets that matched the earlier
+  expressions). Other faults (``loss``, ``delay``, ``duplicate``, ``inject``, ``drop`` with
+  ``data_segment`` or ``between``) are refused (exit 2). tcpdump on lo records a packet when
+  it is transmitted, so dropped packets still appear in the pcap (as in the simulator's trace,
+  where they are marked ``dropped``).
+* Applications: the whole driver runs inside the namespace (``ip netns exec NS python
+  capture.py --driver ...``). Actions run in (``at``, document order); each host has a
+  worker thread so that ``connect`` blocks only its own host (the simulator's blocking
+  application model: later calls of that host wait for the handshake; a listening host's
+  send/read/shutdown wait for ``accept``). ``read`` ``auto`` (the default) is a reader thread
+  that recv()s whatever arrives; ``off`` stops it; ``{"bytes": N}`` is one non-blocking
+  recv(N). When recv returns b'' the host's ``on: eof`` actions run.
+* The run ends at ``until``, or by default 2 s after the last action has been carried out
+  (at most 300 s). tcpdump is stopped (SIGINT) *before* the driver exits, so the kernel's
+  clean-up of still-open sockets is not captured. A TIME-WAIT socket still present at the
+  end is reported: it would take 60 s more.
+
+Event times ``t`` are seconds since the driver's start of the scenario (``t0_epoch`` in the
+output is that moment in Unix time, so they can be lined up with the pcap's timestamps).
+"""
+from __future__ import annotations
+
+import argparse
+import errno as errno_mod
+import json
+import os
+import queue
+import secrets
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+ADDR = "127.0.0.1"
+MAX_DEFAULT_RUN_S = 300.0
+TAIL_S = 2.0
+SS_INTERVAL_S = 0.005
+TOOLS = ("ip", "nft", "tcpdump", "ss")
+FAKE_NONROOT_ENV = "TCPSIM_CAPTURE_FAKE_NONROOT"  # tests: behave as if not root
+
+FLAG_NAMES = {"F": "fin", "S": "syn", "R": "rst", "P": "psh", "A": "ack", "U": "urg",
+              "E": "ecn", "C": "cwr"}
+SS_STATES = {"ESTAB": "ESTABLISHED", "SYN-SENT": "SYN-SENT", "SYN-RECV": "SYN-RECEIVED",
+             "FIN-WAIT-1": "FIN-WAIT-1", "FIN-WAIT-2": "FIN-WAIT-2", "TIME-WAIT": "TIME-WAIT",
+             "CLOSE-WAIT": "CLOSE-WAIT", "LAST-ACK": "LAST-ACK", "LISTEN": "LISTEN",
+             "CLOSING": "CLOSING", "UNCONN": "CLOSED", "CLOSE": "CLOSED"}
+
+
+class CaptureRefused(Exception):
+    """The scenario asks for something this tool cannot do faithfully."""
+
+
+def check_environment(euid=None, which=shutil.which):
+    """None when the tool can run, else the one-line reason."""
+    if euid is None:
+        euid = 1 if os.environ.get(FAKE_NONROOT_ENV) else os.geteuid()
+    if euid != 0:
+        return "capture.py: must run as root (it creates a network namespace, nftables rules and runs tcpdump)"
+    missing = [t for t in TOOLS if which(t) is None]
+    if missing:
+        return "capture.py: missing required tool(s): " + ", ".join(missing)
+    return None
+
+
+# --------------------------------------------------------------------------- planning
+def plan(scenario):
+    """From a parsed scenario: (ports, sysctls, nft ruleset, socket options, not_applied, notes).
+
+    Raises CaptureRefused for faults or set-ups that cannot be reproduced."""
+    not_applied, notes = [], []
+    hosts = {h.name: h for h in scenario.hosts}
+    ports = {h.name: h.port for h in scenario.hosts}
+    if ports[scenario.hosts[0].name] is not None and ports[scenario.hosts[0].name] == ports[scenario.hosts[1].name]:
+        raise CaptureRefused("both hosts use port %d: on 127.0.0.1 they must differ" % ports[scenario.hosts[0].name])
+    for a in scenario.actions:
+        if a.do == "listen" and ports[a.host] is None:
+            raise CaptureRefused(f"actions[{a.index}]: host {a.host!r} listens but has no port")
+    if scenario.profile != "linux":
+        not_applied.append(f"profile: {scenario.profile} (the capture is always the real Linux kernel)")
+    if scenario.delay_s > 0.0001:
+        not_applied.append(f"link.delay: {scenario.delay_s} (no netem on this kernel; loopback RTT)")
+    for h in scenario.hosts:
+        if h.isn is not None:
+            not_applied.append(f"hosts.{h.name}.isn (the kernel chooses the ISN)")
+        if h.addr is not None and h.addr != ADDR:
+            not_applied.append(f"hosts.{h.name}.addr (both hosts use {ADDR})")
+
+    sysctls = {}
+    sockopts = {name: {} for name in hosts}
+    netns_wide = {"timestamps": "net.ipv4.tcp_timestamps", "sack": "net.ipv4.tcp_sack",
+                  "wscale": "net.ipv4.tcp_window_scaling",
+                  "synack_retries": "net.ipv4.tcp_synack_retries",
+                  "fin_timeout": "net.ipv4.tcp_fin_timeout",
+                  "syn_linear_timeouts": "net.ipv4.tcp_syn_linear_timeouts"}
+    for opt, key in netns_wide.items():
+        values = {}
+        for h in scenario.hosts:
+            v = getattr(h.options, opt)
+            if v is None:
+                continue
+            if opt == "wscale" and not isinstance(v, bool):
+                not_applied.append(f"hosts.{h.name}.options.wscale: {v} (the kernel picks the shift from the buffer size)")
+                continue
+            if opt == "fin_timeout" and float(v) != int(v):
+                not_applied.append(f"hosts.{h.name}.options.fin_timeout: {v} (whole seconds only)")
+                continue
+            values[h.name] = int(v) if not isinstance(v, bool) else int(v)
+        if not values:
+            continue
+        if len(set(values.values())) > 1:
+            not_applied.append(f"options.{opt}: hosts differ {values} (a netns-wide sysctl)")
+            continue
+        sysctls[key] = next(iter(values.values()))
+        if len(values) < len(scenario.hosts):
+            notes.append(f"options.{opt} of {', '.join(values)} applied as netns sysctl {key}={sysctls[key]}: "
+                         "it affects both hosts")
+    for h in scenario.hosts:
+        o = h.options
+        so = sockopts[h.name]
+        if o.syn_retries is not None:
+            so["syn_retries"] = o.syn_retries
+        if o.nodelay is not None:
+            so["nodelay"] = bool(o.nodelay)
+        if o.linger0:
+            so["linger0"] = True
+        if o.rcvbuf is not None:
+            so["rcvbuf"] = o.rcvbuf
+            notes.append(f"hosts.{h.name}.options.rcvbuf: SO_RCVBUF={o.rcvbuf} (the kernel doubles it)")
+        if o.sndbuf is not None:
+            so["sndbuf"] = o.sndbuf
+        if o.mss is not None:
+            so["mss"] = o.mss
+        for opt in ("msl", "time_wait", "isn_strategy"):
+            if getattr(o, opt) is not None:
+                not_applied.append(f"hosts.{h.name}.options.{opt}: {getattr(o, opt)}")
+        if o.delayed_ack is False:
+            not_applied.append(f"hosts.{h.name}.options.delayed_ack: false (Linux always delays ACKs)")
+        if o.handshake not in (None, "three-way"):
+            not_applied.append(f"hosts.{h.name}.options.handshake: {o.handshake}")
+
+    rules = []
+    for f in scenario.faults:
+        where = f"faults[{f.index}]"
+        if f.kind != "drop":
+            raise CaptureRefused(f"{where}: {f.kind} cannot be reproduced with nftables input rules "
+                                 "(only drop with from/flags/nth)")
+        m = f.match
+        if m.data_segment is not None:
+            raise CaptureRefused(f"{where}.drop.data_segment is not supported (use flags/nth)")
+        if m.between is not None:
+            raise CaptureRefused(f"{where}.drop.between is not supported (use flags/nth)")
+        parts = []
+        if m.from_host is not None:
+            port = ports[m.from_host]
+            if port is None:
+                raise CaptureRefused(f"{where}.drop.from: host {m.from_host!r} needs a port")
+            parts.append(f"tcp sport {port}")
+        else:
+            parts.append("meta l4proto tcp")
+        if m.flags is not None:
+            names = [FLAG_NAMES[c] for c in "FSRPAUEC" if c in m.flags]
+            parts.append("tcp flags == " + ("|".join(names) if names else "0x0"))
+        if m.nth is not None:
+            parts.append("numgen inc mod 1000000000 { %s }" % ", ".join(str(n - 1) for n in sorted(m.nth)))
+        rules.append(" ".join(parts) + " counter drop")
+    ruleset = None
+    if rules:
+        if len(rules) > 1:
+            notes.append("several drop faults: a packet dropped by an earlier rule is not counted by later ones")
+        ruleset = ("table inet tcpsim_capture {\n chain input {\n  type filter hook input priority 0; policy accept;\n"
+                   + "".join(f"  {r}\n" for r in rules) + " }\n}\n")
+    return ports, sysctls, ruleset, sockopts, not_applied, notes
+
+
+# --------------------------------------------------------------------------- outer process
+def run_capture(scenario_path, outdir):
+    import tcpsim
+    scenario = tcpsim.parse_scenario(Path(scenario_path).read_text())
+    ports, sysctls, ruleset, sockopts, not_applied, notes = plan(scenario)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    stem = Path(scenario_path).stem
+    pcap = outdir / f"{stem}.pcap"
+    out_json = outdir / f"{stem}.json"
+    if out_json.resolve() == Path(scenario_path).resolve():
+        out_json = outdir / f"{stem}.events.json"
+    ns = f"tcpsim-cap-{os.getpid()}-{secrets.token_hex(3)}"
+    driver = None
+    try:
+        subprocess.run(["ip", "netns", "add", ns], check=True)
+        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+        if scenario.mtu != 65536:
+            subprocess.run(["ip", "-n", ns, "link", "set", "lo", "mtu", str(scenario.mtu)], check=True)
+            r = subprocess.run(["ip", "netns", "exec", ns, "ethtool", "-K", "lo", "tso", "off", "gso", "off",
+                                "gro", "off"], capture_output=True, text=True)
+            if r.returncode != 0:
+                notes.append("ethtool -K lo tso/gso/gro off failed: " + r.stderr.strip())
+        for key, value in sysctls.items():
+            subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", f"{key}={value}"], check=True)
+        if ruleset:
+            subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=ruleset, text=True, check=True)
+        config = {"scenario": str(Path(scenario_path).resolve()), "pcap": str(pcap.resolve()),
+                  "out": str(out_json.resolve()), "ports": ports, "sockopts": sockopts,
+                  "not_applied": not_applied, "notes": notes, "sysctls": sysctls, "nft": ruleset,
+                  "netns": ns}
+        driver = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, str(Path(__file__).resolve()),
+                                   "--driver", json.dumps(config)], start_new_session=True)
+        rc = driver.wait()
+        if rc != 0:
+            raise RuntimeError(f"driver failed (exit {rc})")
+        if ruleset:
+            r = subprocess.run(["ip", "netns", "exec", ns, "nft", "list", "table", "inet", "tcpsim_capture"],
+                               capture_output=True, text=True)
+            doc = json.loads(out_json.read_text())
+            doc["nft_after"] = r.stdout
+            out_json.write_text(json.dumps(doc, indent=1) + "\n")
+    finally:
+        if driver is not None and driver.poll() is None:
+            os.killpg(driver.pid, signal.SIGTERM)
+            driver.wait(5)
+        # anything still running in our own namespace was started by this run
+        r = subprocess.run(["ip", "netns", "pids", ns], capture_output=True, text=True)
+        for pid in r.stdout.split():
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        subprocess.run(["ip", "netns", "del", ns], stderr=subprocess.DEVNULL)
+    print(f"wrote {pcap} and {out_json}")
+    return out_json
+
+
+# --------------------------------------------------------------------------- driver (in the netns)
+def errname(e):
+    return errno_mod.errorcode.get(e.errno, str(e.errno)) if getattr(e, "errno", None) else type(e).__name__
+
+
+class HostApp:
+    def __init__(self, drv, name, port, opts):
+        self.drv, self.name, self.port, self.opts = drv, name, port, opts
+        self.q = queue.Queue()
+        self.busy = False
+        self.listener = None
+        self.conn = None          # the connected socket
+        self.conn_index = -1
+        self.connected = threading.Event()
+        self.read_mode = "auto"
+        self.reader = None
+        self.lock = threading.Lock()
+        self.closed_app = False
+        self.eof_actions = []
+        # wakes the reader before close(): while a thread sits in select() on the fd, close()
+        # does not release the socket (no FIN) until select returns
+        self.wake_r, self.wake_w = os.pipe()
+        threading.Thread(target=self.work, daemon=True).start()
+
+    # socket set-up ---------------------------------------------------------
+    def _apply(self, s, before_connect=True):
+        o = self.opts
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if "rcvbuf" in o and before_connect:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, o["rcvbuf"])
+        if "sndbuf" in o and before_connect:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, o["sndbuf"])
+        if "mss" in o and before_connect:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, o["mss"])
+        if "syn_retries" in o:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_SYNCNT, o["syn_retries"])
+        if "nodelay" in o:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(o["nodelay"]))
+        if o.get("linger0"):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+    def event(self, call, result, conn=True):
+        self.drv.event(self.name, call, result, self.conn_index if conn else None)
+
+    # worker ------------------------------------------------------------------
+    def submit(self, action, started):
+        self.q.put((action, started))
+
+    def work(self):
+        while True:
+            action, started = self.q.get()
+            self.busy = True
+            try:
+                self.do(action, started)
+            except Exception as e:  # noqa: BLE001 - recorded, the run goes on
+                self.drv.note(f"{self.name}: {action.do} raised {e!r}")
+            finally:
+                started.set()
+                self.busy = False
+
+    def do(self, a, started):
+        do = a.do
+        if do in ("send", "read", "shutdown") and a.read_mode is None and self.conn is None \
+                and self.listener is not None:
+            started.set()                  # do not hold up the other host's actions
+            self.connected.wait()          # blocking model: the call waits for accept()
+        if do == "listen":
+            if self.listener is None:
+                ls = socket.socket()
+                self._apply(ls)
+                ls.bind((ADDR, self.port))
+                ls.listen(16)
+                self.listener = ls
+                threading.Thread(target=self.accept_loop, daemon=True).start()
+            self.event("listen", "ok", conn=False)
+        elif do == "connect":
+            s = socket.socket()
+            self._apply(s)
+            port = self.drv.ports[self.name]
+            s.bind((ADDR, port or 0))
+            if port is None:
+                self.drv.ports[self.name] = s.getsockname()[1]
+            self.conn_index += 1
+            self.closed_app = False
+            started.set()
+            try:
+                s.connect((ADDR, self.drv.ports[a.to]))
+            except OSError as e:
+                self.event("connect", errname(e))
+                s.close()
+                return
+            self.event("connect", "ok")
+            self.set_conn(s)
+        elif do == "read" and a.read_mode is not None:
+            self.read_mode = a.read_mode    # takes effect now or when the connection opens
+            if a.read_mode == "auto":
+                self.start_reader()
+            else:
+                self.stop_reader()
+        elif self.conn is None:
+            if do == "close" and self.listener is not None:
+                self.listener.close()
+                self.listener = None
+                self.event("close", "ok", conn=False)
+            else:
+                self.event(do, "ENOTCONN", conn=False)
+        elif do == "send":
+            try:
+                self.conn.sendall(a.data)
+                self.event("send", len(a.data))
+            except OSError as e:
+                self.event("send", errname(e))
+        elif do == "read":
+            with self.lock:
+                try:
+                    d = self.conn.recv(a.read_bytes, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    return
+                except OSError as e:
+                    self.event("read", errname(e))
+                    return
+            self.got(d)
+        elif do == "shutdown":
+            try:
+                self.conn.shutdown(socket.SHUT_WR)
+                self.event("shutdown", "ok")
+            except OSError as e:
+                self.event("shutdown", errname(e))
+        elif do in ("close", "abort"):
+            self.closed_app = True
+            self.stop_reader()
+            with self.lock:
+                if do == "abort":
+                    self.conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                self.closed_app = True
+                self.drv.keep.append(self.conn)   # fd closed below; keep the object for the reader
+                self.conn.close()
+            self.event(do, "ok")
+            self.conn = None
+
+    def accept_loop(self):
+        ls = self.listener
+        while True:
+            try:
+                s, _ = ls.accept()
+            except OSError:
+                return
+            self._apply(s, before_connect=False)
+            self.conn_index += 1
+            self.closed_app = False
+            self.event("accept", "ok")
+            self.set_conn(s)
+
+    def set_conn(self, s):
+        self.conn = s
+        self.connected.set()
+        self.start_reader()
+
+    def start_reader(self):
+        if self.read_mode == "auto" and self.conn is not None and (self.reader is None or not self.reader.is_alive()):
+            self.reader = threading.Thread(target=self.read_loop, args=(self.conn,), daemon=True)
+            self.reader.start()
+
+    def stop_reader(self):
+        r = self.reader
+        if r is not None and r.is_alive() and r is not threading.current_thread():
+            os.write(self.wake_w, b"x")
+            r.join(1.0)
+            while select.select([self.wake_r], [], [], 0)[0]:
+                os.read(self.wake_r, 64)
+
+    def read_loop(self, s):
+        while self.read_mode == "auto" and not self.closed_app and self.conn is s:
+            try:
+                r, _, _ = select.select([s, self.wake_r], [], [], 0.5)
+            except (OSError, ValueError):
+                return
+            if self.wake_r in r:
+                return
+            if not r:
+                continue
+            with self.lock:
+                if self.closed_app or self.conn is not s:
+                    return
+                try:
+                    d = s.recv(1 << 20, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    continue
+                except OSError as e:
+                    self.event("read", errname(e))
+                    return
+            if not self.got(d):
+                return
+
+    def got(self, d):
+        """Record one read; False at EOF."""
+        self.event("read", len(d))
+        if d:
+            return True
+        for a in self.eof_actions:
+            self.submit(a, threading.Event())
+        return False
+
+
+class Driver:
+    def __init__(self, config):
+        import tcpsim
+        self.cfg = config
+        self.scenario = tcpsim.parse_scenario(Path(config["scenario"]).read_text())
+        self.ports = dict(config["ports"])
+        self.events, self.notes, self.keep = [], list(config["notes"]), []
+        self.elock = threading.Lock()
+        self.t0 = None
+        self.apps = {h.name: HostApp(self, h.name, self.ports[h.name], config["sockopts"][h.name])
+                     for h in self.scenario.hosts}
+        for a in self.scenario.actions:
+            if a.on == "eof":
+                self.apps[a.host].eof_actions.append(a)
+
+    def now(self):
+        return round(time.monotonic() - self.t0, 6)
+
+    def event(self, host, call, result, conn):
+        with self.elock:
+            self.events.append({"t": self.now(), "host": host, "call": call, "result": result, "conn": conn})
+
+    def note(self, text):
+        with self.elock:
+            self.notes.append(text)
+
+    def host_of_port(self, port):
+        for h, p in self.ports.items():
+            if p == port:
+                return h
+        return None
+
+    def poll_states(self, stop):
+        last, rows = {}, []
+        while not stop.is_set():
+            t = self.now()
+            out = subprocess.run(["ss", "-tanoH", "state", "all"], capture_output=True, text=True).stdout
+            seen = {}
+            for line in out.splitlines():
+                f = line.split()
+                if len(f) < 5:
+                    continue
+                state = SS_STATES.get(f[0], f[0])
+                local, peer = f[3], f[4]
+                try:
+                    lport = int(local.rsplit(":", 1)[1])
+                except ValueError:
+                    continue
+                host = self.host_of_port(lport)
+                if host is None or state == "CLOSED":
+                    continue
+                sock = host + ":listen" if state == "LISTEN" else host
+                seen[(local, peer)] = (host, sock, state)
+            for key, (host, sock, state) in seen.items():
+                old = last.get(key, (host, sock, "CLOSED"))[2]
+                if old != state:
+                    rows.append({"t": t, "host": host, "socket": sock, "from": old, "to": state,
+                                 "local": key[0], "peer": key[1]})
+            for key, (host, sock, state) in last.items():
+                if key not in seen:
+                    rows.append({"t": t, "host": host, "socket": sock, "from": state, "to": "CLOSED",
+                                 "local": key[0], "peer": key[1]})
+            last = seen
+            time.sleep(SS_INTERVAL_S)
+        self.states, self.final = rows, last
+
+    def run(self):
+        sc = self.scenario
+        td = subprocess.Popen(["tcpdump", "-i", "lo", "-w", self.cfg["pcap"], "-Z", "root", "-s", "0", "-U",
+                               "--immediate-mode", "tcp"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+        ready = td.stderr.readline()        # "listening on lo, ..."
+        if "listening" not in ready:
+            raise RuntimeError("tcpdump did not start: " + ready.strip())
+        time.sleep(0.2)
+        self.t0 = time.monotonic()
+        t0_epoch = time.time()
+        stop = threading.Event()
+        poller = threading.Thread(target=self.poll_states, args=(stop,), daemon=True)
+        poller.start()
+        timed = sorted((a for a in sc.actions if a.at is not None), key=lambda a: (a.at, a.index))
+        for a in timed:
+            delay = a.at - (time.monotonic() - self.t0)
+            if delay > 0:
+                time.sleep(delay)
+            app = self.apps[a.host]
+            idle = not app.busy and app.q.empty()
+            started = threading.Event()
+            app.submit(a, started)
+            if idle:
+                started.wait(0.5)   # keep document order among simultaneous actions
+        last_at = timed[-1].at if timed else 0.0
+        if sc.until is not None:
+            end = sc.until
+        else:
+            # wait until every host has carried out its actions (a blocking connect may take long)
+            cap = MAX_DEFAULT_RUN_S
+            while time.monotonic() - self.t0 < cap and any(app.busy or not app.q.empty() for app in self.apps.values()):
+                time.sleep(0.01)
+            end = min(max(last_at, time.monotonic() - self.t0) + TAIL_S, cap)
+        delay = end - (time.monotonic() - self.t0)
+        if delay > 0:
+            time.sleep(delay)
+        stop.set()
+        poller.join()
+        td.send_signal(signal.SIGINT)
+        _, err = td.communicate(timeout=10)
+        stats = [l.strip() for l in err.splitlines() if "packets" in l]
+        tw = [k for k, v in self.final.items() if v[2] == "TIME-WAIT"]
+        if tw:
+            self.note("a socket was still in TIME-WAIT at the end: it would take up to 60 s more "
+                      "(set \"until\" to capture its end)")
+        doc = {"tcpsim": 1, "name": sc.name, "scenario": self.cfg["scenario"], "addr": ADDR,
+               "ports": self.ports, "mtu": sc.mtu, "netns": self.cfg["netns"], "t0_epoch": t0_epoch,
+               "until": round(end, 6), "events": sorted(self.events, key=lambda e: e["t"]),
+               "states": self.states,
+               "final_states": [{"host": v[0], "socket": v[1], "state": v[2], "local": k[0], "peer": k[1]}
+                                for k, v in self.final.items()],
+               "not_applied": self.cfg["not_applied"], "notes": self.notes,
+               "sysctls": self.cfg["sysctls"], "nft": self.cfg["nft"], "tcpdump": stats}
+        Path(self.cfg["out"]).write_text(json.dumps(doc, indent=1) + "\n")
+        for n in self.notes:
+            print("note:", n, flush=True)
+        if doc["not_applied"]:
+            print("not applied:", "; ".join(doc["not_applied"]), flush=True)
+
+
+# --------------------------------------------------------------------------- comparison
+def flag_sequences(scenario_path, pcap_path):
+    """((direction, flags) per captured segment, the same for tcpsim.run of the scenario).
+
+    Direction is "client>server" style with the scenario's host names (the capture's hosts are
+    matched by port)."""
+    import tcpsim
+    text = Path(scenario_path).read_text()
+    sc = tcpsim.parse_scenario(text)
+    real = tcpsim.read_pcap(str(pcap_path))
+    by_port = {h.port: h.name for h in sc.hosts}
+    names = {}
+    for role, info in real.hosts.items():
+        names[role] = by_port.get(info.get("port"), role)
+    cap = [(f"{names[r.src]}>{names[r.dst]}", r.flags) for r in real.segments.itertuples()]
+    sim_trace = tcpsim.run(text)
+    sim = [(f"{r.src}>{r.dst}", r.flags) for r in sim_trace.segments.itertuples()]
+    return cap, sim
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--compare":
+        cap, sim = flag_sequences(argv[1], argv[2])
+        for i in range(max(len(cap), len(sim))):
+            c = " ".join(cap[i]) if i < len(cap) else "-"
+            m = " ".join(sim[i]) if i < len(sim) else "-"
+            print(f"{i:3d}  {c:22s} {m:22s} {'' if c == m else '<>'}")
+        print("match" if cap == sim else "DIFFER")
+        return 0
+    if argv and argv[0] == "--driver":
+        Driver(json.loads(argv[1])).run()
+        sys.stdout.flush()
+        os._exit(0)    # threads may still block in connect(); tcpdump is already stopped
+    ap = argparse.ArgumentParser(description="Run a tcpsim scenario on the real kernel (root) and capture it.")
+    ap.add_argument("scenario")
+    ap.add_argument("-o", "--outdir", default=".")
+    args = ap.parse_args(argv)
+    problem = check_environment()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    try:
+        import tcpsim
+        run_capture(args.scenario, args.outdir)
+    except (CaptureRefused, tcpsim.ScenarioError) as e:
+        print(f"capture.py: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"capture.py: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
