@@ -29,6 +29,7 @@ from collections import Counter
 
 import dpkt
 
+from .endpoint import TRANSITIONS as ENDPOINT_TRANSITIONS
 from .errors import CaptureError
 from .trace import Trace
 
@@ -574,26 +575,31 @@ def _segment_rows(conn, client_dir, digits):
 # =========================================================================================
 # Pass 3: states inferred from the wire
 # =========================================================================================
-# (state, event) -> (new state, cause). Events: what a side sends or receives (see
-# docs/captures.md, "States"). Pairs not listed change nothing.
-TRANSITIONS = {
-    ("CLOSED", "send SYN"): ("SYN-SENT", "SYN sent (connect())"),
-    ("LISTEN", "send SYN+ACK"): ("SYN-RECEIVED", "SYN+ACK sent (the SYN was not captured)"),
-    ("LISTEN", "recv SYN"): ("SYN-RECEIVED", "SYN received"),
-    ("SYN-SENT", "recv SYN"): ("SYN-RECEIVED", "SYN received (simultaneous open)"),
-    ("SYN-SENT", "recv SYN+ACK"): ("ESTABLISHED", "SYN+ACK received"),
-    ("SYN-RECEIVED", "recv ACK of SYN"): ("ESTABLISHED", "ACK of SYN received"),
-    ("ESTABLISHED", "send FIN"): ("FIN-WAIT-1", "FIN sent (close() or shutdown())"),
-    ("SYN-RECEIVED", "send FIN"): ("FIN-WAIT-1", "FIN sent (close() or shutdown())"),
-    ("CLOSE-WAIT", "send FIN"): ("LAST-ACK", "FIN sent (close())"),
-    ("FIN-WAIT-1", "recv ACK of FIN"): ("FIN-WAIT-2", "ACK of FIN received"),
-    ("CLOSING", "recv ACK of FIN"): ("TIME-WAIT", "ACK of FIN received"),
-    ("LAST-ACK", "recv ACK of FIN"): ("CLOSED", "ACK of FIN received"),
-    ("ESTABLISHED", "recv FIN"): ("CLOSE-WAIT", "FIN received"),
-    ("SYN-RECEIVED", "recv FIN"): ("CLOSE-WAIT", "FIN received"),
-    ("FIN-WAIT-1", "recv FIN"): ("CLOSING", "FIN received (simultaneous close)"),
-    ("FIN-WAIT-2", "recv FIN"): ("TIME-WAIT", "FIN received"),
+# (state, event) -> (new state, cause), derived from the simulator's own table
+# (tcpsim.endpoint.TRANSITIONS) so that one file decides every transition: each endpoint
+# event that shows on the wire is renamed to what a capture sees (docs/captures.md, "States").
+# Pairs not listed change nothing.
+WIRE_EVENTS = {
+    "connect()": ("send SYN", "SYN sent (connect())"),
+    "rcv SYN": ("recv SYN", "SYN received"),
+    "rcv SYN+ACK": ("recv SYN+ACK", "SYN+ACK received"),
+    "rcv ACK of SYN": ("recv ACK of SYN", "ACK of SYN received"),
+    "close()": ("send FIN", "FIN sent (close() or shutdown())"),
+    "rcv FIN": ("recv FIN", "FIN received"),
+    "rcv ACK of FIN": ("recv ACK of FIN", "ACK of FIN received"),
 }
+# Endpoint transitions that put nothing on the wire, or that a capture shows otherwise:
+NOT_SEEN_ON_THE_WIRE = {("SYN-SENT", "close()"), ("LISTEN", "close()"), ("TIME-WAIT", "rcv FIN")}
+TRANSITIONS = {
+    (state, WIRE_EVENTS[event][0]): (new_state, WIRE_EVENTS[event][1])
+    for (state, event), (new_state, _rule) in ENDPOINT_TRANSITIONS.items()
+    if event in WIRE_EVENTS and (state, event) not in NOT_SEEN_ON_THE_WIRE
+}
+TRANSITIONS[("SYN-SENT", "recv SYN")] = ("SYN-RECEIVED", "SYN received (simultaneous open)")
+TRANSITIONS[("FIN-WAIT-1", "recv FIN")] = ("CLOSING", "FIN received (simultaneous close)")
+TRANSITIONS[("CLOSE-WAIT", "send FIN")] = ("LAST-ACK", "FIN sent (close())")
+# Only a capture can see this: a SYN+ACK from a side whose SYN never reached the capture.
+TRANSITIONS[("LISTEN", "send SYN+ACK")] = ("SYN-RECEIVED", "SYN+ACK sent (the SYN was not captured)")
 LIVE_STATES = ("SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
                "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT")
 

@@ -807,3 +807,18 @@ def test_dataframe_has_the_label_columns():
         assert column in frame.columns
     assert int(frame["dup_ack"].sum()) == sum(s["dup_ack"] for s in trace.doc["segments"])
     assert list(trace.states["to"])[-1] in ("TIME-WAIT", "CLOSED")
+
+
+def test_state_inference_uses_the_simulators_transitions():
+    """One table decides transitions (tcpsim.endpoint.TRANSITIONS): every state change the
+    capture reader infers is a change the endpoint can make, except the capture-only case of
+    a SYN+ACK whose SYN was not captured."""
+    from tcpsim import pcap
+    from tcpsim.endpoint import TRANSITIONS as ENDPOINT
+    endpoint_moves = {(state, new) for (state, _event), (new, _rule) in ENDPOINT.items()}
+    for (state, event), (new, _cause) in pcap.TRANSITIONS.items():
+        if (state, event) == ("LISTEN", "send SYN+ACK"):
+            continue
+        assert (state, new) in endpoint_moves, (state, event, new)
+    assert ("LISTEN", "recv SYN") in pcap.TRANSITIONS
+    assert ("FIN-WAIT-2", "recv FIN") in pcap.TRANSITIONS
