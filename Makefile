@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: course test benchmarks
+.PHONY: course test benchmarks tshark
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,17 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 course: $(VENV)/.installed
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed tshark
 	$(PY) -m pytest -q
+
+# Tests that read our pcaps back with tshark skip without it; as root on Debian/Ubuntu
+# (CI) we install it, elsewhere we say so and go on.
+tshark:
+	@command -v tshark >/dev/null 2>&1 || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    apt-get update -qq >/dev/null && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tshark >/dev/null 2>&1; } || \
+	  echo "tshark is not installed: the tests that need it will be skipped"
 
 benchmarks: $(VENV)/.installed
 	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
