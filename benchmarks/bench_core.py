@@ -17,16 +17,7 @@ import time
 import tcpsim
 from tcpsim.scenario import parse_scenario
 
-
-def bulk_scenario(seed=3):
-    return {"profile": "linux", "seed": seed, "link": {"mtu": 1500},
-            "hosts": {"client": {"port": 40000}, "server": {"port": 5001}},
-            "actions": [{"at": 0, "host": "server", "do": "listen"},
-                        {"at": 0, "host": "client", "do": "connect", "to": "server"},
-                        {"at": 0.01, "host": "client", "do": "send", "bytes": 10_000_000},
-                        {"at": 0.01, "host": "client", "do": "close"},
-                        {"on": "eof", "host": "server", "do": "close"}],
-            "faults": [{"loss": {"p": 0.01}}]}
+from scenarios import bulk
 
 
 def short_scenario(seed):
@@ -47,7 +38,7 @@ def timed(fn):
 
 
 def main():
-    elapsed, trace = timed(lambda: tcpsim.run(bulk_scenario()))
+    elapsed, trace = timed(lambda: tcpsim.run(bulk(10_000_000)))
     n = len(trace.doc["segments"])
     ok = trace.delivered["server"] == tcpsim.scenario.payload_pattern(10_000_000)
     print(f"10 MB at MTU 1500, 1% loss: {elapsed:.3f} s (target < 0.5 s), {n} segments, "

@@ -28,28 +28,18 @@ import dpkt
 import tcpsim
 from tcpsim.pcap import write_pcap
 
+from scenarios import bulk
+
 MSS_PAYLOAD = 1448          # bytes per full segment at MTU 1500 with timestamps
-
-
-def bulk_scenario(size):
-    """A transfer of ``size`` bytes with 1 % loss, closed by both sides."""
-    return {"profile": "linux", "seed": 11, "link": {"mtu": 1500},
-            "hosts": {"client": {"port": 40000}, "server": {"port": 5001}},
-            "actions": [{"at": 0, "host": "server", "do": "listen"},
-                        {"at": 0, "host": "client", "do": "connect", "to": "server"},
-                        {"at": 0.01, "host": "client", "do": "send", "bytes": size},
-                        {"at": 0.01, "host": "client", "do": "close"},
-                        {"on": "eof", "host": "server", "do": "close"}],
-            "faults": [{"loss": {"p": 0.01}}]}
 
 
 def simulate(packets):
     """A trace of about ``packets`` segments: a first guess, then one corrected run."""
     size = packets * MSS_PAYLOAD // 2
-    trace = tcpsim.run(bulk_scenario(size))
+    trace = tcpsim.run(bulk(size, seed=11))
     got = len(trace.doc["segments"])
     if abs(got - packets) > packets // 20:
-        trace = tcpsim.run(bulk_scenario(int(size * packets / got)))
+        trace = tcpsim.run(bulk(int(size * packets / got), seed=11))
     return trace
 
 

@@ -18,20 +18,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 import tcpsim  # noqa: E402
 from tcpsim import plots  # noqa: E402
 
+from scenarios import bulk  # noqa: E402
+
 
 def bulk_trace(target=300):
     """A scenario whose trace has about ``target`` segments (a lossy bulk transfer)."""
     n_bytes = 60000
     while True:
-        sc = {"tcpsim": 1, "name": "bench", "profile": "linux", "seed": 3,
-              "link": {"delay": 0.02, "mtu": 1500},
-              "hosts": {"client": {"port": 40000}, "server": {"port": 5001}},
-              "actions": [{"at": 0, "host": "server", "do": "listen"},
-                          {"at": 0, "host": "client", "do": "connect", "to": "server"},
-                          {"at": 0.05, "host": "client", "do": "send", "bytes": n_bytes},
-                          {"at": 3, "host": "client", "do": "close"},
-                          {"on": "eof", "host": "server", "do": "close"}],
-              "faults": [{"loss": {"p": 0.03, "from": "client"}}], "until": 5}
+        sc = bulk(n_bytes, loss_p=0.03, loss_from="client", delay_s=0.02, send_at=0.05,
+                  close_at=3, until=5)
         trace = tcpsim.run(sc)
         if len(trace.doc["segments"]) >= target:
             return trace
