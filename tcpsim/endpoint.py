@@ -66,6 +66,8 @@ TRANSITIONS = {
     ("TIME-WAIT", "TIME-WAIT timeout"): ("CLOSED", "RFC 9293 §3.10.8"),
     ("TIME-WAIT", "rcv RST"): ("CLOSED", "RFC 9293 §3.10.7.4; linux tcp_rfc1337 = 0 (see RFC 1337)"),
     ("TIME-WAIT", "rcv SYN (new incarnation)"): ("CLOSED", "RFC 6191 / RFC 9293 §3.10.7.4 note; linux"),
+    ("TIME-WAIT", "connect() reuses the port"): (
+        "CLOSED", "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple"),
 }
 # Events allowed from every synchronized state (RFC 9293 §3.10.5, §3.10.7.4, §3.8.3 R2).
 for _state in ("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK"):
@@ -404,6 +406,11 @@ class Endpoint:
             self.timers.clear()
             return []
         return self._active_reset(now, "abort()")
+
+    def give_up_time_wait(self, now):
+        """A new connect() on the same ports takes this TIME-WAIT 4-tuple over (linux)."""
+        self._transition("connect() reuses the port", now)
+        self.timers.clear()
 
     def _active_reset(self, now, event):
         """RST+ACK from a live socket: seq = SND.NXT, ack = RCV.NXT (linux tcp_send_active_reset)."""

@@ -18,7 +18,7 @@ import random
 
 from . import isn as isn_mod
 from .clock import Clock
-from .endpoint import TRANSITIONS, Endpoint, reset_for
+from .endpoint import Endpoint, reset_for
 from .faults import Faults
 from .link import Link
 from .profiles import PROFILES
@@ -30,8 +30,6 @@ DEFAULT_UNTIL_S = 300.0            # the contract: at most 300 s unless "until" 
 EPHEMERAL_PORTS = (32768, 60999)   # linux net.ipv4.ip_local_port_range
 HANDSHAKING = ("SYN-SENT", "SYN-RECEIVED")
 
-TRANSITIONS[("TIME-WAIT", "connect() reuses the port")] = (
-    "CLOSED", "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple")
 
 
 class HostRuntime:
@@ -126,8 +124,7 @@ class Simulation:
             self._event(now, host.name, "listen", "ok", None)
         elif do == "connect":
             if tcb is not None and tcb.state == "TIME-WAIT":
-                tcb._transition("connect() reuses the port", now)
-                tcb.timers.clear()
+                tcb.give_up_time_wait(now)
                 self._drain(tcb, now)
                 tcb = None
             if tcb is not None and tcb.state not in ("CLOSED", "LISTEN"):

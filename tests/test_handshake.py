@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import (MOD, act, entered, events, flows, fmt, isn, path, payload_pattern,
-                      rel, run, scenario, segs)
+                      rel, run, scenario, segs, states)
 
 
 def handshake(trace):
@@ -410,3 +410,18 @@ def test_synack_drop_all_linux_schedule():
     assert len(requests) == 2 and 63 <= requests[1]["t"] <= 70, fmt(t)
     connect = events(t, host="client", call="connect")
     assert [e["result"] for e in connect] == ["ETIMEDOUT"] and 128 <= connect[0]["t"] <= 136
+
+
+def test_connect_takes_over_own_time_wait():
+    """linux tcp_tw_reuse (loopback): the client closed first and sits in TIME-WAIT; a new
+    connect() 1 s later on the same ports ends the TIME-WAIT at once (TIME-WAIT -> CLOSED)
+    and opens a new incarnation that completes normally."""
+    t = run(scenario([act(0.5, "client", "close"), act("eof", "server", "close"),
+                      act(1.5, "client", "connect", to="server")], until=200))
+    client_states = [(s["from"], s["to"], s["conn"]) for s in states(t, socket="client")]
+    assert ("TIME-WAIT", "CLOSED", 0) in client_states, fmt(t)
+    takeover = [s for s in states(t, socket="client")
+                if s["from"] == "TIME-WAIT" and s["to"] == "CLOSED"]
+    assert takeover[0]["t"] == pytest.approx(1.5) and "connect()" in takeover[0]["cause"]
+    assert [e["result"] for e in events(t, host="client", call="connect")] == ["ok", "ok"]
+    assert [s["conn"] for s in segs(t, src="client", flags="S")] == [0, 1]
