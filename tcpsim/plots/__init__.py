@@ -6,6 +6,7 @@
     plots.time_sequence(trace, host="client")
     plots.buffers(trace, t=0.3)             # send/receive windows at time t
     plots.header(trace.segments.iloc[0], trace=trace)
+    plots.schedule({"linux": trace1, "rfc9293": trace2}, flags="S")  # when each SYN left
 
 Each function takes a ``tcpsim.Trace`` (or a trace document) and an optional ``ax=``; it
 returns a ``matplotlib.figure.Figure`` (or the given Axes). See docs/plots.md.
@@ -15,9 +16,11 @@ from .states import current_states, highlighted_edges, state_graph, state_machin
 from .timeseq import time_sequence, time_sequence_data
 from .buffers import buffer_numbers, buffers
 from .header import header, header_bytes, header_fields
+from .schedule import schedule, schedule_data
 from .style import HOST_COLOURS, OKABE_ITO, flag_label, host_colours
 
 __all__ = ["ladder", "segment_label", "state_graph", "state_machine_graph",
            "highlighted_edges", "current_states", "time_sequence", "time_sequence_data",
-           "buffers", "buffer_numbers", "header", "header_bytes", "header_fields",
+           "buffers", "buffer_numbers", "header", "header_bytes", "header_fields", "schedule",
+           "schedule_data",
            "flag_label", "host_colours", "HOST_COLOURS", "OKABE_ITO"]
