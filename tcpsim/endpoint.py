@@ -137,6 +137,7 @@ class Endpoint:
         self.send_buf = bytearray()       # data from snd_una's first data byte on
         self.buf_seq = (iss + 1) & SEQ_MASK  # sequence number of send_buf[0]
         self.push_marks = []              # sequence numbers where an application write ends
+        self.snd_sml = iss                # end of the last small (< MSS) segment sent (linux)
         self.fin_seq = None               # our FIN's sequence number, once queued
         self.advmss = mss                 # MSS we announce (MTU - 40, or options.mss)
         self.snd_mss = mss                # payload bytes per full segment we send
@@ -174,6 +175,8 @@ class Endpoint:
         self.dsack = None                 # a duplicate range to report once (RFC 2883)
         # --- delayed ACK (RFC 9293 §3.8.6.3; linux quick-ACK and pingpong modes) ---
         self.ack_pending = False
+        self.ack_pushed = False           # linux ICSK_ACK_PUSHED: a segment < rcv_mss arrived unACKed
+        self.ack_pushed2 = False          # linux ICSK_ACK_PUSHED2: two of them
         self.last_ack_sent = None
         self.quickacks_left = profile.quickacks
         self.pingpong = False
@@ -241,7 +244,7 @@ class Endpoint:
         ack = 0
         if "A" in flags:
             ack = self.rcv_nxt
-            self.ack_pending = False
+            self.ack_pending = self.ack_pushed = self.ack_pushed2 = False
             self.timers.pop("delack", None)
             self.last_ack_sent = ack
             if self.sack_on:
@@ -355,6 +358,8 @@ class Endpoint:
         data = bytes(self.rcv_buf[:n])
         del self.rcv_buf[:n]
         out = []
+        if n and self._ack_after_read():
+            return data, [self._segment("A", self.snd_nxt, now)]
         if n and self.state in CAN_RECEIVE_DATA:
             # Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window that opened
             # by at least min(buffer / 2, MSS).
@@ -363,6 +368,18 @@ class Endpoint:
                     and promised < self.advmss:
                 out.append(self._segment("A", self.snd_nxt, now))
         return data, out
+
+    def _ack_after_read(self):
+        """Linux sends a pending (delayed) ACK when the application reads (tcp_cleanup_rbuf(),
+        net/ipv4/tcp.c) if more than one full segment is unacknowledged, or if the read
+        emptied the receive queue after a pushed short segment (two of them, in pingpong
+        mode). Measured: the 88-byte tail of bulk-100k is ACKed at once, not after 40 ms
+        (docs/linux-facts.md §3.2, data/captures/bulk-100k.pcap)."""
+        if self.p.name != "linux" or not self.ack_pending or self.state not in CAN_RECEIVE_DATA:
+            return False
+        unacked = seq_diff(self.rcv_nxt, self.last_ack_sent) if self.last_ack_sent is not None else 0
+        drained = not self.rcv_buf and (self.ack_pushed2 or (self.ack_pushed and not self.pingpong))
+        return unacked > self.rcv_mss or drained
 
     def at_eof(self):
         return self.fin_received and not self.rcv_buf
@@ -594,8 +611,8 @@ class Endpoint:
                 self._arm_persist(now)
                 break  # sender SWS avoidance (RFC 9293 §3.8.6.2.1): no silly window-sized segment
             if size < full and not is_rtx and not self.p.nodelay and not self.app_shut_wr \
-                    and seq_lt(self.snd_una, self.snd_nxt):
-                break  # Nagle (RFC 9293 §3.7.4): a small segment waits while data is unacked
+                    and self._nagle_holds():
+                break  # Nagle (RFC 9293 §3.7.4): a small segment waits
             data = bytes(self.send_buf[offset:offset + size])
             end = (seq + size) & SEQ_MASK
             flags = "PA" if end == data_end else "A"  # PSH: the segment ends a write
@@ -606,8 +623,23 @@ class Endpoint:
                 flags = "F" + flags  # the FIN rides on the last data segment
                 end = (end + 1) & SEQ_MASK
             out.append(self._segment(flags, seq, now, data, is_rtx))
+            if size < full and not is_rtx:
+                self.snd_sml = end  # linux tcp_minshall_update()
             self._sent(seq, end, now, is_rtx)
         return out
+
+    def _nagle_holds(self):
+        """Nagle's test for a small segment (RFC 9293 §3.7.4): hold it while data is unacked.
+
+        Linux uses Minshall's variant (tcp_nagle_check() -> tcp_minshall_check()): it holds a
+        small segment only while an earlier *small* segment is unacknowledged, so the short
+        tail of a large write leaves with the full segments before it (measured:
+        data/captures/data-loss-tail.pcap), while a second small write still waits for the
+        ACK of the first (docs/linux-facts.md §4, the Nagle stall).
+        """
+        if self.p.nagle_minshall:
+            return seq_lt(self.snd_una, self.snd_sml) and seq_le(self.snd_sml, self.snd_nxt)
+        return seq_lt(self.snd_una, self.snd_nxt)
 
     def _segment_cap(self):
         """Payload bytes per full segment. Linux also caps a segment at half the largest
@@ -999,8 +1031,7 @@ class Endpoint:
 
     def _accept_in_order(self, data, fin, now):
         if data:
-            if len(data) > self.rcv_mss:
-                self.rcv_mss = min(len(data), self.advmss)  # linux tcp_measure_rcv_mss()
+            self._measure_rcv_mss(len(data))
             self.rcv_buf += data
             self.rcv_nxt = (self.rcv_nxt + len(data)) & SEQ_MASK
             if self.p.name == "linux":
@@ -1021,6 +1052,17 @@ class Endpoint:
             self.rcv_nxt = (self.rcv_nxt + 1) & SEQ_MASK
             self.ack_pending = True
             self._on_fin(now)
+
+    def _measure_rcv_mss(self, size):
+        """linux tcp_measure_rcv_mss(): learn the peer's full segment size from what arrives;
+        a shorter segment ends a write (it was pushed), which a read that empties the
+        receive queue acknowledges at once (``_ack_after_read``)."""
+        if size >= self.rcv_mss:
+            self.rcv_mss = min(size, self.advmss)
+            return
+        if self.ack_pushed:
+            self.ack_pushed2 = True
+        self.ack_pushed = True
 
     def _on_fin(self, now):
         """RFC 9293 §3.10.7.4 eighth check: the FIN's state changes."""

@@ -33,6 +33,7 @@ class Profile:
     retries2: int                 # data retransmissions before ETIMEDOUT
     tail_loss_probe: bool         # RFC 8985 §7 / linux tcp_early_retrans=3
     initial_cwnd_segments: int    # RFC 6928
+    nagle_minshall: bool          # Nagle holds a small segment only while an earlier *small* one is unacked
     # --- ACK policy ---
     delayed_ack: bool
     delayed_ack_s: float          # RFC 9293 §3.8.6.3: < 0.5 s; linux TCP_DELACK_MIN
@@ -98,6 +99,7 @@ LINUX = Profile(
     retries2=15,                  # net.ipv4.tcp_retries2
     tail_loss_probe=True,         # net.ipv4.tcp_early_retrans = 3
     initial_cwnd_segments=TCP_INIT_CWND,
+    nagle_minshall=True,          # net/ipv4/tcp_output.c tcp_nagle_check() -> tcp_minshall_check(), measured
     delayed_ack=True,
     delayed_ack_s=TCP_DELACK_MIN,
     quickacks=TCP_MAX_QUICKACKS,
@@ -124,6 +126,7 @@ RFC9293 = Profile(
     retries2=15,
     tail_loss_probe=False,
     initial_cwnd_segments=TCP_INIT_CWND,
+    nagle_minshall=False,         # RFC 9293 §3.7.4: hold while any data is unacknowledged
     delayed_ack=False,            # scenario option delayed_ack turns RFC 9293 §3.8.6.3 on
     delayed_ack_s=0.2,            # RFC 9293 §3.8.6.3: less than 0.5 s; 200 ms is customary
     quickacks=0,

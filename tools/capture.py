@@ -2,11 +2,14 @@
 """Run a tcpsim scenario on the real Linux kernel and capture it.
 
     sudo .venv/bin/python tools/capture.py SCENARIO.json [-o OUTDIR]
+    .venv/bin/python tools/capture.py --compare SCENARIO.json CAPTURE.pcap   (no root needed)
 
 Writes ``OUTDIR/NAME.pcap`` (tcpdump on ``lo``) and ``OUTDIR/NAME.json`` (application events,
 socket states polled with ``ss``, and the scenario parts that could not be applied), where
 NAME is the scenario file's stem. If ``OUTDIR/NAME.json`` is the scenario file itself, the
-result goes to ``OUTDIR/NAME.events.json`` instead. Root only.
+result goes to ``OUTDIR/NAME.events.json`` instead. Root only. ``--compare`` prints the
+capture and ``tcpsim.run`` of the scenario side by side, segment by segment (the full
+comparison, with states and timers, is tests/test_fidelity.py).
 
 How it works
 ------------
@@ -24,13 +27,33 @@ How it works
   ``time_wait``, ``delayed_ack: false``, ``isn_strategy``, ``handshake: two-way``, integer
   ``wscale``, the rfc9293 profile, ``link.delay`` above loopback's) is listed under
   ``not_applied``.
-* Faults: only ``drop`` with ``from``/``flags``/``nth`` (nftables rules on the namespace's
-  INPUT hook: ``tcp sport <from's port> tcp flags == <exact flags>`` and, for ``nth``, a
-  ``numgen inc`` counter that only advances for packets that matched the earlier
-  expressions). Other faults (``loss``, ``delay``, ``duplicate``, ``inject``, ``drop`` with
-  ``data_segment`` or ``between``) are refused (exit 2). tcpdump on lo records a packet when
-  it is transmitted, so dropped packets still appear in the pcap (as in the simulator's trace,
-  where they are marked ``dropped``).
+* Faults: only ``drop`` with ``from``/``flags``/``nth``/``data_segment``, as nftables rules
+  on the namespace's INPUT hook (on the output hook the sender would see the drop and retry
+  at once, silently). An nftables rule is a chain of expressions read left to right; a
+  packet that fails one stops there, so a ``numgen inc`` counter only advances for packets
+  that passed the expressions before it:
+
+  * ``from``: ``tcp sport <from's port>``;
+  * ``flags``: ``tcp flags == <exact flags>``;
+  * ``nth``: ``numgen inc mod 1000000000 { n-1, ... }`` after the other expressions, so it
+    counts the packets that match everything else, as the simulator does;
+  * ``data_segment: k`` (``from`` required, no ``nth``): ``@ih,0,8 >= 0`` keeps only packets
+    that carry payload (``@ih`` is the payload after the TCP header and its options; on a
+    packet without payload the load fails and the rule does not match), then
+    ``numgen inc mod 1000000000 { k-1 }`` drops the k-th of them, then ``flags`` if given
+    (the simulator counts data segments before it looks at the flags, and so does the rule).
+    The ISN is unknown in advance, so the rule cannot name a sequence number; counting
+    payload packets is what the simulator's definition says, with one difference: the
+    kernel rule also counts *retransmissions*, the simulator first transmissions only. They
+    agree as long as nothing the host sent was lost before its k-th data segment, which is
+    why two ``data_segment`` faults on the same host are refused; and after the run the tool
+    checks in the pcap that the packet the rule dropped was the host's k-th first
+    transmission, and says so in ``notes`` (and on stderr) when it was not.
+
+  Other faults (``loss``, ``delay``, ``duplicate``, ``inject``, ``drop`` with ``between``)
+  are refused (exit 2). tcpdump on lo records a packet when it is transmitted, so dropped
+  packets still appear in the pcap (as in the simulator's trace, where they are marked
+  ``dropped``).
 * Applications: the whole driver runs inside the namespace (``ip netns exec NS python
   capture.py --driver ...``). Actions run in (``at``, document order); each host has a
   worker thread so that ``connect`` blocks only its own host (the simulator's blocking
@@ -38,6 +61,12 @@ How it works
   send/read/shutdown wait for ``accept``). ``read`` ``auto`` (the default) is a reader thread
   that recv()s whatever arrives; ``off`` stops it; ``{"bytes": N}`` is one non-blocking
   recv(N). When recv returns b'' the host's ``on: eof`` actions run.
+* Socket states: ``ss -tanoH state all`` is polled every ``SS_INTERVAL_S`` (plus the time
+  ``ss`` takes: ``ss_poll_max_s`` in the output is the longest gap between two polls); each
+  change is a ``states`` row with the socket's ``ss -o`` timer when it has one (``timer``:
+  the raw text, e.g. ``timewait,59sec,0``; ``timer_left_s``: the time left in seconds).
+  Transitions shorter than a poll are missed. With ``until`` past TIME-WAIT (60 s) the end
+  of TIME-WAIT shows as a ``TIME-WAIT -> CLOSED`` row.
 * The run ends at ``until``, or by default 2 s after the last action has been carried out
   (at most 300 s). tcpdump is stopped (SIGINT) *before* the driver exits, so the kernel's
   clean-up of still-open sockets is not captured. A TIME-WAIT socket still present at the
@@ -75,6 +104,10 @@ TAIL_S = 2.0
 SS_INTERVAL_S = 0.005
 TOOLS = ("ip", "nft", "tcpdump", "ss")
 FAKE_NONROOT_ENV = "TCPSIM_CAPTURE_FAKE_NONROOT"  # tests: behave as if not root
+# nftables: true for every packet with at least one byte of TCP payload. @ih is the payload
+# after the TCP header and options; loading its first byte from a packet without payload
+# fails, and a failed load ends the rule (no match).
+HAS_PAYLOAD = "@ih,0,8 >= 0"
 
 FLAG_NAMES = {"F": "fin", "S": "syn", "R": "rst", "P": "psh", "A": "ack", "U": "urg",
               "E": "ecn", "C": "cwr"}
@@ -177,16 +210,25 @@ def plan(scenario):
             not_applied.append(f"hosts.{h.name}.options.handshake: {o.handshake}")
 
     rules = []
+    data_segment_hosts = set()
     for f in scenario.faults:
         where = f"faults[{f.index}]"
         if f.kind != "drop":
             raise CaptureRefused(f"{where}: {f.kind} cannot be reproduced with nftables input rules "
                                  "(only drop with from/flags/nth)")
         m = f.match
-        if m.data_segment is not None:
-            raise CaptureRefused(f"{where}.drop.data_segment is not supported (use flags/nth)")
         if m.between is not None:
-            raise CaptureRefused(f"{where}.drop.between is not supported (use flags/nth)")
+            raise CaptureRefused(f"{where}.drop.between is not supported (use flags/nth/data_segment)")
+        if m.data_segment is not None:
+            if m.from_host is None:
+                raise CaptureRefused(f"{where}.drop.data_segment needs from (the count is per sending host)")
+            if m.nth is not None:
+                raise CaptureRefused(f"{where}.drop: data_segment and nth together are not supported")
+            if m.from_host in data_segment_hosts:
+                raise CaptureRefused(f"{where}.drop.data_segment: a second data_segment fault on "
+                                     f"{m.from_host!r} (the kernel rule would count the first one's "
+                                     "retransmission)")
+            data_segment_hosts.add(m.from_host)
         parts = []
         if m.from_host is not None:
             port = ports[m.from_host]
@@ -195,6 +237,9 @@ def plan(scenario):
             parts.append(f"tcp sport {port}")
         else:
             parts.append("meta l4proto tcp")
+        if m.data_segment is not None:
+            parts.append(HAS_PAYLOAD)
+            parts.append("numgen inc mod 1000000000 { %d }" % (m.data_segment - 1))
         if m.flags is not None:
             names = [FLAG_NAMES[c] for c in "FSRPAUEC" if c in m.flags]
             parts.append("tcp flags == " + ("|".join(names) if names else "0x0"))
@@ -251,6 +296,9 @@ def run_capture(scenario_path, outdir):
                                capture_output=True, text=True)
             doc = json.loads(out_json.read_text())
             doc["nft_after"] = r.stdout
+            for problem in check_data_segment_drops(scenario, pcap, doc["ports"]):
+                print("note:", problem, file=sys.stderr)
+                doc["notes"].append(problem)
             out_json.write_text(json.dumps(doc, indent=1) + "\n")
     finally:
         if driver is not None and driver.poll() is None:
@@ -268,9 +316,55 @@ def run_capture(scenario_path, outdir):
     return out_json
 
 
+def check_data_segment_drops(scenario, pcap, ports):
+    """Problems with the ``data_segment`` drops of a finished run (an empty list when none).
+
+    The nftables rule dropped the k-th packet with payload that the host sent; the simulator
+    drops its k-th *first transmission*. Both are the same packet unless a retransmission
+    from that host came earlier, which the capture shows. Only the capture's first
+    connection is looked at."""
+    import tcpsim
+    faults = [f for f in scenario.faults if f.kind == "drop" and f.match.data_segment is not None]
+    if not faults:
+        return []
+    doc = tcpsim.read_pcap(str(pcap)).doc
+    role_of_port = {info["port"]: role for role, info in doc["hosts"].items()}
+    problems = []
+    for f in faults:
+        k, host = f.match.data_segment, f.match.from_host
+        role = role_of_port.get(ports.get(host))
+        sent = [s for s in doc["segments"] if s["src"] == role and s["len"] > 0]
+        where = f"faults[{f.index}].drop.data_segment {k} from {host}"
+        if len(sent) < k:
+            problems.append(f"{where}: the host sent only {len(sent)} data segments in the first connection")
+        elif any(s["retransmission"] for s in sent[:k]):
+            problems.append(f"{where}: a retransmission came first, so the kernel rule dropped another "
+                            "packet than the simulator would (it counts first transmissions only)")
+    return problems
+
+
 # --------------------------------------------------------------------------- driver (in the netns)
 def errname(e):
     return errno_mod.errorcode.get(e.errno, str(e.errno)) if getattr(e, "errno", None) else type(e).__name__
+
+
+def ss_timer_seconds(timer):
+    """Time left on an ``ss -o`` timer, in seconds: ``timewait,59sec,0`` -> 59.0.
+
+    iproute2's print_ms_timer() writes minutes as ``Nmin``, seconds as ``Nsec`` or, with
+    milliseconds, ``N.MMMms`` (``1.804ms`` is 1.804 s) and milliseconds alone as ``MMMms``;
+    it leaves out the milliseconds from 10 s on and the seconds from 10 min on."""
+    text = timer.split(",")[1]
+    seconds = 0.0
+    if "min" in text:
+        minutes, text = text.split("min", 1)
+        seconds += 60 * int(minutes)
+    if text.endswith("sec"):
+        seconds += int(text[:-3])
+    elif text.endswith("ms"):
+        whole, _, millis = text[:-2].rpartition(".")
+        seconds += (int(whole) if whole else 0) + int(millis) / 1000
+    return round(seconds, 3)
 
 
 class HostApp:
@@ -506,8 +600,12 @@ class Driver:
 
     def poll_states(self, stop):
         last, rows = {}, []
+        previous_poll, longest_gap = None, 0.0
         while not stop.is_set():
             t = self.now()
+            if previous_poll is not None:
+                longest_gap = max(longest_gap, t - previous_poll)
+            previous_poll = t
             out = subprocess.run(["ss", "-tanoH", "state", "all"], capture_output=True, text=True).stdout
             seen = {}
             for line in out.splitlines():
@@ -524,19 +622,24 @@ class Driver:
                 if host is None or state == "CLOSED":
                     continue
                 sock = host + ":listen" if state == "LISTEN" else host
-                seen[(local, peer)] = (host, sock, state)
-            for key, (host, sock, state) in seen.items():
-                old = last.get(key, (host, sock, "CLOSED"))[2]
+                timer = next((x[len("timer:("):-1] for x in f[5:] if x.startswith("timer:(")), None)
+                seen[(local, peer)] = (host, sock, state, timer)
+            for key, (host, sock, state, timer) in seen.items():
+                old = last.get(key, (host, sock, "CLOSED", None))[2]
                 if old != state:
-                    rows.append({"t": t, "host": host, "socket": sock, "from": old, "to": state,
-                                 "local": key[0], "peer": key[1]})
-            for key, (host, sock, state) in last.items():
+                    row = {"t": t, "host": host, "socket": sock, "from": old, "to": state,
+                           "local": key[0], "peer": key[1]}
+                    if timer is not None:
+                        row["timer"] = timer
+                        row["timer_left_s"] = ss_timer_seconds(timer)
+                    rows.append(row)
+            for key, (host, sock, state, _timer) in last.items():
                 if key not in seen:
                     rows.append({"t": t, "host": host, "socket": sock, "from": state, "to": "CLOSED",
                                  "local": key[0], "peer": key[1]})
             last = seen
             time.sleep(SS_INTERVAL_S)
-        self.states, self.final = rows, last
+        self.states, self.final, self.ss_poll_max_s = rows, last, round(longest_gap, 6)
 
     def run(self):
         sc = self.scenario
@@ -587,7 +690,7 @@ class Driver:
         doc = {"tcpsim": 1, "name": sc.name, "scenario": self.cfg["scenario"], "addr": ADDR,
                "ports": self.ports, "mtu": sc.mtu, "netns": self.cfg["netns"], "t0_epoch": t0_epoch,
                "until": round(end, 6), "events": sorted(self.events, key=lambda e: e["t"]),
-               "states": self.states,
+               "states": self.states, "ss_poll_max_s": self.ss_poll_max_s,
                "final_states": [{"host": v[0], "socket": v[1], "state": v[2], "local": k[0], "peer": k[1]}
                                 for k, v in self.final.items()],
                "not_applied": self.cfg["not_applied"], "notes": self.notes,
@@ -600,34 +703,53 @@ class Driver:
 
 
 # --------------------------------------------------------------------------- comparison
-def flag_sequences(scenario_path, pcap_path):
-    """((direction, flags) per captured segment, the same for tcpsim.run of the scenario).
+def segment_sequences(scenario_path, pcap_path):
+    """(rows of the capture, rows of tcpsim.run of the scenario): per segment the tuple
+    (t, direction, flags, rel_seq, rel_ack, len), t from the first SYN.
 
-    Direction is "client>server" style with the scenario's host names (the capture's hosts are
-    matched by port)."""
+    The simulated trace is written as a pcap and read back, so both go through read_pcap
+    (same relative numbering). Direction is "client>server" style with the scenario's host
+    names (the capture's hosts are matched by port)."""
+    import tempfile
+
     import tcpsim
+    from tcpsim.pcap import write_pcap
     text = Path(scenario_path).read_text()
     sc = tcpsim.parse_scenario(text)
-    real = tcpsim.read_pcap(str(pcap_path))
     by_port = {h.port: h.name for h in sc.hosts}
-    names = {}
-    for role, info in real.hosts.items():
-        names[role] = by_port.get(info.get("port"), role)
-    cap = [(f"{names[r.src]}>{names[r.dst]}", r.flags) for r in real.segments.itertuples()]
-    sim_trace = tcpsim.run(text)
-    sim = [(f"{r.src}>{r.dst}", r.flags) for r in sim_trace.segments.itertuples()]
-    return cap, sim
+
+    def rows(doc):
+        names = {role: by_port.get(info.get("port"), role) for role, info in doc["hosts"].items()}
+        return [(s["t"], f"{names[s['src']]}>{names[s['dst']]}", s["flags"], s["rel_seq"],
+                 s["rel_ack"], s["len"]) for s in doc["segments"]]
+    with tempfile.TemporaryDirectory() as tmp:
+        write_pcap(tcpsim.run(text).doc, Path(tmp) / "sim.pcap")
+        sim = rows(tcpsim.read_pcap(str(Path(tmp) / "sim.pcap")).doc)
+    return rows(tcpsim.read_pcap(str(pcap_path)).doc), sim
+
+
+def flag_sequences(scenario_path, pcap_path):
+    """((direction, flags) per captured segment, the same for tcpsim.run of the scenario)."""
+    cap, sim = segment_sequences(scenario_path, pcap_path)
+    return [r[1:3] for r in cap], [r[1:3] for r in sim]
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--compare":
-        cap, sim = flag_sequences(argv[1], argv[2])
+        cap, sim = segment_sequences(argv[1], argv[2])
+
+        def text(row):
+            t, direction, flags, rel_seq, rel_ack, length = row
+            return f"{t:10.6f} {direction:14s} {flags:4s} {rel_seq:>7} {str(rel_ack):>7} {length:>5}"
+        print(f"{'':3s}  {'capture: t, direction, flags, rel seq, rel ack, len':52s} simulated")
         for i in range(max(len(cap), len(sim))):
-            c = " ".join(cap[i]) if i < len(cap) else "-"
-            m = " ".join(sim[i]) if i < len(sim) else "-"
-            print(f"{i:3d}  {c:22s} {m:22s} {'' if c == m else '<>'}")
-        print("match" if cap == sim else "DIFFER")
+            c = text(cap[i]) if i < len(cap) else "-"
+            m = text(sim[i]) if i < len(sim) else "-"
+            same = i < len(cap) and i < len(sim) and cap[i][1:] == sim[i][1:]
+            print(f"{i:3d}  {c:52s} {m:52s} {'' if same else '<>'}")
+        print("match (t aside)" if [r[1:] for r in cap] == [r[1:] for r in sim] else "DIFFER")
+        print("tests/test_fidelity.py compares directions, states and timers too")
         return 0
     if argv and argv[0] == "--driver":
         Driver(json.loads(argv[1])).run()
