@@ -10,6 +10,13 @@ segment its own row: short gaps are stretched (log scale), and idle gaps of ``ga
 or more (TIME-WAIT, SYN back-off) are cut out, drawn short with a zig-zag and labelled with
 their length ("+59.9 s"). The y labels always give the real times.
 
+Long traces are drawn a window at a time: ``segments=(first, stop)`` (the trace's segment
+numbers ``i``, like a slice) or ``tlim=(t0, t1)``; by default at most ``MAX_SEGMENTS`` from
+the first, with a note saying how to see the rest. What a student waits for is the PNG, and
+with Matplotlib's Agg backend its cost is mostly text (Matplotlib 3.11 lays out and
+rasterises every character on its own, tens of µs each): a window keeps a 300-segment trace
+as quick to draw as a 50-segment one. See benchmarks/bench_plots.py.
+
 What was drawn is listed in ``ax.tcpsim`` (see ``ladder``) so that tests and notebooks can
 check it, and every arrow has the gid ``seg-<i>`` in SVG output.
 """
@@ -19,11 +26,11 @@ import bisect
 import math
 
 from matplotlib.collections import LineCollection
-from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Rectangle
+from matplotlib.transforms import offset_copy
 
 from ._common import as_trace, get_ax, isnan, rel
-from .style import (DROP_COLOUR, DROP_MARK, FIG_WIDTH, FONT, FONT_FAMILY, MUTED, flag_label,
+from .style import (DROP_COLOUR, DROP_MARK, FONT, FONT_FAMILY, MUTED, flag_label,
                     host_colours, host_order)
 
 ROW_IN = 0.42          # inches per row in "auto" mode
@@ -31,6 +38,8 @@ SAME_TIME_STEP = 0.55  # rows between segments sent at the same instant by the s
 MIN_STEP, MAX_STEP = 0.7, 1.6
 BREAK_STEP = 1.5
 X = (0.0, 1.0)         # the two timelines
+MAX_SEGMENTS = 50      # segments drawn when ``segments`` is not given
+TIMELINE = "#333333"
 
 
 # ------------------------------------------------------------------------ the time axis
@@ -62,12 +71,14 @@ class _TimeAxis:
             self.keys.append(p)
             self.ys.append(y)
             prev = p
-        self.first_y = {}
+        self.first_y, self.last_y = {}, {}
         for p, yy in zip(self.keys, self.ys):
             self.first_y.setdefault(p[0], yy)
+            self.last_y[p[0]] = yy
         self.times = sorted(self.first_y)
 
     def y(self, t, slot=0):
+        """The row of (t, slot); between rows, interpolated between first rows."""
         if self.mode == "linear":
             return float(t)
         k = bisect.bisect_left(self.keys, (t, slot))
@@ -81,6 +92,33 @@ class _TimeAxis:
             return self.first_y[self.times[-1]]
         t0, t1 = self.times[j - 1], self.times[j]
         y0, y1 = self.first_y[t0], self.first_y[t1]
+        return y0 + (y1 - y0) * (t - t0) / (t1 - t0)
+
+    def time_to_y(self, t):
+        """The y of time ``t`` (seconds), for a cursor: ``ax.axhline(time_to_y(t))``.
+
+        At a time that has rows, its first row (a segment's send time: the top of its
+        arrow, or of the first arrow of a burst sent at that instant). Between rows, the
+        time is interpolated from the last row of the earlier instant to the first row of
+        the later one, so the cursor passes below every segment already sent, and crosses
+        a cut-out idle gap in proportion to its time. Before the first row or after the last
+        one, the first or last row. ``time_axis="linear"``: ``t`` itself.
+        """
+        t = float(t)
+        if self.mode == "linear":
+            return t
+        if not self.times:
+            return 0.0
+        t = round(t, 9)
+        j = bisect.bisect_left(self.times, t)
+        if j < len(self.times) and self.times[j] == t:
+            return self.first_y[t]
+        if j <= 0:
+            return self.first_y[self.times[0]]
+        if j >= len(self.times):
+            return self.last_y[self.times[-1]]
+        t0, t1 = self.times[j - 1], self.times[j]
+        y0, y1 = self.last_y[t0], self.first_y[t1]
         return y0 + (y1 - y0) * (t - t0) / (t1 - t0)
 
 
@@ -181,9 +219,79 @@ def _call_text(ev):
     return f"{name} \u2192 {result}"
 
 
+# ------------------------------------------------------------------- the window drawn
+def _end(row):
+    """When a segment is done: its arrival, or its send time when it was dropped."""
+    return row["t"] if isnan(row.get("arrival")) else row["arrival"]
+
+
+def _window(rows, segments, tlim):
+    """The segments to draw, and the time range (lo, hi) of the states and calls drawn.
+
+    ``rows``: every segment between the two hosts. ``tlim`` keeps those sent in
+    [t0, t1]; ``segments=(first, stop)`` those numbered first <= i < stop; ``"all"`` keeps
+    everything; ``None`` the first ``MAX_SEGMENTS``. States and calls are drawn from the
+    first drawn segment's send time (from the start when none before it is left out) to the
+    last drawn segment's arrival (to the end when none after it is left out).
+    """
+    lo, hi = -math.inf, math.inf
+    chosen = rows
+    if tlim is not None:
+        lo, hi = float(tlim[0]), float(tlim[1])
+        if not lo <= hi:
+            raise ValueError(f"tlim=({tlim[0]}, {tlim[1]}): t0 must not be after t1")
+        chosen = [r for r in rows if lo <= r["t"] <= hi]
+    if segments is None:
+        picked = chosen[:MAX_SEGMENTS]
+    elif isinstance(segments, str):
+        if segments != "all":
+            raise ValueError("segments must be None, 'all' or (first, stop)")
+        picked = chosen
+    else:
+        first, stop = segments
+        first = 0 if first is None else int(first)
+        stop = math.inf if stop is None else int(stop)
+        picked = [r for r in chosen if first <= r["i"] < stop]
+        if chosen and not picked:
+            numbers = f"{chosen[0]['i']}..{chosen[-1]['i']}"
+            raise ValueError(f"segments=({first}, {segments[1]}) selects none of the "
+                             f"segments drawable (i = {numbers})")
+    if picked and picked[0] is not chosen[0]:
+        lo = max(lo, picked[0]["t"])
+    if picked and picked[-1] is not chosen[-1]:
+        hi = min(hi, max(_end(r) for r in picked))
+    return picked, (lo, hi)
+
+
+def _window_note(picked, rows):
+    """The note under a ladder that leaves segments out (None when all are drawn)."""
+    total = len(rows)
+    if len(picked) == total:
+        return None
+    if not picked:
+        return f"no segment in this time range ({total} in the trace)"
+    first, last = picked[0]["i"], picked[-1]["i"]
+    text = f"segments {first}\u2013{last} of {total} drawn; pass "
+    if last < rows[-1]["i"]:
+        text += f"segments=({last + 1}, {last + 1 + MAX_SEGMENTS}) for the next ones"
+    else:
+        text += f"segments=({max(rows[0]['i'], first - MAX_SEGMENTS)}, {first}) " \
+                "for the previous ones"
+    return text + ", segments='all' for all"
+
+
+def _state_at(states, host, t):
+    """The state ``host`` is in just before time ``t`` (its first state when t is -inf)."""
+    before = [r for r in states if r["host"] == host and r["t"] < t]
+    if before:
+        return before[-1]["to"]
+    first = next((r for r in states if r["host"] == host), None)
+    return first["from"] if first is not None else None
+
+
 # ----------------------------------------------------------------------- the main call
 def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_axis="auto",
-           gap=2.0, reads=False, title=True):
+           gap=2.0, reads=False, title=True, segments=None, tlim=None):
     """Draw the ladder diagram of ``trace``.
 
     labels: ``"relative"`` (Wireshark-style relative seq/ack) or ``"absolute"``.
@@ -193,10 +301,20 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
     gap: in ``"auto"`` mode, idle gaps of at least this many seconds are cut.
     reads: also mark the application's ``read`` events that returned data (EOF and errors
     are always marked).
+    segments: ``(first, stop)``: draw the segments numbered ``first <= i < stop`` (the
+    trace's ``i``, as in ``trace.segments.iloc[first:stop]``; ``None`` for an open end);
+    ``"all"``: every one; ``None`` (default): the first ``MAX_SEGMENTS`` (50). When some are
+    left out, a note at the bottom says which are drawn and how to see the others.
+    tlim: ``(t0, t1)``: only the segments sent from t0 to t1 (and the states and calls in
+    that time); combined with ``segments`` when both are given.
 
     Returns the Figure (or ``ax`` when one was given). ``ax.tcpsim`` is a dict:
     ``arrows`` {segment i: FancyArrowPatch}, ``drops`` {i: the ✗ Text}, ``labels``
-    {i: Text}, ``gaps`` [Text "+59.9 s"], ``states`` [Text], ``calls`` [Text].
+    {i: Text}, ``gaps`` [Text "+59.9 s"], ``states`` [Text], ``calls`` [Text], ``times``
+    [Text], ``note`` (Text or None), ``window`` (first, stop) of the segments drawn (None
+    when none is), ``total`` (segments in the trace), ``segment_y`` {i: (y at the send,
+    y at the arrival or the ✗)}, ``time_to_y`` (a function: the y of a time, for a cursor
+    line), ``time_axis``.
     """
     if labels not in ("relative", "absolute"):
         raise ValueError("labels must be 'relative' or 'absolute'")
@@ -209,10 +327,14 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
     left, right = names[0], names[1]
     xpos = {left: X[0], right: X[1]}
     colours = host_colours(trace, names)
-    segs = [r for r in trace.doc.get("segments", [])
+    rows = [r for r in trace.doc.get("segments", [])
             if r.get("src") in xpos and r.get("dst") in xpos]
-    states = [r for r in trace.doc.get("states", []) if r.get("host") in xpos]
-    events = [r for r in trace.doc.get("events", []) if r.get("host") in xpos]
+    segs, (t_lo, t_hi) = _window(rows, segments, tlim)
+    note = _window_note(segs, rows)
+    all_states = [r for r in trace.doc.get("states", []) if r.get("host") in xpos]
+    states = [r for r in all_states if t_lo <= r["t"] <= t_hi]
+    events = [r for r in trace.doc.get("events", [])
+              if r.get("host") in xpos and t_lo <= r["t"] <= t_hi]
     if not reads:
         events = [e for e in events
                   if not (e.get("call") == "read" and isinstance(e.get("result"), (int, float))
@@ -225,7 +347,8 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
         key = (r["src"], _rt(r["t"]))
         slots.append(seen.get(key, 0))
         seen[key] = seen.get(key, 0) + 1
-    delays = sorted(_rt(r["arrival"]) - _rt(r["t"]) for r in segs if not isnan(r.get("arrival")))
+    delays = sorted(_rt(r["arrival"]) - _rt(r["t"]) for r in (segs or rows)
+                    if not isnan(r.get("arrival")))
     typical_delay = delays[len(delays) // 2] if delays else 0.0
     points = []
     for r, s in zip(segs, slots):
@@ -236,18 +359,16 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
             points.append((_rt(r["t"] + typical_delay), s))
     points += [(_rt(r["t"]), 0) for r in states] + [(_rt(e["t"]), 0) for e in events]
     if not points:
-        points = [(0.0, 0)]
+        points = [(0.0 if math.isinf(t_lo) else _rt(t_lo), 0)]
     axis = _TimeAxis(points, time_axis, gap)
 
     ys_all = [axis.y(*p) for p in points]
     y_top, y_bottom = min(ys_all), max(ys_all)
     if time_axis == "auto":
-        span = (y_bottom - y_top) + 2.2
+        span = (y_bottom - y_top) + 2.2 + (0.8 if note else 0.0)
         height = min(max(4.0, span * ROW_IN + 1.3), 200.0)
-        row_in = ROW_IN
     else:
         height = min(max(4.0, 0.3 * len(segs) + 1.8), 30.0)
-        row_in = None
     created = ax is None
     fig, ax = get_ax(ax, height)
     if created:
@@ -259,63 +380,156 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
 
     xlim = (-0.78, 1.78)
     pad = 1.1 if time_axis == "auto" else max(typical_delay, (y_bottom - y_top) * 0.03, 1e-4)
-    ylim = (y_bottom + pad, y_top - pad)
+    ylim = (y_bottom + pad + (0.8 if note else 0.0) * (1 if time_axis == "auto" else pad),
+            y_top - pad)
     ax.set_xlim(*xlim)
     ax.set_ylim(*ylim)
     in_per_x = ax_w_in / (xlim[1] - xlim[0])
     in_per_y = ax_h_in / abs(ylim[0] - ylim[1])
-    if row_in is None:
-        row_in = in_per_y * (typical_delay or 1.0)
 
     reg = {"arrows": {}, "drops": {}, "labels": {}, "gaps": [], "states": [], "calls": [],
+           "times": [], "note": None,
+           "window": (segs[0]["i"], segs[-1]["i"] + 1) if segs else None,
+           "total": len(rows), "segment_y": {}, "time_to_y": axis.time_to_y,
            "time_axis": axis}
     ax.tcpsim = reg
 
-    # --- timelines, with breaks
+    _draw_timelines(ax, axis, names, xpos, xlim, ylim, reg)
+    _draw_hosts(ax, fig, trace, names, xpos, colours)
+    _draw_segments(ax, segs, slots, axis, xpos, colours, labels, options, isns,
+                   time_axis, typical_delay, in_per_x, in_per_y, reg)
+
+    # --- state names beside each timeline, application calls further out
+    ticks_by_colour = {}
+
+    def side_column(items, x, ha, min_sep_in):
+        """items: [(y, text, kw)] -> Text artists, pushed down so none overlap."""
+        out, last = [], None
+        for y, text, kw in sorted(items, key=lambda it: it[0]):
+            yy = y if last is None else max(y, last + min_sep_in / in_per_y)
+            t = ax.text(x, yy, text, ha=ha, va="center", family=FONT_FAMILY, zorder=5, **kw)
+            if abs(yy - y) > 1e-9:     # pushed down: a thin line back to where it happened
+                lx = x + (-0.01 if ha == "left" else 0.01)
+                ticks_by_colour.setdefault((MUTED, 0.6), []).append([(lx, y), (lx, yy)])
+            last = yy
+            out.append(t)
+        return out
+
+    for h in names:
+        side = -1 if h == left else 1
+        x = xpos[h]
+        ha = "right" if side < 0 else "left"
+        items = []
+        first_state = _state_at(all_states, h, t_lo)
+        if first_state is not None:
+            items.append((y_top - 0.55 * (1 if time_axis == "auto" else pad), first_state,
+                          dict(fontsize=FONT["small"], color=MUTED, fontweight="bold")))
+        for r in states:
+            if r["host"] != h:
+                continue
+            y = axis.y(_rt(r["t"]), 0)
+            items.append((y, r["to"], dict(fontsize=FONT["small"], color=colours[h],
+                                           fontweight="bold",
+                                           bbox=dict(boxstyle="round,pad=0.2", fc="white",
+                                                     ec=colours[h], lw=0.8))))
+            ticks_by_colour.setdefault((colours[h], 2.2), []).append(
+                [(x - 0.025, y), (x + 0.025, y)])
+        reg["states"] += side_column(items, x + side * 0.05, ha, 0.24)
+        calls = [(axis.y(_rt(e["t"]), 0), _call_text(e),
+                  dict(fontsize=FONT["small"], color="#333333", style="italic"))
+                 for e in events if e["host"] == h]
+        reg["calls"] += side_column(calls, x + side * 0.40, ha, 0.2)
+    for (colour, lw), lines in ticks_by_colour.items():   # one collection per colour
+        ax.add_collection(LineCollection(lines, colors=colour, linewidths=lw, snap=True,
+                                         capstyle="projecting", zorder=4 if lw > 1 else 2),
+                          autolim=False)
+
+    _draw_time_labels(ax, segs, slots, axis, time_axis, in_per_y, reg)
+    if note:
+        reg["note"] = ax.text(0.5, 0.004, note, transform=ax.transAxes, ha="center",
+                              va="bottom", fontsize=FONT["small"], family=FONT_FAMILY,
+                              color="#444444", style="italic", zorder=6, gid="window-note",
+                              bbox=dict(boxstyle="round,pad=0.3", fc="#F2F2F2", ec="none"))
+    ax.set_xticks([])
+    for sp in ("top", "right", "bottom"):
+        ax.spines[sp].set_visible(False)
+    ax.spines["left"].set_color("#BBBBBB")
+    if title and trace.name:
+        ax.set_title(str(trace.name), fontsize=FONT["title"], family=FONT_FAMILY, loc="left",
+                     pad=40)
+    return fig if created else ax
+
+
+# --------------------------------------------------------------------- the parts drawn
+def _draw_timelines(ax, axis, names, xpos, xlim, ylim, reg):
+    """The host timelines, broken where idle gaps are cut out (zig-zag, grey band, "+60 s")."""
     cuts = [(a, b) for a, b, _ in axis.breaks]
     pieces, start = [], ylim[1]
     for a, b in cuts:
         pieces.append((start, a + 0.25))
         start = b - 0.25
     pieces.append((start, ylim[0]))
+    solid, dotted, zigzags = [], [], []
     for h in names:
         x = xpos[h]
-        for a, b in pieces:
-            ax.add_line(Line2D([x, x], [a, b], color="#333333", lw=1.6, zorder=1))
-        for a, b in cuts:
-            ax.add_line(Line2D([x, x], [a + 0.25, b - 0.25], color="#333333", lw=1.2,
-                               ls=(0, (1, 2)), zorder=1))
+        solid += [[(x, a), (x, b)] for a, b in pieces]
+        dotted += [[(x, a + 0.25), (x, b - 0.25)] for a, b in cuts]
     for k, (a, b, dt) in enumerate(axis.breaks):
         mid = (a + b) / 2
-        ax.add_patch(Rectangle((xlim[0], a + 0.35), xlim[1] - xlim[0], b - a - 0.7,
-                               facecolor="#F2F2F2", edgecolor="none", zorder=0))
+        ax.add_artist(Rectangle((xlim[0], a + 0.35), xlim[1] - xlim[0], b - a - 0.7,
+                                facecolor="#F2F2F2", edgecolor="none", zorder=0))
         for h in names:          # the zig-zag "broken axis" mark on each timeline
             x = xpos[h]
             zx = [x - 0.035, x - 0.012, x + 0.012, x + 0.035]
             for dy in (-0.12, 0.12):
                 zy = [mid + dy + 0.08, mid + dy - 0.08, mid + dy + 0.08, mid + dy - 0.08]
-                ax.add_line(Line2D(zx, zy, color="#333333", lw=1.3, zorder=4))
+                zigzags.append(list(zip(zx, zy)))
         txt = ax.text(0.5, mid, _fmt_gap(dt) + " (idle, not to scale)", ha="center", va="center",
                       fontsize=FONT["small"], family=FONT_FAMILY, color="#444444",
                       style="italic", gid=f"gap-{k}", zorder=5,
                       bbox=dict(boxstyle="round,pad=0.25", fc="#F2F2F2", ec="none"))
         reg["gaps"].append(txt)
+    # snap and caps as Line2D draws them by default, for crisp lines
+    ax.add_collection(LineCollection(solid, colors=TIMELINE, linewidths=1.6, snap=True,
+                                     capstyle="projecting", zorder=1), autolim=False)
+    if dotted:
+        ax.add_collection(LineCollection(dotted, colors=TIMELINE, linewidths=1.2, snap=True,
+                                         linestyles=[(0, (1, 2))], zorder=1), autolim=False)
+    if zigzags:
+        ax.add_collection(LineCollection(zigzags, colors=TIMELINE, linewidths=1.3,
+                                         capstyle="projecting", joinstyle="round", zorder=4),
+                          autolim=False)
 
-    # --- host headers
+
+def _draw_hosts(ax, fig, trace, names, xpos, colours):
+    """Each host's name above its timeline, its address:port under the name."""
+    top = ax.get_xaxis_transform()          # x in data, y in axes fraction
+    name_at = offset_copy(top, fig=fig, y=17, units="points")
+    addr_at = offset_copy(top, fig=fig, y=3, units="points")
     for h in names:
         info = (trace.hosts or {}).get(h) or {}
         sub = ":".join(str(v) for v in (info.get("addr"), info.get("port")) if v is not None)
-        ax.annotate(h, xy=(xpos[h], 1.0), xycoords=("data", "axes fraction"), xytext=(0, 17),
-                    textcoords="offset points", ha="center", va="bottom", color=colours[h],
-                    fontsize=FONT["label"] + 1, fontweight="bold", family=FONT_FAMILY,
-                    annotation_clip=False)
+        ax.text(xpos[h], 1.0, h, transform=name_at, ha="center", va="bottom",
+                color=colours[h], fontsize=FONT["label"] + 1, fontweight="bold",
+                family=FONT_FAMILY)
         if sub:
-            ax.annotate(sub, xy=(xpos[h], 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(0, 3), textcoords="offset points", ha="center", va="bottom",
-                        color="#444444", fontsize=FONT["small"], family=FONT_FAMILY,
-                        annotation_clip=False)
+            ax.text(xpos[h], 1.0, sub, transform=addr_at, ha="center", va="bottom",
+                    color="#444444", fontsize=FONT["small"], family=FONT_FAMILY)
 
-    # --- segments
+
+# label positions tried along an arrow: (fraction of the way, shift in label heights)
+_LABEL_SPOTS = ((0.5, 0), (0.3, 0), (0.7, 0), (0.5, -1), (0.5, 1), (0.3, -1), (0.7, 1),
+                (0.3, 1), (0.7, -1), (0.5, -2), (0.5, 2))
+_DROPPED_SPOTS = ((0.45, -1.2), (0.45, 1.2), (0.3, -1.2), (0.3, 1.2), (0.5, -2.2), (0.5, 0))
+
+
+def _draw_segments(ax, segs, slots, axis, xpos, colours, labels, options, isns, time_axis,
+                   typical_delay, in_per_x, in_per_y, reg):
+    """One arrow per segment, its label, a ✗ where a dropped one was lost.
+
+    Labels are placed with estimated sizes (characters x average width), never measured:
+    measuring text costs as much as drawing it.
+    """
     placed = []     # label boxes in inches (x0, x1, y0, y1), to avoid overlaps
     dys = [axis.y(_rt(r["arrival"]), s) - axis.y(_rt(r["t"]), s)
            for r, s in zip(segs, slots) if not isnan(r.get("arrival"))]
@@ -333,6 +547,7 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
             xe, ye = (x0 + x1) / 2, y0 + max(typical_dy, 1e-9) / 2
         else:
             xe, ye = x1, axis.y(_rt(r["arrival"]), s)
+        reg["segment_y"][i] = (y0, ye)
         rtx = bool(r.get("retransmission"))
         arrow = FancyArrowPatch((x0, y0), (xe, ye), arrowstyle="-" if dropped else "-|>",
                                 mutation_scale=13, lw=1.5, color=colour,
@@ -350,12 +565,8 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
         lines = text.split("\n")
         w = max(len(line) for line in lines) * char_w + 0.08
         hgt = len(lines) * line_h + 0.05
-        fracs = ((0.5, 0), (0.3, 0), (0.7, 0), (0.5, -1), (0.5, 1), (0.3, -1), (0.7, 1),
-                 (0.3, 1), (0.7, -1), (0.5, -2), (0.5, 2))
-        if dropped:
-            fracs = ((0.45, -1.2), (0.45, 1.2), (0.3, -1.2), (0.3, 1.2), (0.5, -2.2), (0.5, 0))
         best = None
-        for f, shift in fracs:
+        for f, shift in (_DROPPED_SPOTS if dropped else _LABEL_SPOTS):
             lx, ly = x0 + (xe - x0) * f, y0 + (ye - y0) * f
             ly += shift * (hgt / 2 + 0.03) / in_per_y
             cx, cy = lx * in_per_x, ly * in_per_y
@@ -383,77 +594,42 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
                                 alpha=0.92))
         reg["labels"][i] = lab
 
-    # --- state names beside each timeline, application calls further out
-    def side_column(items, x, ha, min_sep_in):
-        """items: [(y, text, kw)] -> Text artists, pushed down so none overlap."""
-        out, last = [], None
-        for y, text, kw in sorted(items, key=lambda it: it[0]):
-            yy = y if last is None else max(y, last + min_sep_in / in_per_y)
-            t = ax.text(x, yy, text, ha=ha, va="center", family=FONT_FAMILY, zorder=5, **kw)
-            if abs(yy - y) > 1e-9:
-                lx = x + (-0.01 if ha == "left" else 0.01)
-                ax.add_line(Line2D([lx, lx], [y, yy], color=MUTED, lw=0.6, zorder=2))
-            last = yy
-            out.append(t)
-        return out
 
-    for h in names:
-        side = -1 if h == left else 1
-        x = xpos[h]
-        ha = "right" if side < 0 else "left"
-        items = []
-        first = next((r for r in states if r["host"] == h), None)
-        if first is not None:
-            items.append((y_top - 0.55 * (1 if time_axis == "auto" else pad), first["from"],
-                          dict(fontsize=FONT["small"], color=MUTED, fontweight="bold")))
-        for r in states:
-            if r["host"] != h:
-                continue
-            y = axis.y(_rt(r["t"]), 0)
-            name = r["to"]
-            items.append((y, name, dict(fontsize=FONT["small"], color=colours[h],
-                                        fontweight="bold",
-                                        bbox=dict(boxstyle="round,pad=0.2", fc="white",
-                                                  ec=colours[h], lw=0.8))))
-            ax.add_line(Line2D([x - 0.025, x + 0.025], [y, y], color=colours[h], lw=2.2,
-                               zorder=4))
-        reg["states"] += side_column(items, x + side * 0.05, ha, 0.24)
-        calls = [(axis.y(_rt(e["t"]), 0), _call_text(e),
-                  dict(fontsize=FONT["small"], color="#333333", style="italic"))
-                 for e in events if e["host"] == h]
-        reg["calls"] += side_column(calls, x + side * 0.40, ha, 0.2)
+def _draw_time_labels(ax, segs, slots, axis, time_axis, in_per_y, reg):
+    """The real send times on the left: one number per instant, a tick per row.
 
-    # --- the time labels (real times) on the left
-    send_ys = [(axis.y(_rt(r["t"]), s), _rt(r["t"])) for r, s in zip(segs, slots)]
-    reg["times"] = []
-    if time_axis == "auto":
-        dec = _decimals([t for _, t in send_ys])
-        ticks, labels_t, last = [], [], None
-        for y, t in sorted(send_ys):
-            if last is not None and (y - last) * in_per_y < 0.17:
-                continue
-            ticks.append(y)
-            labels_t.append(_fmt_time(t, dec))
-            last = y
-        # plain texts, not ticks: 300 Tick objects cost more than the whole picture
-        tr = ax.get_yaxis_transform()
-        reg["times"] = [ax.text(-0.008, y, lab, transform=tr, ha="right", va="center",
-                                fontsize=FONT["tiny"], family=FONT_FAMILY, color="#444444")
-                        for y, lab in zip(ticks, labels_t)]
-        # one collection for the tick marks: 300 Line2D cost ~90 ms to add and draw
-        ax.add_collection(LineCollection([[(0, y), (0.006, y)] for y in ticks], transform=tr,
-                                         colors="#BBBBBB", linewidths=0.8), autolim=False)
-        ax.set_yticks([])
-        ax.set_ylabel("send time (s)  \u2193", fontsize=FONT["text"], family=FONT_FAMILY,
-                      labelpad=42)
-    else:
+    Segments sent at the same instant (a burst) share one number; a thin bracket joins
+    their ticks. Each character drawn costs time, and ten "0.050" said nothing more.
+    """
+    if time_axis != "auto":
         ax.set_ylabel("time (s)  \u2193", fontsize=FONT["text"], family=FONT_FAMILY)
-    ax.tick_params(axis="y", labelsize=FONT["tiny"], length=3, colors="#444444")
-    ax.set_xticks([])
-    for sp in ("top", "right", "bottom"):
-        ax.spines[sp].set_visible(False)
-    ax.spines["left"].set_color("#BBBBBB")
-    if title and trace.name:
-        ax.set_title(str(trace.name), fontsize=FONT["title"], family=FONT_FAMILY, loc="left",
-                     pad=40)
-    return fig if created else ax
+        ax.tick_params(axis="y", labelsize=FONT["tiny"], length=3, colors="#444444")
+        return
+    rows_at = {}                 # send time -> the ys of the rows sent then
+    for r, s in zip(segs, slots):
+        t = _rt(r["t"])
+        rows_at.setdefault(t, []).append(axis.y(t, s))
+    dec = _decimals(list(rows_at))
+    ticks, brackets, texts, last = [], [], [], None
+    for t in sorted(rows_at, key=lambda t_: min(rows_at[t_])):
+        ys = sorted(set(rows_at[t]))
+        ticks += ys
+        if len(ys) > 1:
+            brackets.append([(0.003, ys[0]), (0.003, ys[-1])])
+        y = ys[0]
+        if last is not None and (y - last) * in_per_y < 0.17:
+            continue
+        texts.append((y, _fmt_time(t, dec)))
+        last = y
+    # plain texts, not ticks: 300 Tick objects cost more than the whole picture
+    tr = ax.get_yaxis_transform()
+    reg["times"] = [ax.text(-0.008, y, lab, transform=tr, ha="right", va="center",
+                            fontsize=FONT["tiny"], family=FONT_FAMILY, color="#444444")
+                    for y, lab in texts]
+    # one collection for the tick marks and brackets: 300 Line2D cost ~90 ms
+    ax.add_collection(LineCollection([[(0, y), (0.006, y)] for y in ticks] + brackets,
+                                     transform=tr, colors="#BBBBBB", linewidths=0.8),
+                      autolim=False)
+    ax.set_yticks([])
+    ax.set_ylabel("send time (s)  \u2193", fontsize=FONT["text"], family=FONT_FAMILY,
+                  labelpad=42)
