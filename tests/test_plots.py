@@ -16,6 +16,7 @@ from matplotlib.figure import Figure  # noqa: E402
 import tcpsim  # noqa: E402
 from tcpsim import plots  # noqa: E402
 from tcpsim.endpoint import TRANSITIONS  # noqa: E402
+from tcpsim.plots.ladder import MAX_SEGMENTS  # noqa: E402
 
 from conftest import act, scenario  # noqa: E402
 
@@ -49,7 +50,7 @@ def lossy():
 @pytest.mark.parametrize("name", ["simple", "lost_synack", "lossy"])
 def test_ladder_one_arrow_per_segment_and_crosses_only_for_drops(name, request):
     trace = request.getfixturevalue(name)
-    fig = plots.ladder(trace)
+    fig = plots.ladder(trace, segments="all")      # lossy has more than MAX_SEGMENTS
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     segs = trace.doc["segments"]
@@ -121,6 +122,99 @@ def test_ladder_on_given_axes_and_doc_dict(simple):
     ax = fig.add_subplot()
     out = plots.ladder(simple.to_dict(), ax=ax)
     assert out is ax and len(ax.tcpsim["arrows"]) == len(simple.doc["segments"])
+
+
+def test_ladder_long_trace_draws_a_window_and_says_so(lossy):
+    segs = lossy.doc["segments"]
+    n, cap = len(segs), MAX_SEGMENTS
+    assert n > cap
+    ax = plots.ladder(lossy).axes[0]
+    reg = ax.tcpsim
+    assert sorted(reg["arrows"]) == [r["i"] for r in segs[:cap]]
+    assert reg["window"] == (0, cap) and reg["total"] == n
+    note = reg["note"].get_text()
+    assert f"segments 0\u2013{cap - 1} of {n}" in note
+    assert f"segments=({cap}, {2 * cap})" in note and "segments='all'" in note
+    # states and calls stop with the last drawn segment: nothing after it is written
+    end = max(r["arrival"] if r["arrival"] is not None else r["t"] for r in segs[:cap])
+    states = lossy.doc["states"]
+    assert any(r["t"] > end for r in states)
+    greyed = 2                                   # each host's first state, at the top
+    assert len(reg["states"]) == greyed + sum(r["t"] <= end for r in states)
+    assert "TIME-WAIT" not in [t.get_text() for t in reg["states"]]
+    # every segment, no note
+    full = plots.ladder(lossy, segments="all").axes[0].tcpsim
+    assert len(full["arrows"]) == n and full["note"] is None and full["window"] == (0, n)
+
+
+def test_ladder_segments_window_in_the_middle(lossy):
+    segs = lossy.doc["segments"]
+    ax = plots.ladder(lossy, segments=(100, 130)).axes[0]
+    reg = ax.tcpsim
+    assert sorted(reg["arrows"]) == list(range(100, 130)) == sorted(reg["labels"])
+    assert reg["window"] == (100, 130)
+    assert {r["i"] for r in segs[100:130] if r["dropped"]} == set(reg["drops"])
+    assert "segments 100\u2013129 of" in reg["note"].get_text()
+    assert f"segments=(130, {130 + MAX_SEGMENTS})" in reg["note"].get_text()
+    # the greyed states at the top are the states the hosts are in at the window's start
+    assert [t.get_text() for t in reg["states"]] == ["ESTABLISHED", "ESTABLISHED"]
+    # an open end and the last window: the note points back
+    tail = plots.ladder(lossy, segments=(200, None)).axes[0].tcpsim
+    assert sorted(tail["arrows"]) == list(range(200, len(segs)))
+    assert f"segments=({200 - MAX_SEGMENTS}, 200) for the previous ones" in tail["note"].get_text()
+    assert any(t.get_text() == "TIME-WAIT" for t in tail["states"])    # the end is drawn
+    with pytest.raises(ValueError):
+        plots.ladder(lossy, segments=(5000, 5010))
+    with pytest.raises(ValueError):
+        plots.ladder(lossy, segments="some")
+
+
+def test_ladder_tlim_draws_the_segments_sent_then(lossy, simple):
+    segs = lossy.doc["segments"]
+    t0, t1 = 0.2, 0.3
+    reg = plots.ladder(lossy, tlim=(t0, t1), segments="all").axes[0].tcpsim
+    assert sorted(reg["arrows"]) == [r["i"] for r in segs if t0 <= r["t"] <= t1]
+    assert reg["note"] is not None
+    # a small trace is drawn whole: no note
+    small = plots.ladder(simple).axes[0].tcpsim
+    assert small["note"] is None and small["window"] == (0, len(simple.doc["segments"]))
+    # the close only, from the client's close() on
+    t_close = next(e["t"] for e in simple.doc["events"] if e["call"] == "close")
+    reg = plots.ladder(simple, tlim=(t_close, 100)).axes[0].tcpsim
+    assert sorted(reg["arrows"]) == [r["i"] for r in simple.doc["segments"] if r["t"] >= t_close]
+    assert "FIN-WAIT-1" in [t.get_text() for t in reg["states"]]
+    assert "SYN-SENT" not in [t.get_text() for t in reg["states"]]
+
+
+@pytest.mark.parametrize("name", ["simple", "lost_synack", "lossy"])
+def test_ladder_time_to_y_puts_a_cursor_on_the_arrows(name, request):
+    trace = request.getfixturevalue(name)
+    ax = plots.ladder(trace).axes[0]
+    reg = ax.tcpsim
+    time_to_y = reg["time_to_y"]
+    drawn = [r for r in trace.doc["segments"] if r["i"] in reg["arrows"]]
+    first_at = {}                 # the first segment sent at each instant starts that row
+    for r in drawn:
+        first_at.setdefault(round(r["t"], 9), r)
+    for r in first_at.values():
+        (_, y_start), _ = reg["arrows"][r["i"]]._posA_posB
+        assert time_to_y(r["t"]) == pytest.approx(y_start)
+        assert reg["segment_y"][r["i"]][0] == pytest.approx(y_start)
+    # later segments of a burst start on their own rows, below the cursor at their send time
+    for r in drawn:
+        assert reg["segment_y"][r["i"]][0] >= time_to_y(r["t"]) - 1e-9
+    # time runs down: y never decreases with t, also across a cut-out idle gap
+    ts = [k * 0.001 for k in range(0, 70000, 7)]
+    ys = [time_to_y(t) for t in ts]
+    assert all(b >= a - 1e-9 for a, b in zip(ys, ys[1:]))
+    axis = reg["time_axis"]
+    assert axis.breaks or name != "simple"          # simple has TIME-WAIT's 60 s cut out
+    for y_before, y_after, dt in axis.breaks:       # the cursor crosses the grey band
+        t_before = max(t for t in axis.times if axis.first_y[t] <= y_before)
+        assert y_before < time_to_y(t_before + dt / 2) < y_after
+    # linear time: y is t
+    lin = plots.ladder(trace, time_axis="linear").axes[0].tcpsim
+    assert lin["time_to_y"](0.1234) == pytest.approx(0.1234)
 
 
 # -------------------------------------------------------------------------- state graph
@@ -288,3 +382,17 @@ def test_no_pyplot_state_left_behind(simple):
     if before is not None:
         import matplotlib.pyplot as plt
         assert plt.get_fignums() == []
+
+
+def test_figures_show_as_pictures_in_ipython_without_pyplot():
+    """A notebook cell ending in plots.ladder(...) shows a PNG, with no %matplotlib set up."""
+    from IPython.core.formatters import DisplayFormatter
+    import tcpsim
+    from tcpsim import plots
+    trace = tcpsim.run({"hosts": {"client": {}, "server": {}},
+                        "actions": [{"at": 0, "host": "server", "do": "listen"},
+                                    {"at": 0, "host": "client", "do": "connect", "to": "server"}]})
+    for fig in (plots.ladder(trace), plots.state_graph(trace, host="client"),
+                plots.schedule({"run": trace}), plots.header(trace.segments.iloc[0], trace=trace)):
+        data, _ = DisplayFormatter().format(fig)
+        assert data["image/png"][:8] == b"\x89PNG\r\n\x1a\n"

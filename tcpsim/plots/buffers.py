@@ -13,6 +13,8 @@ The numbers come from the last TCB snapshot at or before ``t`` of each host
 """
 from __future__ import annotations
 
+import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
 from ._common import MOD, as_trace, isnan, rel
@@ -126,8 +128,10 @@ def _bar(ax, y, parts, h=0.42):
 def buffers(trace, t, ax=None, title=True):
     """Draw both directions' send and receive buffers at time ``t``.
 
-    ``ax`` may be a pair of Axes (one per direction) or None. Returns the Figure (or the
-    Axes pair). ``fig.tcpsim["numbers"]`` is ``buffer_numbers(trace, t)``.
+    ``ax``: None, or the Axes to draw on, one per direction: a list or tuple of two Axes,
+    or the numpy array ``fig.subplots(2, 1)`` returns (a single Axes draws the first
+    direction only). Returns the Figure (or the list of Axes drawn on).
+    ``fig.tcpsim["numbers"]`` is ``buffer_numbers(trace, t)``.
     """
     trace = as_trace(trace)
     nums = buffer_numbers(trace, t)
@@ -139,7 +143,7 @@ def buffers(trace, t, ax=None, title=True):
         axes = fig.subplots(2, 1)
         fig.subplots_adjust(left=0.13, right=0.97, top=0.88, bottom=0.04, hspace=0.35)
     else:
-        axes = list(ax) if isinstance(ax, (list, tuple)) else [ax]
+        axes = [ax] if isinstance(ax, Axes) else list(np.ravel(np.asarray(ax, dtype=object)))
         fig = axes[0].figure
     for k, a in enumerate(axes[:2]):
         snd, rcv = names[k], names[1 - k]
@@ -199,4 +203,4 @@ def buffers(trace, t, ax=None, title=True):
         fig.suptitle(f"Buffers at t = {t:g} s" + (f"  ({trace.name})" if trace.name else ""),
                      x=0.01, ha="left", fontsize=FONT["title"], family=FONT_FAMILY)
     fig.tcpsim = {"numbers": nums, "t": t}
-    return fig if created else axes
+    return fig if created else axes[:2]

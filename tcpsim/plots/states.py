@@ -11,16 +11,32 @@ Arcs that textbook figures leave out are drawn too (FIN-WAIT-1 -> TIME-WAIT on F
 SYN-RECEIVED -> LISTEN on RST, the TIME-WAIT restart loop). The "abort" arcs every
 synchronized state has to CLOSED (RST received, abort(), retransmission timeout, close()
 with unread data) are drawn thin and grey, explained in one note, unless a trace takes one.
+
+Labels sit beside their arcs (``ROUTES``: which side, where along the arc), aligned to grow
+away from them, so that they stay clear of the boxes at any size. ``compact=True`` (automatic
+on Axes under 7.5 in wide, e.g. the player's two graphs side by side) labels only the arcs a
+trace took, on one line, in smaller fonts.
+
+Speed: the drawing is the same for every trace except colours and labels, so everything
+geometric (each arc's curve, cut where it leaves and enters the boxes, and each label's
+place) is worked out once per process (``_arcs``). The arcs are ``FancyArrowPatch`` objects
+given their path, which skips Matplotlib's slow clipping of arrows to patches (most of the
+200 ms a drawing took before).
 """
 from __future__ import annotations
 
-import math
+import functools
+import re
+from typing import NamedTuple
 
 import networkx as nx
+import numpy as np
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+from matplotlib.path import Path
+from matplotlib.transforms import ScaledTranslation
 
-from ._common import as_trace, get_ax, isnan
-from .style import FONT, FONT_FAMILY, MUTED, host_colours, host_order
+from ._common import as_trace, get_ax
+from .style import FONT, FONT_FAMILY, host_colours, host_order
 
 STATES = ("CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
           "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT")
@@ -39,15 +55,20 @@ LAYOUT = {
     "TIME-WAIT": (-0.3, 0.0),
     "LAST-ACK": (3.9, 0.0),
 }
-CLOSED_BOTTOM = (1.9, -1.8)      # where connections end (drawn copy of CLOSED)
+CLOSED_BOTTOM = (3.9, -1.8)      # where connections end (drawn copy of CLOSED), as in the RFC
 BOX_W, BOX_H = 2.15, 0.62
+XLIM, YLIM = (-5.8, 5.6), (-2.95, 9.8)
 OPENING = frozenset(("CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED"))
 
-# Short edge labels (the table's event names are sentences).
+# Short edge labels (the table's event names are sentences), by event or (state, event).
+# The first line is the label of compact drawings.
 SHORT = {
     "connect()": "connect()\nsnd SYN",
     "listen()": "listen()",
     "close()": "close()",
+    ("SYN-RECEIVED", "close()"): "close()\nsnd FIN",
+    ("ESTABLISHED", "close()"): "close()\nsnd FIN",
+    ("CLOSE-WAIT", "close()"): "close()\nsnd FIN",
     "rcv SYN": "rcv SYN\nsnd SYN,ACK",
     "rcv SYN (two-way handshake)": "rcv SYN (2-way variant)",
     "rcv SYN+ACK": "rcv SYN,ACK\nsnd ACK",
@@ -61,42 +82,84 @@ SHORT = {
     "rcv FIN+ACK of FIN": "rcv FIN,ACK\nsnd ACK",
     "FIN-WAIT-2 timeout": "fin_timeout",
     "TIME-WAIT timeout": "2MSL timeout",
-    ("TIME-WAIT", "rcv FIN"): "rcv FIN, snd ACK\nrestart 2MSL",
+    ("TIME-WAIT", "rcv FIN"): "rcv FIN again\nsnd ACK, restart 2MSL",
     "rcv SYN (new incarnation)": "rcv SYN (new conn.)",
     "connect() reuses the port": "connect() (reuse)",
-    "abort()": "abort()",
+    "abort()": "abort()\nsnd RST",
     "retransmission timeout": "rtx timeout",
+    "close() with unread data": "close(), data unread\nsnd RST",
+    "close() with SO_LINGER 0": "close(), SO_LINGER 0\nsnd RST",
+    "data after close()": "rcv data after close()\nsnd RST",
 }
 _ABORTS = {"abort()", "retransmission timeout", "close() with unread data",
            "close() with SO_LINGER 0", "data after close()"}
 SYNCHRONIZED = {"ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",
                 "LAST-ACK", "TIME-WAIT"}
-# per-edge drawing tweaks: curvature (arc3 rad) and label position along the edge
-EDGE_STYLE = {
-    ("CLOSED", "LISTEN"): (0.45, 0.5, -0.45, 0.0),
-    ("LISTEN", "CLOSED"): (0.45, 0.5, 0.45, 0.0),
-    ("CLOSED", "SYN-SENT"): (0.0, 0.5),
-    ("SYN-SENT", "CLOSED"): (0.35, 0.5),
-    ("LISTEN", "SYN-RECEIVED"): (-0.25, 0.5),
-    ("SYN-RECEIVED", "LISTEN"): (-0.25, 0.5),
-    ("SYN-RECEIVED", "CLOSED"): (-0.45, 0.5),
-    ("SYN-SENT", "SYN-RECEIVED"): (0.0, 0.5),
-    ("SYN-SENT", "ESTABLISHED"): (0.0, 0.5),
-    ("SYN-RECEIVED", "ESTABLISHED"): (0.0, 0.5),
-    ("LISTEN", "ESTABLISHED"): (0.0, 0.3),
-    ("SYN-RECEIVED", "FIN-WAIT-1"): (0.0, 0.5),
-    ("SYN-RECEIVED", "CLOSE-WAIT"): (0.2, 0.78),
-    ("ESTABLISHED", "FIN-WAIT-1"): (0.0, 0.5),
-    ("ESTABLISHED", "CLOSE-WAIT"): (0.0, 0.5),
-    ("FIN-WAIT-1", "CLOSING"): (0.0, 0.5),
-    ("FIN-WAIT-1", "FIN-WAIT-2"): (0.0, 0.5),
-    ("FIN-WAIT-1", "TIME-WAIT"): (0.0, 0.5),
-    ("FIN-WAIT-2", "TIME-WAIT"): (0.0, 0.5),
-    ("CLOSING", "TIME-WAIT"): (0.0, 0.5),
-    ("CLOSE-WAIT", "LAST-ACK"): (0.0, 0.5),
-    ("LAST-ACK", "CLOSED"): (0.0, 0.5),
-    ("TIME-WAIT", "CLOSED"): (0.0, 0.5),
-    ("FIN-WAIT-2", "CLOSED"): (0.18, 0.45),
+
+NOTE = ("grey dashed arcs: rcv RST, abort(), retransmission timeout, close() with unread data "
+        "\u2192 CLOSED (RFC 9293 \u00a73.10.5, \u00a73.10.7.4, RFC 1122 \u00a74.2.2.13)")
+NOTE_COMPACT = "grey dashes: RST, abort(), timeouts \u2192 CLOSED"
+READING = ("active open \u2192 right, passive open \u2192 left\n"
+           "active close \u2193 left, passive close \u2193 right")
+
+
+class Route(NamedTuple):
+    """How one arc is drawn, and where its label goes.
+
+    start, end: offsets from the two states' centres where the curve would begin and end
+    (it is cut where it leaves and enters the boxes); bend: the curvature, as Matplotlib's
+    ``arc3`` ``rad`` (the control point is ``bend`` x the chord's length off the chord's
+    middle, to the right of the direction of travel when positive). The label sits beside
+    the curve at ``at`` (0: start, 1: end), on its right (``side`` = 1, looking along the
+    arc) or its left (-1), a few points away, aligned so that it grows away from the curve;
+    ``side`` = 0 puts it on the curve (its white background hides the line under it).
+    ``compact``: (side, at) for compact drawings, when they differ.
+    """
+    start: tuple = (0.0, 0.0)
+    end: tuple = (0.0, 0.0)
+    bend: float = 0.0
+    side: int = 1
+    at: float = 0.5
+    compact: tuple | None = None
+
+
+# One route per (state, next state). "CLOSED" as a target is the top box from the opening
+# states and the bottom box from the others.
+ROUTES = {
+    # --- opening
+    ("CLOSED", "LISTEN"): Route((-0.45, 0), (-0.45, 0)),
+    ("LISTEN", "CLOSED"): Route((0.45, 0), (0.45, 0)),
+    ("CLOSED", "SYN-SENT"): Route((1.0, 0.1), (0.3, 0), -0.3, side=-1, at=0.35),
+    ("SYN-SENT", "CLOSED"): Route((-0.5, 0), (1.0, -0.15), -0.1, side=1, at=0.3,
+                                  compact=(-1, 0.3)),
+    ("LISTEN", "SYN-RECEIVED"): Route((-1.0, -0.1), (0.4, 0), -0.2, side=-1),
+    ("SYN-RECEIVED", "LISTEN"): Route((-0.2, 0), (-1.0, 0.15), -0.25, side=-1),
+    ("SYN-RECEIVED", "CLOSED"): Route((-0.7, 0), (-1.0, 0), -0.3, side=-1),
+    ("LISTEN", "ESTABLISHED"): Route(side=-1, at=0.25),
+    ("SYN-SENT", "SYN-RECEIVED"): Route(side=-1, at=0.25),
+    ("SYN-SENT", "ESTABLISHED"): Route((0, -0.1), (0.9, 0), -0.25, side=-1),
+    ("SYN-RECEIVED", "ESTABLISHED"): Route((0.3, 0), (-0.9, 0), 0.25, side=1,
+                                           compact=(-1, 0.35)),
+    # --- closing
+    ("SYN-RECEIVED", "FIN-WAIT-1"): Route((-0.6, 0), (0.1, 0)),
+    ("SYN-RECEIVED", "CLOSE-WAIT"): Route((0.75, 0), (-0.9, 0.1), 0.3, side=1, at=0.85),
+    ("ESTABLISHED", "FIN-WAIT-1"): Route((-0.6, 0), (0.6, 0), 0.15, side=1),
+    ("ESTABLISHED", "CLOSE-WAIT"): Route((0.6, 0), (-0.3, 0), -0.15, side=-1),
+    ("FIN-WAIT-1", "CLOSING"): Route(side=-1),
+    ("FIN-WAIT-1", "FIN-WAIT-2"): Route((0.2, 0), (0.2, 0), compact=(-1, 0.5)),
+    ("FIN-WAIT-1", "TIME-WAIT"): Route((0.8, 0), (-0.8, 0), side=-1),
+    ("FIN-WAIT-2", "TIME-WAIT"): Route(side=1),
+    ("CLOSING", "TIME-WAIT"): Route(side=1, at=0.65),
+    ("CLOSE-WAIT", "LAST-ACK"): Route(side=-1),
+    ("LAST-ACK", "CLOSED"): Route(side=1, compact=(1, 0.25)),
+    ("TIME-WAIT", "CLOSED"): Route((0.6, 0), (-0.8, 0), -0.2, side=1),
+    ("FIN-WAIT-2", "CLOSED"): Route((0, 0), (0, -0.1), 0.25, side=1, at=0.68),
+    ("TIME-WAIT", "TIME-WAIT"): Route((0.75, 0), side=-1),
+    # --- the abort arcs (synchronized state -> the bottom CLOSED)
+    ("ESTABLISHED", "CLOSED"): Route((0.3, 0), (-0.3, 0), -0.1, side=0, at=0.5),
+    ("FIN-WAIT-1", "CLOSED"): Route((0.7, 0), (-0.8, -0.1), 0.3, side=0, at=0.45),
+    ("CLOSE-WAIT", "CLOSED"): Route((0.8, 0), (0.8, 0), -0.25, side=1, at=0.25),
+    ("CLOSING", "CLOSED"): Route((0.6, 0), (-0.6, 0), -0.15, side=0, at=0.3),
 }
 
 
@@ -132,24 +195,26 @@ def state_machine_graph(transitions=None) -> nx.DiGraph:
 
 
 # ------------------------------------------------------------------ trace -> transitions
-def _host_states(trace, host):
-    rows = [r for r in trace.doc.get("states", []) if r.get("host") == host]
-    return rows
+def _host_states(trace, host, t=None):
+    """The host's state-change rows up to ``t`` (all if None)."""
+    return [r for r in trace.doc.get("states", [])
+            if r.get("host") == host and (t is None or r["t"] <= t)]
 
 
 def highlighted_edges(trace, host, t=None):
     """The (from, to) transitions ``host``'s sockets made up to time ``t`` (all if None),
     in trace order: exactly what ``state_graph`` lights up."""
     trace = as_trace(trace)
-    return [(r["from"], r["to"]) for r in _host_states(trace, host)
-            if t is None or r["t"] <= t]
+    return [(r["from"], r["to"]) for r in _host_states(trace, host, t)]
 
 
 def current_states(trace, host, t=None):
     """{socket: state} of ``host``'s sockets at time ``t`` (at the end if None)."""
     trace = as_trace(trace)
     out = {}
-    for r in _host_states(trace, host):
+    for r in trace.doc.get("states", []):
+        if r.get("host") != host:
+            continue
         sock = r.get("socket") or host
         if t is None or r["t"] <= t:
             out[sock] = r["to"]
@@ -158,169 +223,312 @@ def current_states(trace, host, t=None):
     return out
 
 
-# ------------------------------------------------------------------------------ drawing
-def _closed_pos(frm):
-    return LAYOUT["CLOSED"] if frm in OPENING else CLOSED_BOTTOM
+_SYNONYMS = {"received": "rcv", "recv": "rcv", "expired": "timeout", "exhausted": "timeout",
+             "timer": "timeout", "retries": "timeout"}
 
 
-def _edge_ends(u, v):
-    a = LAYOUT[u] if u != "CLOSED" else LAYOUT["CLOSED"]
-    b = LAYOUT[v] if v != "CLOSED" else _closed_pos(u)
-    return a, b
+def _words(text):
+    words = re.findall(r"[a-z0-9()-]+", text.lower().replace("+", " "))
+    return {_SYNONYMS.get(w, w) for w in words}
 
 
-def _label_point(a, b, rad, frac):
-    """Point at ``frac`` along an arc3 curve from a to b (quadratic Bezier)."""
-    (x1, y1), (x2, y2) = a, b
-    mx, my = (x1 + x2) / 2, (y1 + y2) / 2
-    dx, dy = x2 - x1, y2 - y1
-    cx, cy = mx + rad * dy, my - rad * dx
-    s = frac
-    return ((1 - s) ** 2 * x1 + 2 * (1 - s) * s * cx + s * s * x2,
-            (1 - s) ** 2 * y1 + 2 * (1 - s) * s * cy + s * s * y2)
+def _taken_event(events, cause):
+    """Which of an arc's table events a trace row's ``cause`` names (the one sharing the
+    most words with it; None when none does)."""
+    if not cause:
+        return None
+    if cause in events:
+        return cause
+    said = _words(cause)
+    best = max(events, key=lambda e: len(_words(e) & said))
+    return best if _words(best) & said else None
+
+
+# ------------------------------------------------------------------------------ geometry
+def _short(state, event):
+    return SHORT.get((state, event), SHORT.get(event, event))
 
 
 def _edge_text(u, v, data):
+    """The label of an arc: the short names of its events, abort-type ones left out."""
     events = [e for e in data["events"] if not _is_abort(u, e)] or data["events"]
-    seen, out = set(), []
-    for e in events:
-        s = SHORT.get((u, e), SHORT.get(e, e))
-        if s not in seen:
-            seen.add(s)
-            out.append(s)
-    return "\n".join(out)
+    return "\n".join(dict.fromkeys(_short(u, e) for e in events))
 
 
-def state_graph(trace=None, host=None, t=None, ax=None, title=True):
+def _box_centre(state, key):
+    return CLOSED_BOTTOM if key == "bottom" else LAYOUT[state]
+
+
+def _target_key(u, v):
+    """The box an arc u -> v ends in: CLOSED is the top box from the opening states."""
+    if v != "CLOSED":
+        return v
+    return "top" if u in OPENING else "bottom"
+
+
+def _inside(points, centre, margin):
+    return ((np.abs(points[:, 0] - centre[0]) <= BOX_W / 2 + margin)
+            & (np.abs(points[:, 1] - centre[1]) <= BOX_H / 2 + margin))
+
+
+def _quadratic(p0, c, p2, ts):
+    ts = ts[:, None]
+    return (1 - ts) ** 2 * p0 + 2 * (1 - ts) * ts * c + ts ** 2 * p2
+
+
+def _arc_path(u, v, route, gap=0.05):
+    """The arc's curve in data coordinates, from where it leaves u's box to ``gap`` before
+    v's box (the arrow's tip)."""
+    a_centre, b_centre = LAYOUT[u], _box_centre(v, _target_key(u, v))
+    a, b = np.add(a_centre, route.start), np.add(b_centre, route.end)
+    chord = b - a
+    c = (a + b) / 2 + route.bend * np.array([chord[1], -chord[0]])
+    ts = np.linspace(0.0, 1.0, 801)
+    points = _quadratic(a, c, b, ts)
+    out_of_a = ~_inside(points, a_centre, 0.0)
+    out_of_b = ~_inside(points, b_centre, gap)
+    t0 = ts[np.argmax(out_of_a)]
+    t1 = ts[len(ts) - 1 - np.argmax(out_of_b[::-1])]
+    # the piece [t0, t1] of the quadratic Bezier is a quadratic Bezier (blossoming)
+    p0, p2 = _quadratic(a, c, b, np.array([t0, t1]))
+    mid = (1 - t0) * (1 - t1) * a + ((1 - t0) * t1 + t0 * (1 - t1)) * c + t0 * t1 * b
+    return Path([p0, mid, p2], [Path.MOVETO, Path.CURVE3, Path.CURVE3])
+
+
+def _loop_path(state, route):
+    """A self-loop: out of the box's top at ``route.start``, round, into its right side."""
+    x, y = LAYOUT[state]
+    sx, sy = x + route.start[0], y + BOX_H / 2
+    ex, ey = x + BOX_W / 2 + 0.05, y + 0.08
+    return Path([(sx, sy), (sx + 0.1, sy + 0.75), (ex + 0.9, ey + 0.35), (ex, ey)],
+                [Path.MOVETO, Path.CURVE4, Path.CURVE4, Path.CURVE4])
+
+
+def _point_and_tangent(path, t):
+    """The point at ``t`` of a one-piece quadratic or cubic Bezier path, and its direction."""
+    v = path.vertices
+    if len(v) == 3:
+        point = (1 - t) ** 2 * v[0] + 2 * (1 - t) * t * v[1] + t ** 2 * v[2]
+        tangent = 2 * (1 - t) * (v[1] - v[0]) + 2 * t * (v[2] - v[1])
+    else:
+        point = ((1 - t) ** 3 * v[0] + 3 * (1 - t) ** 2 * t * v[1]
+                 + 3 * (1 - t) * t ** 2 * v[2] + t ** 3 * v[3])
+        tangent = (3 * (1 - t) ** 2 * (v[1] - v[0]) + 6 * (1 - t) * t * (v[2] - v[1])
+                   + 3 * t ** 2 * (v[3] - v[2]))
+    return point, tangent
+
+
+class _Arc(NamedTuple):
+    path: Path        # data coordinates, ends just outside the boxes
+    label: tuple      # (point, tangent, side) in full drawings
+    compact: tuple    # the same in compact drawings
+
+
+@functools.lru_cache(maxsize=1)
+def _arcs():
+    """{(from, to): _Arc} for every arc of the state machine, computed once per process."""
+    out = {}
+    for u, v in state_machine_graph().edges:
+        route = ROUTES.get((u, v), Route())
+        path = _loop_path(u, route) if u == v else _arc_path(u, v, route)
+        side, at = route.compact or (route.side, route.at)
+        out[(u, v)] = _Arc(path, (*_point_and_tangent(path, route.at), route.side),
+                           (*_point_and_tangent(path, at), side))
+    return out
+
+
+def _label_placement(ax, point, tangent, side, gap_pt=4.0):
+    """(ha, va, transform) for a label beside an arc: ``gap_pt`` points off ``point``,
+    perpendicular to the arc as drawn (on screen), aligned to grow away from it."""
+    if side == 0:
+        return "center", "center", ax.transData
+    per_x = ax.bbox.width / (XLIM[1] - XLIM[0])       # pixels per data unit
+    per_y = ax.bbox.height / (YLIM[1] - YLIM[0])
+    tx, ty = tangent[0] * per_x, tangent[1] * per_y
+    nx_, ny_ = np.array([ty, -tx]) * side / np.hypot(tx, ty)   # right of travel for side 1
+    ha = "left" if nx_ > 0.38 else "right" if nx_ < -0.38 else "center"
+    va = "bottom" if ny_ > 0.38 else "top" if ny_ < -0.38 else "center"
+    shift = ScaledTranslation(nx_ * gap_pt / 72, ny_ * gap_pt / 72, ax.figure.dpi_scale_trans)
+    return ha, va, ax.transData + shift
+
+
+# ------------------------------------------------------------------------------ drawing
+# sizes (points) of the full drawing (9.5 in wide) and of the compact one (the player's
+# two graphs side by side, 6 in each)
+_SIZES = {
+    False: {"state": FONT["text"] + 1, "label": FONT["small"], "note": FONT["tiny"],
+            "lit": 2.8, "line": 1.3, "abort": 0.9, "head": 14, "box": 1.2, "box_lit": 2.2},
+    True: {"state": FONT["small"], "label": FONT["tiny"], "note": FONT["tiny"] - 1,
+           "lit": 2.2, "line": 1.0, "abort": 0.7, "head": 10, "box": 1.0, "box_lit": 1.8},
+}
+COMPACT_BELOW_IN = 7.5     # compact="auto" draws compact on Axes narrower than this (inches)
+
+
+def _is_compact(ax, compact):
+    if compact not in ("auto", None):
+        return bool(compact)
+    width_in = ax.get_position().width * ax.figure.get_figwidth()
+    return bool(width_in < COMPACT_BELOW_IN)
+
+
+def _taken(g, trace, host, t):
+    """{(from, to): [(step number, label text)]} of the host's transitions up to ``t``; the
+    text names the event the trace row gives as its cause (all the arc's events if unsure)."""
+    out = {}
+    for k, r in enumerate(_host_states(trace, host, t), 1):
+        edge = (r["from"], r["to"])
+        if not g.has_edge(*edge):
+            continue
+        event = _taken_event(g.edges[edge]["events"], r.get("cause"))
+        text = _short(r["from"], event) if event is not None else _edge_text(*edge, g.edges[edge])
+        out.setdefault(edge, []).append((k, text))
+    return out
+
+
+def _closed_box_of_sockets(trace, host, t):
+    """{socket: True if it is in the bottom CLOSED box (it closed), False for the top one}."""
+    out = {}
+    for r in _host_states(trace, host, t):
+        sock = r.get("socket") or host
+        if r["to"] == "CLOSED":
+            out[sock] = r["from"] not in OPENING
+        elif r["from"] == "CLOSED":
+            out[sock] = False
+    return out
+
+
+def _draw_boxes(ax, size, colour, visited, current, in_bottom):
+    """The state boxes: outlined in ``colour`` if ``visited``, filled if ``current``."""
+    boxes = {}
+    for name, key in [(s, "top" if s == "CLOSED" else s) for s in STATES] + [("CLOSED", "bottom")]:
+        filled = any(state == name and (name != "CLOSED"
+                                        or in_bottom.get(sock, False) == (key == "bottom"))
+                     for sock, state in current.items())
+        fc, tc, ec, lw = "white", "#111111", "#333333", size["box"]
+        if colour and key in visited:
+            ec, lw = colour, size["box_lit"]
+        if filled:
+            fc, tc, ec, lw = colour, "white", colour, size["box_lit"] + 0.2
+        x, y = _box_centre(name, key)
+        box = FancyBboxPatch((x - BOX_W / 2, y - BOX_H / 2), BOX_W, BOX_H,
+                             boxstyle="round,pad=0.02,rounding_size=0.15", fc=fc, ec=ec, lw=lw,
+                             zorder=3, gid=f"state-{name}-{key}")
+        ax.add_artist(box)        # not add_patch: the limits are fixed, no need to update them
+        ax.text(x, y, name, ha="center", va="center", color=tc, zorder=4,
+                fontsize=size["state"], fontweight="bold", family=FONT_FAMILY)
+        boxes[key] = box
+    return boxes
+
+
+def _draw_arcs(ax, g, size, colour, taken):
+    """The arrows: taken ones thick in ``colour``, abort arcs thin grey dashes."""
+    edges = {}
+    for (u, v), arc in _arcs().items():
+        lit = (u, v) in taken
+        abort = g.edges[u, v]["abort"] and not lit
+        edges[(u, v)] = FancyArrowPatch(
+            path=arc.path, arrowstyle="-|>", mutation_scale=size["head"],
+            lw=size["lit"] if lit else size["abort"] if abort else size["line"],
+            color=colour if lit else "#B0B0B0" if abort else "#333333",
+            linestyle=(0, (2, 2)) if abort else "-", zorder=5 if lit else 2, gid=f"edge-{u}-{v}")
+        ax.add_artist(edges[(u, v)])
+    return edges
+
+
+def _draw_labels(ax, g, size, colour, taken, compact):
+    """The labels of the arcs taken, "(steps) event" (first line only when compact); in full
+    drawings also those of the other arcs (not the abort arcs), except where one would cover
+    a label of an arc taken."""
+    texts = {}
+    for edge, steps in taken.items():
+        numbers = ",".join(str(k) for k, _ in steps)
+        text = "\n".join(dict.fromkeys(text for _, text in steps))
+        texts[edge] = f"({numbers}) {text.splitlines()[0] if compact else text}"
+    if not compact:
+        for u, v, data in g.edges(data=True):
+            if (u, v) not in taken and not data["abort"]:
+                texts[(u, v)] = _edge_text(u, v, data)
+    # measuring texts needs a renderer (Figure._get_renderer: what tight_layout uses)
+    renderer = ax.figure._get_renderer() if taken and len(texts) > len(taken) else None
+    labels, taken_extents = {}, []
+    for edge, text in texts.items():          # the arcs taken come first
+        lit = edge in taken
+        point, tangent, side = _arcs()[edge].compact if compact else _arcs()[edge].label
+        ha, va, transform = _label_placement(ax, point, tangent, side)
+        label = ax.text(*point, text, ha=ha, va=va, transform=transform, fontsize=size["label"],
+                        family=FONT_FAMILY, color=colour if lit else "#222222",
+                        fontweight="bold" if lit else "normal", zorder=6, linespacing=1.05,
+                        bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.85))
+        if renderer is not None:
+            extent = label.get_window_extent(renderer)
+            if lit:
+                taken_extents.append(extent)
+            elif any(extent.overlaps(other) for other in taken_extents):
+                label.remove()
+                continue
+        labels[edge] = label
+    return labels
+
+
+def state_graph(trace=None, host=None, t=None, ax=None, title=True, compact="auto"):
     """Draw the state machine; with a trace and a host, light up the transitions that host's
     sockets made (numbered in order) and fill its state(s) at time ``t`` (at the end if None).
 
+    compact: True draws only the labels of the transitions taken (their first line), with
+    smaller fonts and the short note, for small pictures (the player's two graphs side by
+    side); "auto" (the default) does so when the Axes are less than 7.5 inches wide.
+
     Returns the Figure (or ``ax`` when one was given). ``ax.tcpsim`` holds ``graph`` (the
-    DiGraph), ``highlighted`` (the (from, to) list), ``current`` ({socket: state}) and
-    ``edges`` {(from, to): FancyArrowPatch}.
+    DiGraph), ``highlighted`` (the (from, to) list), ``current`` ({socket: state}),
+    ``edges`` {(from, to): FancyArrowPatch}, ``labels`` {(from, to): Text}, ``boxes``
+    {state, or "top"/"bottom" for the two CLOSED boxes: FancyBboxPatch} and ``compact``.
     """
     g = state_machine_graph()
     created = ax is None
     fig, ax = get_ax(ax, 8.4)
     if created:
-        fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.06)
-    ax.set_xlim(-5.6, 5.6)
-    ax.set_ylim(-2.7, 9.8)
+        fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.01)
+    compact = _is_compact(ax, compact)
+    size = _SIZES[compact]
+    ax.set_xlim(*XLIM)
+    ax.set_ylim(*YLIM)
     ax.set_axis_off()
 
-    colour, took, current = None, [], {}
+    colour, took, current, taken, in_bottom, visited = None, [], {}, {}, {}, set()
     if trace is not None:
         trace = as_trace(trace)
         if host is None:
             host = host_order(trace)[0]
-        colour = host_colours(trace)[host] if host in host_colours(trace) else "#0072B2"
+        colour = host_colours(trace).get(host, "#0072B2")
         took = highlighted_edges(trace, host, t)
         current = current_states(trace, host, t)
-    order = {}
-    for k, e in enumerate(took, 1):
-        order.setdefault(e, []).append(k)
-    # a CLOSED reached from a closing state is the bottom box
-    last_closed_bottom = {}
-    if trace is not None:
-        for r in _host_states(trace, host):
-            if t is None or r["t"] <= t:
-                if r["to"] == "CLOSED":
-                    last_closed_bottom[r.get("socket") or host] = r["from"] not in OPENING
-                elif r["from"] == "CLOSED":
-                    last_closed_bottom[r.get("socket") or host] = False
+        taken = _taken(g, trace, host, t)
+        in_bottom = _closed_box_of_sockets(trace, host, t)
+        for u, v in took:
+            visited.add("top" if u == "CLOSED" else u)
+            visited.add(_target_key(u, v))
 
-    # nodes
-    boxes = {}
-    visited = set()
-    for u, v in took:
-        visited.add("top" if u == "CLOSED" else u)
-        visited.add(("bottom" if u not in OPENING else "top") if v == "CLOSED" else v)
+    boxes = _draw_boxes(ax, size, colour, visited, current, in_bottom)
+    edges = _draw_arcs(ax, g, size, colour, taken)
+    labels = _draw_labels(ax, g, size, colour, taken, compact)
 
-    def node(name, xy, key):
-        filled = any(st == name and (name != "CLOSED" or
-                                     last_closed_bottom.get(sock, False) == (key == "bottom"))
-                     for sock, st in current.items())
-        fc, tc, ec, lw = "white", "#111111", "#333333", 1.2
-        if colour and key in visited:
-            ec, lw = colour, 2.2
-        if filled:
-            fc, tc, ec, lw = colour, "white", colour, 2.4
-        box = FancyBboxPatch((xy[0] - BOX_W / 2, xy[1] - BOX_H / 2), BOX_W, BOX_H,
-                             boxstyle="round,pad=0.02,rounding_size=0.15", fc=fc, ec=ec, lw=lw,
-                             zorder=3, gid=f"state-{name}-{key}")
-        ax.add_patch(box)
-        ax.text(xy[0], xy[1], name, ha="center", va="center", color=tc, zorder=4,
-                fontsize=FONT["text"] + 1, fontweight="bold", family=FONT_FAMILY)
-        boxes[key if name == "CLOSED" else name] = box
-
-    for s in STATES:
-        node(s, LAYOUT[s], "top" if s == "CLOSED" else s)
-    node("CLOSED", CLOSED_BOTTOM, "bottom")
-
-    def box_of(state, other, as_target):
-        if state != "CLOSED":
-            return boxes[state]
-        if as_target:
-            return boxes["bottom"] if other not in OPENING else boxes["top"]
-        return boxes["top"]
-
-    edges = {}
-    for u, v, data in g.edges(data=True):
-        lit = (u, v) in order
-        abort = data["abort"]
-        col = colour if lit else ("#B0B0B0" if abort else "#333333")
-        lw = 2.8 if lit else (0.9 if abort else 1.3)
-        if u == v:   # self loop (TIME-WAIT restart): a loop under the box
-            x, y = LAYOUT[u]
-            arrow = FancyArrowPatch((x + 0.55, y + BOX_H / 2), (x + BOX_W / 2, y + 0.02),
-                                    connectionstyle="arc3,rad=-1.1", arrowstyle="-|>",
-                                    mutation_scale=13, lw=lw, color=col, zorder=2,
-                                    gid=f"edge-{u}-{v}")
-            ax.add_patch(arrow)
-            lx, ly = x + BOX_W / 2 + 0.45, y + 0.62
-            ha = "left"
-        else:
-            a, b = _edge_ends(u, v)
-            rad, frac, *shift = EDGE_STYLE.get((u, v), (0.0, 0.5))
-            arrow = FancyArrowPatch(a, b, patchA=box_of(u, v, False), patchB=box_of(v, u, True),
-                                    connectionstyle=f"arc3,rad={rad}", arrowstyle="-|>",
-                                    mutation_scale=14, lw=lw, color=col,
-                                    linestyle=(0, (2, 2)) if abort and not lit else "-",
-                                    shrinkA=1, shrinkB=1, zorder=5 if lit else 2,
-                                    gid=f"edge-{u}-{v}")
-            ax.add_patch(arrow)
-            lx, ly = _label_point(a, b, rad, frac)
-            if shift:
-                lx, ly = lx + shift[0], ly + shift[1]
-            ha = "center"
-        edges[(u, v)] = arrow
-        if abort and not lit:
-            continue
-        text = _edge_text(u, v, data)
-        if lit:
-            text = "(" + ",".join(map(str, order[(u, v)])) + ") " + text
-        ax.text(lx, ly, text, ha=ha, va="center", fontsize=FONT["small"], family=FONT_FAMILY,
-                color=colour if lit else "#222222", fontweight="bold" if lit else "normal",
-                zorder=6, linespacing=1.05,
-                bbox=dict(boxstyle="round,pad=0.12", fc="white", ec="none", alpha=0.9))
-
-    ax.text(-5.5, -2.55, "grey dashed arcs: rcv RST, abort(), retransmission timeout, close() "
-            "with unread data \u2192 CLOSED (RFC 9293 \u00a73.10.5, \u00a73.10.7.4, "
-            "RFC 1122 \u00a74.2.2.13)", fontsize=FONT["tiny"], family=FONT_FAMILY, color="#555555",
-            ha="left", va="bottom")
-    ax.text(-5.5, 9.6, "active open \u2192 right, passive open \u2192 left\n"
-            "active close \u2193 left, passive close \u2193 right", fontsize=FONT["tiny"],
-            family=FONT_FAMILY, color="#555555", ha="left", va="top")
+    ax.text(XLIM[0] + 0.1, YLIM[0] + 0.03, NOTE_COMPACT if compact else NOTE,
+            fontsize=size["note"], family=FONT_FAMILY, color="#555555", ha="left", va="bottom")
+    if not compact:
+        ax.text(XLIM[0] + 0.1, YLIM[1] - 0.2, READING, fontsize=size["note"],
+                family=FONT_FAMILY, color="#555555", ha="left", va="top")
     if title:
+        title_size = FONT["text"] if compact else FONT["label"] + 1
         if trace is not None:
             now = ", ".join(f"{st} ({sock})" for sock, st in current.items()) or "CLOSED"
             when = "end of trace" if t is None else f"t = {t:g} s"
-            ax.set_title(f"TCP state machine: {host} at {when}: {now}", fontsize=FONT["label"] + 1,
+            ax.set_title(f"{host} at {when}: {now}" if compact else
+                         f"TCP state machine: {host} at {when}: {now}", fontsize=title_size,
                          family=FONT_FAMILY, color=colour, loc="left")
         else:
-            ax.set_title("TCP state machine (RFC 9293 \u00a73.3.2, Figure 5, with the arcs "
-                         "it leaves out)", fontsize=FONT["label"] + 1, family=FONT_FAMILY,
-                         loc="left")
+            ax.set_title("TCP state machine (RFC 9293 \u00a73.3.2, Figure 5" +
+                         (")" if compact else ", with the arcs it leaves out)"),
+                         fontsize=title_size, family=FONT_FAMILY, loc="left")
     ax.tcpsim = {"graph": g, "highlighted": took, "current": current, "edges": edges,
-                 "host": host, "t": t}
+                 "labels": labels, "boxes": boxes, "compact": compact, "host": host, "t": t}
     return fig if created else ax

@@ -73,9 +73,26 @@ def flag_label(flags: str, style: str = "words") -> str:
     return ",".join(FLAG_NAMES[c] for c in _WORD_ORDER if c in flags) or "(none)"
 
 
+class CourseFigure(Figure):
+    """A Figure that shows itself in a notebook, with or without pyplot.
+
+    A plain ``Figure`` made without pyplot has no picture in IPython unless an inline
+    backend was set up (``%matplotlib inline``, or importing pyplot); then it shows as
+    ``<Figure size 950x400 with 1 Axes>``. ``_repr_png_`` is IPython's hook for "show me as
+    a PNG", so the pictures appear as the last expression of a cell, in JupyterLab, in
+    nbconvert exports and on nbviewer alike.
+    """
+
+    def _repr_png_(self) -> bytes:
+        import io
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=self.dpi)
+        return buffer.getvalue()
+
+
 def new_figure(height: float, width: float = FIG_WIDTH) -> Figure:
-    """A pyplot-free Figure at the course's size."""
-    return Figure(figsize=(width, height), dpi=DPI, layout=None)
+    """A pyplot-free Figure at the course's size, which a notebook shows as a picture."""
+    return CourseFigure(figsize=(width, height), dpi=DPI, layout=None)
 
 
 def text_kw(size="text", **kw):

@@ -10,9 +10,11 @@ reports (green bars) come from the peer's segments.
 """
 from __future__ import annotations
 
+import textwrap
+
 from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
-from matplotlib.ticker import FuncFormatter
+from matplotlib.ticker import Formatter, FuncFormatter, MaxNLocator
 from matplotlib.transforms import ScaledTranslation
 
 from ._common import MOD, as_trace, get_ax, isnan
@@ -72,6 +74,41 @@ def time_sequence_data(trace, host=None, conn=None):
             sacks.append((t, (int(left) - base) % MOD, (int(right) - base) % MOD))
     return {"host": host, "peer": peer, "conn": conn, "isn": base, "wscale": peer_shift,
             "data": data, "acks": acks, "windows": wins, "sacks": sacks}
+
+
+class TimeFormatter(Formatter):
+    """Plain tick labels for a time axis, never an offset ("1e-5+3e-1"): in seconds, or in
+    milliseconds (``scale`` 1000), with as many decimals as the tick spacing needs."""
+
+    def __init__(self, scale=1.0):
+        self.scale = scale
+        self.decimals = 0
+
+    def set_locs(self, locs):
+        super().set_locs(locs)
+        values = [x * self.scale for x in locs]
+        steps = [b - a for a, b in zip(values, values[1:]) if b > a]
+        tolerance = (min(steps) if steps else 1.0) * 1e-3
+        self.decimals = next((d for d in range(10)
+                              if all(abs(v - round(v, d)) <= tolerance for v in values)), 9)
+
+    def __call__(self, x, pos=None):
+        return f"{x * self.scale:.{self.decimals}f}"
+
+
+MS_BELOW_S = 0.02      # a time axis shorter than this is labelled in milliseconds
+
+
+def _title(ax, text, name, fontsize):
+    """The title, with the trace's name on a second line when one line would not fit in the
+    Axes' width (the name shortened with "..." if it is still too long)."""
+    width_pt = ax.get_position().width * ax.figure.get_figwidth() * 72
+    max_chars = int(width_pt / (0.58 * fontsize))      # DejaVu Sans: about 0.58 em a character
+    if not name:
+        return text
+    if len(text) + len(name) + 4 <= max_chars:
+        return f"{text}  ({name})"
+    return f"{text}\n" + textwrap.shorten(name, max_chars, placeholder="...")
 
 
 def time_sequence(trace, host=None, ax=None, conn=None, window=True, sack=True, title=True,
@@ -145,7 +182,11 @@ def time_sequence(trace, host=None, ax=None, conn=None, window=True, sack=True, 
     elif tlim is not None:
         ax.set_xlim(*tlim)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{int(v):,}"))
-    ax.set_xlabel("time (s)", fontsize=FONT["label"], family=FONT_FAMILY)
+    x0, x1 = ax.get_xlim()
+    in_ms = abs(x1 - x0) < MS_BELOW_S
+    ax.xaxis.set_major_locator(MaxNLocator(nbins=8, steps=[1, 2, 5, 10]))
+    ax.xaxis.set_major_formatter(TimeFormatter(1000.0 if in_ms else 1.0))
+    ax.set_xlabel("time (ms)" if in_ms else "time (s)", fontsize=FONT["label"], family=FONT_FAMILY)
     ax.set_ylabel(f"relative sequence number ({host}'s data)", fontsize=FONT["label"],
                   family=FONT_FAMILY)
     ax.tick_params(labelsize=FONT["small"])
@@ -172,8 +213,7 @@ def time_sequence(trace, host=None, ax=None, conn=None, window=True, sack=True, 
     ax.legend(handles=handles, loc="lower right", fontsize=FONT["small"], frameon=True,
               framealpha=0.95, prop={"family": FONT_FAMILY, "size": FONT["small"]})
     if title:
-        ax.set_title(f"Time-sequence graph: {host} \u2192 {peer}"
-                     + (f"  ({trace.name})" if trace.name else ""),
-                     fontsize=FONT["title"], family=FONT_FAMILY, loc="left")
+        ax.set_title(_title(ax, f"Time-sequence graph: {host} \u2192 {peer}", trace.name,
+                            FONT["title"]), fontsize=FONT["title"], family=FONT_FAMILY, loc="left")
     ax.tcpsim = reg
     return fig if created else ax
