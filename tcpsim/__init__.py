@@ -16,14 +16,14 @@ from .simulator import run
 from .trace import Trace
 
 __all__ = ["run", "read_pcap", "parse_scenario", "Scenario", "Trace", "ScenarioError",
-           "CaptureError", "plots"]
+           "CaptureError", "plots", "widgets"]
 __version__ = "0.1.0"
 
 
 def __getattr__(name):
-    if name == "plots":  # imported on first use: matplotlib only when pictures are wanted
-        import importlib
-        return importlib.import_module(".plots", __name__)
+    if name in ("plots", "widgets"):  # imported on first use: matplotlib (and ipywidgets)
+        import importlib                # only when pictures are wanted
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'tcpsim' has no attribute {name!r}")
 
 

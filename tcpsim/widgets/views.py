@@ -1,0 +1,345 @@
+"""The views the widgets show, as PNG bytes (and pixel arrays), for any time ``t``.
+
+* ``LadderPicture``: the ladder, drawn once; at each ``t`` only the cursor is drawn on top
+  of the saved picture (matplotlib "blitting"), and a window of fixed height around the
+  cursor is cut out, so a long ladder still fits a fixed-size image.
+* ``StateGraphPictures``: one host's state machine with its state at ``t`` filled. The
+  picture changes only when the host's state changes, so each one is drawn once and kept.
+* ``BufferPictures``: the send/receive buffers at ``t`` (``plots.buffers``), kept per TCB
+  snapshot.
+* ``variables_html`` / ``variables_rows``: the TCB variables and timers at ``t``, from
+  ``trace.tcb``.
+
+Traces read from a capture have no TCB: the buffer picture and the variables panel then say
+so instead of failing.
+"""
+from __future__ import annotations
+
+import html
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from .. import plots
+from ..plots.style import FONT, FONT_FAMILY, OKABE_ITO, host_colours, host_order
+from ._pictures import (figure_png, message_png, pixels_png, png_pixels, table_pixels,
+                        text_pixels)
+
+MOD = 2 ** 32
+CURSOR_COLOUR = OKABE_ITO["bluish_green"]
+NO_TCB = ("This trace has no TCB snapshots (it comes from a capture, or from a trace's "
+          "JSON): the sequence variables, windows and timers of each host are unknown.")
+
+
+def has_tcb(trace) -> bool:
+    return not trace.tcb.empty
+
+
+def time_text(t, decimals=5) -> str:
+    return f"{t:.{decimals}f} s"
+
+
+# ------------------------------------------------------------------------------ ladder
+def ladder_y(ax, t):
+    """The y of time ``t`` on a ladder's Axes, whose time axis may be cut and stretched."""
+    if "time_to_y" in ax.tcpsim:
+        return ax.tcpsim["time_to_y"](t)
+    return t                              # a ladder drawn on a linear time axis
+
+
+class LadderPicture:
+    """The ladder of a trace with a horizontal cursor at time ``t``.
+
+    The ladder is drawn once. ``png_at(t)`` puts back the saved picture, draws the cursor
+    line and its label on it, and cuts out a window at most ``max_height_px`` tall around
+    the cursor; the title and host names at the top always stay in the window.
+    """
+
+    def __init__(self, trace, hosts=None, max_height_px=520, decimals=5):
+        self.decimals = decimals
+        self.figure = plots.ladder(trace, hosts=hosts, segments="all")
+        self.ax = self.figure.axes[0]
+        # The cursor is "animated": canvas.draw() leaves it out of the saved picture.
+        self.cursor = Line2D([0, 1], [0, 0], transform=self.ax.get_yaxis_transform(),
+                             color=CURSOR_COLOUR, lw=2.2, alpha=0.55, zorder=10,
+                             animated=True)   # see-through: labels under it stay readable
+        self.ax.add_artist(self.cursor)
+        # the time, in the left margin over the ladder's own time labels
+        self.cursor_label = self.ax.text(
+            -0.004, 0, "", transform=self.ax.get_yaxis_transform(), ha="right", va="center",
+            fontsize=FONT["small"], family=FONT_FAMILY, color="white", fontweight="bold",
+            zorder=11, animated=True, clip_on=False,
+            bbox=dict(boxstyle="round,pad=0.25", fc=CURSOR_COLOUR, ec="none"))
+        self.canvas = FigureCanvasAgg(self.figure)
+        self.canvas.draw()
+        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
+        self.width_px, self.full_height_px = self.canvas.get_width_height()
+        # pixel rows above the Axes: the title and the host names
+        self.header_px = int(self.full_height_px - self.ax.bbox.y1)
+        self.height_px = min(max(max_height_px, self.header_px + 100), self.full_height_px)
+
+    def cursor_row(self, t) -> int:
+        """The pixel row (from the top of the full picture) of time ``t``."""
+        _, y_display = self.ax.transData.transform((0, ladder_y(self.ax, t)))
+        return int(round(self.full_height_px - y_display))
+
+    def pixels_at(self, t) -> np.ndarray:
+        y = ladder_y(self.ax, t)
+        self.canvas.restore_region(self.background)
+        self.cursor.set_ydata([y, y])
+        self.cursor_label.set_y(y)
+        self.cursor_label.set_text(time_text(t, self.decimals))
+        self.ax.draw_artist(self.cursor)
+        self.ax.draw_artist(self.cursor_label)
+        pixels = np.asarray(self.canvas.buffer_rgba())
+        return self.window(pixels, self.cursor_row(t))
+
+    def window(self, pixels, row) -> np.ndarray:
+        """The header rows plus ``height_px - header`` rows around ``row`` (a third above)."""
+        if self.full_height_px <= self.height_px:
+            return pixels.copy()
+        body = self.height_px - self.header_px
+        top = row - body // 3
+        top = max(self.header_px, min(top, self.full_height_px - body))
+        window = np.vstack([pixels[:self.header_px], pixels[top:top + body]])
+        if top > self.header_px:          # a grey line shows where the ladder was cut
+            window[self.header_px] = (190, 190, 190, 255)
+        return window
+
+    def png_at(self, t) -> bytes:
+        return pixels_png(self.pixels_at(t))
+
+
+# ------------------------------------------------------------------------- state graph
+def socket_states(trace, host, t=None) -> dict:
+    """{socket: state} of the host's sockets that exist at ``t`` (the end if None): each
+    one's last state change at or before ``t``."""
+    out = {}
+    for row in trace.doc.get("states", []):
+        if row["host"] == host and (t is None or row["t"] <= t):
+            out[row.get("socket") or host] = row["to"]
+    return out
+
+
+def states_text(current: dict) -> str:
+    """{socket: state} as words: "ESTABLISHED, listening socket LISTEN"."""
+    if not current:
+        return "CLOSED"
+    parts = []
+    for socket, state in current.items():
+        if socket.endswith(":listen"):
+            parts.append(f"listening socket {state}")
+        else:
+            parts.append(state)
+    return ", ".join(parts)
+
+
+class StateGraphPictures:
+    """One host's state machine with its state at ``t`` filled, the path taken lit.
+
+    Compact: drawn at 80 dpi so that two graphs fit side by side in 1000 pixels. The picture
+    depends only on how many of the host's state changes happened by ``t``, so each
+    distinct picture is drawn once and kept.
+    """
+    SIZE_IN = (6.0, 5.3)
+    DPI = 80
+
+    def __init__(self, trace, host):
+        self.trace = trace
+        self.host = host
+        self.colour = host_colours(trace).get(host, OKABE_ITO["blue"])
+        self.change_times = [r["t"] for r in trace.doc.get("states", []) if r["host"] == host]
+        self.figure = Figure(figsize=self.SIZE_IN, dpi=self.DPI)
+        self.pictures = {}            # number of state changes so far -> PNG bytes
+        self.filled = {}              # the same key -> {socket: state} filled in the picture
+
+    @property
+    def width_px(self):
+        return int(self.SIZE_IN[0] * self.DPI)
+
+    @property
+    def height_px(self):
+        return int(self.SIZE_IN[1] * self.DPI)
+
+    def changes_by(self, t) -> int:
+        if t is None:
+            return len(self.change_times)
+        return sum(1 for when in self.change_times if when <= t)
+
+    def png_at(self, t) -> bytes:
+        key = self.changes_by(t)
+        if key not in self.pictures:
+            self.pictures[key] = self.draw(t)
+            self.filled[key] = self.figure.axes[0].tcpsim["current"]
+        return self.pictures[key]
+
+    def filled_at(self, t) -> dict:
+        """{socket: state} of the states filled in the picture for time ``t``."""
+        self.png_at(t)
+        return self.filled[self.changes_by(t)]
+
+    def draw(self, t) -> bytes:
+        self.figure.clear()
+        ax = self.figure.add_axes((0, 0, 1, 0.93))
+        plots.state_graph(self.trace, host=self.host, t=t, ax=ax, title=False)
+        now = states_text(socket_states(self.trace, self.host, t))
+        self.figure.text(0.01, 0.99, f"{self.host}: {now}", ha="left", va="top",
+                         fontsize=FONT["label"] + 2, family=FONT_FAMILY, color=self.colour,
+                         fontweight="bold")
+        return figure_png(self.figure)
+
+
+def state_graphs_side_by_side(trace, hosts=None, t=None) -> bytes:
+    """Both hosts' compact state graphs in one picture (PNG)."""
+    pictures = [png_pixels(StateGraphPictures(trace, host).png_at(t))
+                for host in host_order(trace, hosts)]
+    return pixels_png(np.hstack(pictures))
+
+
+# ----------------------------------------------------------------------------- buffers
+class BufferPictures:
+    """``plots.buffers`` at ``t``, drawn in one reused Figure, kept per TCB snapshot."""
+    SIZE_IN = (9.5, 4.6)
+
+    def __init__(self, trace):
+        self.trace = trace
+        self.tcb = trace.tcb
+        self.hosts = host_order(trace)
+        self.figure = Figure(figsize=self.SIZE_IN, dpi=100)
+        self.pictures = {}           # (index of each host's snapshot) -> PNG bytes
+
+    @property
+    def width_px(self):
+        return int(self.SIZE_IN[0] * 100)
+
+    @property
+    def height_px(self):
+        if self.tcb.empty:           # only a message to show
+            return 120
+        return int(self.SIZE_IN[1] * 100)
+
+    def snapshots_at(self, t) -> tuple:
+        """Which TCB row each host's numbers come from at ``t`` (None: no TCB yet)."""
+        out = []
+        for host in self.hosts:
+            rows = self.tcb.index[(self.tcb["host"] == host) & (self.tcb["t"] <= t)]
+            out.append(rows[-1] if len(rows) else None)
+        return tuple(out)
+
+    def png_at(self, t) -> bytes:
+        if self.tcb.empty:
+            key = "no tcb"
+        else:
+            key = self.snapshots_at(t)
+        if key not in self.pictures:
+            self.pictures[key] = self.draw(t)
+        return self.pictures[key]
+
+    def draw(self, t) -> bytes:
+        if self.tcb.empty:
+            return message_png(NO_TCB.replace(": ", ":\n", 1), self.width_px, self.height_px)
+        self.figure.clear()
+        axes = self.figure.subplots(2, 1)
+        self.figure.subplots_adjust(left=0.13, right=0.97, top=0.92, bottom=0.03, hspace=0.4)
+        plots.buffers(self.trace, t, ax=list(axes))
+        return figure_png(self.figure)
+
+
+# --------------------------------------------------------------------------- variables
+TIMER_NAMES = {
+    "rto": "retransmission (RTO)",
+    "tlp": "tail loss probe",
+    "delack": "delayed ACK",
+    "persist": "persist (window probe)",
+    "time_wait": "TIME-WAIT (2·MSL)",
+    "fin_wait_2": "FIN-WAIT-2 timeout",
+}
+
+
+def tcb_at(trace, host, t):
+    """The host's last TCB snapshot at or before ``t``, as a dict (None if none yet)."""
+    tcb = trace.tcb
+    rows = tcb[(tcb["host"] == host) & (tcb["t"] <= t)]
+    if rows.empty:
+        return None
+    return rows.iloc[-1].to_dict()
+
+
+def _is_number(x) -> bool:
+    return x is not None and x == x          # NaN is not equal to itself
+
+
+def variables_rows(trace, host, t, decimals=5):
+    """[(name, value, absolute)] of the host's TCB at ``t``; strings, relative numbers
+    (to the host's ISS for SND.*, to its IRS for RCV.*) with the absolute ones beside."""
+    snap = tcb_at(trace, host, t)
+    if snap is None:
+        state = states_text(socket_states(trace, host, t))
+        return [("state", state, ""), ("TCB", "none yet (no connection)", "")]
+    iss, irs = int(snap["iss"]), snap["irs"]
+
+    def seq(value, base):
+        if not _is_number(base):
+            return ("not synchronized yet", "")
+        return (str((int(value) - int(base)) % MOD), str(int(value)))
+
+    rows = [("state", snap["state"], f"connection {int(snap['conn'])}" if snap["conn"] else ""),
+            ("SND.UNA", *seq(snap["snd_una"], iss)),
+            ("SND.NXT", *seq(snap["snd_nxt"], iss)),
+            ("RCV.NXT", *seq(snap["rcv_nxt"], irs)),
+            ("SND.WND", f"{int(snap['snd_wnd'])} B", "the peer's window"),
+            ("RCV.WND", f"{int(snap['rcv_wnd'])} B", "advertised")]
+    timers = snap["timers"] or {}
+    if not timers:
+        rows.append(("timers", "none running", ""))
+    for name, deadline in sorted(timers.items(), key=lambda item: item[1]):
+        rows.append((TIMER_NAMES.get(name, name), f"fires at {time_text(deadline, decimals)}",
+                     f"in {time_text(deadline - t, decimals)}"))
+    return rows
+
+
+def variables_html(trace, t, hosts=None, decimals=5) -> str:
+    """The variables panel: one small table per host, side by side."""
+    hosts = host_order(trace, hosts)
+    colours = host_colours(trace, hosts)
+    if not has_tcb(trace):
+        now = "; ".join(f"{h}: {states_text(socket_states(trace, h, t))}" for h in hosts)
+        return (f"<div style='padding:6px;color:#444'><b>Variables:</b> {html.escape(NO_TCB)}"
+                f"<br>States inferred from the segments at {time_text(t, decimals)}: "
+                f"{html.escape(now)}</div>")
+    tables = []
+    for host in hosts:
+        cells = "".join(
+            f"<tr><td style='padding:1px 8px 1px 0'>{html.escape(name)}</td>"
+            f"<td style='padding:1px 8px;text-align:right'><b>{html.escape(value)}</b></td>"
+            f"<td style='padding:1px 0 1px 8px;color:#666'>{html.escape(absolute)}</td></tr>"
+            for name, value, absolute in variables_rows(trace, host, t, decimals))
+        tables.append(
+            f"<table style='border-collapse:collapse;font-size:13px;min-width:440px'>"
+            f"<tr><th colspan='3' style='text-align:left;color:{colours[host]}'>"
+            f"{html.escape(host)} at {time_text(t, decimals)}</th></tr>"
+            f"<tr style='color:#666;font-size:12px'><td></td><td style='text-align:right;"
+            f"padding:0 8px'>relative</td><td style='padding-left:8px'>absolute</td></tr>"
+            f"{cells}</table>")
+    return ("<div style='display:flex;gap:30px;padding:4px 6px'>" + "".join(tables) + "</div>")
+
+
+def variables_pixels(trace, t, hosts=None, decimals=5, width_px=950) -> np.ndarray:
+    """The variables panel as a picture (for the static fallback)."""
+    hosts = host_order(trace, hosts)
+    if not has_tcb(trace):
+        now = "; ".join(f"{h}: {states_text(socket_states(trace, h, t))}" for h in hosts)
+        return text_pixels([NO_TCB, f"States inferred from the segments: {now}"], width_px,
+                           size="small")
+    tables = [table_pixels(f"{host} at {time_text(t, decimals)}", ["", "relative", "absolute"],
+                           [list(row) for row in variables_rows(trace, host, t, decimals)],
+                           width_px // 2 - 5)
+              for host in hosts]
+    height = max(p.shape[0] for p in tables)
+    padded = [np.vstack([p, np.full((height - p.shape[0], p.shape[1], 4), 255, np.uint8)])
+              for p in tables]
+    return np.hstack(padded)
+
+
