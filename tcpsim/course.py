@@ -39,9 +39,63 @@ def capture_path(name: str) -> Path:
 
 
 def capture(name: str):
-    """The real capture ``name`` as a Trace (``tcpsim.read_pcap``)."""
+    """The real capture ``name`` as a Trace (``tcpsim.read_pcap``), on the scenario's clock.
+
+    A capture made by ``tools/capture.py`` comes with the programs' results
+    (``NAME.events.json``). Then the trace's times are shifted from "seconds since the first
+    packet" to the scenario's clock (the SYN of a connect at 0.1 s is at 0.1 s, as in the
+    simulation), the programs' calls are added as the trace's ``events``, so a ladder of
+    the real capture shows ``connect() → ok`` like a simulated one, and the segments that
+    the scenario's ``drop`` faults dropped are marked ``dropped``. Other captures
+    (``raw/…``) are returned as ``read_pcap`` reads them.
+    """
     from .pcap import read_pcap
-    return read_pcap(capture_path(name))
+    from .trace import Trace
+    trace = read_pcap(capture_path(name))
+    recorded = CAPTURES_DIR / f"{name}.events.json"
+    if not recorded.is_file():
+        return trace
+    run = json.loads(recorded.read_text())
+    shift = trace.doc["capture"]["start"] - run["t0_epoch"]
+    doc = dict(trace.doc)
+    doc["segments"] = [_shifted(row, shift, ("t", "arrival")) for row in doc["segments"]]
+    doc["states"] = [_shifted(row, shift, ("t",)) for row in doc.get("states", [])]
+    doc["events"] = [dict(row) for row in run["events"]]
+    doc["clock"] = "scenario"   # tcpsim extension: t = 0 is the scenario's start
+    _mark_dropped(doc, scenario(name))
+    return Trace(doc)
+
+
+def _mark_dropped(doc: dict, scenario_doc: dict) -> None:
+    """Mark the segments the capture tool dropped as ``dropped`` (no ``arrival``).
+
+    tcpdump on ``lo`` records a packet as it is sent, before the receiver's nftables
+    input-hook rule drops it, so the pcap alone shows every segment as delivered. The rules
+    were made from the scenario's ``drop`` faults (``tools/capture.py``), so the same
+    matching as the simulator's (``faults.py``) finds the segments they dropped.
+    """
+    from types import SimpleNamespace
+    from .faults import Faults
+    from .scenario import parse_scenario
+    parsed = parse_scenario(scenario_doc)
+    drops = [f for f in parsed.faults if f.kind == "drop"]
+    if not drops:
+        return
+    faults = Faults(drops, parsed.seed)
+    for row in doc["segments"]:
+        segment = SimpleNamespace(src=row["src"], flags=row["flags"], data=row["len"] > 0,
+                                  retransmission=bool(row.get("retransmission")))
+        dropped, _, _ = faults.fate(segment, row["t"])
+        if dropped:
+            row["dropped"], row["arrival"] = True, None
+
+
+def _shifted(row: dict, shift: float, keys) -> dict:
+    row = dict(row)
+    for key in keys:
+        if isinstance(row.get(key), (int, float)):
+            row[key] = round(row[key] + shift, 6)
+    return row
 
 
 def scenario(name: str) -> dict:
@@ -57,6 +111,13 @@ def simulate(name: str, profile: str = "linux"):
     return run(doc)
 
 
-def events(name: str) -> list[dict]:
-    """What the applications saw on the real kernel (call, result, time)."""
-    return json.loads(_path(name, ".events.json").read_text())["events"]
+def events(name: str):
+    """What the programs saw on the real kernel, as a table like ``trace.events``.
+
+    Times are seconds on the scenario's clock (the capture tool started the scenario at
+    t = 0), so they line up with a simulation of the same scenario.
+    """
+    import pandas as pd
+    from .trace import EVENT_COLUMNS
+    rows = json.loads(_path(name, ".events.json").read_text())["events"]
+    return pd.DataFrame(rows, columns=EVENT_COLUMNS)
