@@ -1,0 +1,136 @@
+"""Every notebook of the course runs, top to bottom, in a fresh kernel; and is committed clean.
+
+* ``test_notebook_runs``: ``nbclient`` executes the notebook as a student's "Run All" would,
+  in a new ``python3`` kernel of this environment, with the notebook's folder
+  (``notebooks/``) as working directory, a time limit per cell, and no network (the kernel's
+  ``socket`` refuses anything but loopback, so a notebook that would need the internet in a
+  classroom fails here). It fails on any error output or traceback, and prints each
+  notebook's execution time on the terminal (also recorded as the ``execution_s`` property
+  in ``--junitxml`` reports). It does not write the notebook back.
+* ``test_notebook_is_stripped``: the committed file has no outputs, no execution counts and
+  no saved widget state (students get clean notebooks; diffs stay readable).
+"""
+from __future__ import annotations
+
+import os
+import re
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+REPO = Path(__file__).resolve().parents[1]
+NOTEBOOKS = REPO / "notebooks"
+CELL_TIMEOUT = 120          # seconds, per cell
+ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
+PARAMS = [pytest.param(p, id=p.name) for p in ALL] or [
+    pytest.param(None, marks=pytest.mark.skip(reason="no notebook in notebooks/ yet"))]
+
+# Loaded by the kernel's Python at start-up (PYTHONPATH): sockets may reach loopback only.
+NO_NETWORK = '''
+import socket
+
+def _refuse(host):
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    host = str(host)
+    if host in ("", "localhost", "::1") or host.startswith("127."):
+        return
+    raise OSError(f"the notebook tests run without network: refused to reach {host!r}")
+
+_connect, _connect_ex, _getaddrinfo = (socket.socket.connect, socket.socket.connect_ex,
+                                       socket.getaddrinfo)
+
+def connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _refuse(address[0])
+    return _connect(self, address)
+
+def connect_ex(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _refuse(address[0])
+    return _connect_ex(self, address)
+
+def getaddrinfo(host, *args, **kwargs):
+    if host is not None:
+        _refuse(host)
+    return _getaddrinfo(host, *args, **kwargs)
+
+socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = (connect, connect_ex,
+                                                                       getaddrinfo)
+'''
+
+
+def report(request, line: str) -> None:
+    """Show ``line`` on the terminal, even under ``-q`` and pytest's output capture."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    terminal = request.config.pluginmanager.getplugin("terminalreporter")
+    if capture is None or terminal is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():
+        if getattr(getattr(terminal, "_tw", None), "width_of_current_line", 0):
+            terminal.write("\n")         # after -q's progress dots
+        terminal.write_line(line)
+
+
+def cell_label(i: int, cell) -> str:
+    first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
+    return f"cell {i} ({first!r})"
+
+
+@pytest.mark.parametrize("nb_path", PARAMS)
+def test_notebook_runs(nb_path, tmp_path, request, record_property):
+    nb = nbformat.read(nb_path, as_version=4)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(NO_NETWORK)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(site), env.get("PYTHONPATH")]))
+    env["IPYTHONDIR"] = str(tmp_path / "ipython")      # no user start-up files or history
+    client = NotebookClient(nb, timeout=CELL_TIMEOUT, startup_timeout=120,
+                            kernel_name="python3",
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    start = time.perf_counter()
+    try:
+        client.execute(env=env)
+    except CellExecutionError as exc:
+        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))       # no terminal colours
+        pytest.fail(f"{nb_path.name} raised:\n{plain}", pytrace=False)
+    elapsed = time.perf_counter() - start
+    record_property("execution_s", round(elapsed, 2))
+    report(request, f"{nb_path.name}: executed in {elapsed:.1f} s "
+                    f"({sum(c.cell_type == 'code' for c in nb.cells)} code cells)")
+
+    problems, warnings = [], []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.output_type == "error":      # a cell tagged raises-exception, say
+                problems.append(f"{cell_label(i, cell)}: {out.ename}: {out.evalue}")
+            elif out.output_type == "stream" and out.name == "stderr":
+                if "Traceback" in out.text:
+                    problems.append(f"{cell_label(i, cell)}: a traceback on stderr:\n{out.text}")
+                else:
+                    warnings.append(f"{cell_label(i, cell)} wrote on stderr: {out.text.strip()}")
+            plain = out.get("data", {}).get("text/plain", "")
+            if plain.startswith(("<Figure size", "Figure(")) and "image/png" not in out.get("data", {}):
+                # a matplotlib Figure that IPython could only print as text: no picture
+                problems.append(f"{cell_label(i, cell)}: a figure shown as text ({plain!r}), "
+                                "not as a picture")
+    for w in warnings:   # shown, not failed: e.g. matplotlib building its font cache once
+        report(request, f"{nb_path.name}: {w}")
+    assert not problems, f"{nb_path.name}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("nb_path", PARAMS)
+def test_notebook_is_stripped(nb_path):
+    nb = nbformat.read(nb_path, as_version=4)
+    dirty = [cell_label(i, c) for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and (c.get("outputs") or c.get("execution_count") is not None)]
+    assert not dirty, (f"{nb_path.name} is committed with outputs or execution counts in: "
+                       f"{', '.join(dirty)} (clear them: Edit > Clear Outputs of All Cells, save)")
+    assert "widgets" not in nb.metadata, \
+        f"{nb_path.name} is committed with saved widget state (metadata.widgets)"
