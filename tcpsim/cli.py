@@ -49,7 +49,24 @@ def _parser():
         plot_p.add_argument("--t", type=float, default=None, help="states: the time to show")
         plot_p.add_argument("--absolute", action="store_true", help="ladder: absolute seq/ack")
         plot_p.add_argument("--options", action="store_true", help="ladder: show TCP options")
+        plot_p.add_argument("--segments", default=None, metavar="FIRST:STOP|all",
+                            help="ladder: which segments to draw, like a slice (0:10, 50:) or "
+                                 "'all' (default: the first 50, with a note when there are more)")
     return parser
+
+
+def _segments(text):
+    """The ladder's ``segments=`` from the --segments text ("all", "0:10", "50:")."""
+    if text is None or text == "all":
+        return text
+    first, sep, stop = text.partition(":")
+    try:
+        if not sep:
+            raise ValueError
+        return (int(first) if first else None, int(stop) if stop else None)
+    except ValueError:
+        raise ScenarioError(f"--segments: expected FIRST:STOP (e.g. 0:10, 50:) or 'all', "
+                            f"got {text!r}") from None
 
 
 def _load_trace(path):
@@ -78,8 +95,12 @@ def _draw(args):
     from . import plots
     trace = _load_trace(args.file)
     if args.command == "ladder":
-        fig = plots.ladder(trace, labels="absolute" if args.absolute else "relative",
-                           options=args.options)
+        segments = _segments(args.segments)
+        try:
+            fig = plots.ladder(trace, labels="absolute" if args.absolute else "relative",
+                               options=args.options, segments=segments)
+        except ValueError as err:        # a window that selects no segment, say
+            raise ScenarioError(f"--segments: {err}") from None
     elif args.command == "states":
         fig = plots.state_graph(trace, host=args.host, t=args.t)
     else:

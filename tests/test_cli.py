@@ -115,6 +115,28 @@ def test_picture_commands_draw_a_scenario(tmp_path, kind):
         assert sum(f'id="seg-{i}"' in svg for i in range(n)) == n
 
 
+def test_ladder_command_draws_the_chosen_segments(tmp_path):
+    scenario = tmp_path / "s.json"
+    scenario.write_text(json.dumps(EXAMPLE_FOR_PICTURES))
+    n = len(tcpsim.run(EXAMPLE_FOR_PICTURES).doc["segments"])
+
+    def drawn(*extra):
+        out = tmp_path / "l.svg"
+        done = subprocess.run([sys.executable, "-m", "tcpsim", "ladder", str(scenario), "-o",
+                               str(out), *extra], capture_output=True, text=True, timeout=120)
+        return done, (sorted(i for i in range(n) if f'id="seg-{i}"' in out.read_text())
+                      if done.returncode == 0 else None)
+
+    assert drawn("--segments", "0:3")[1] == [0, 1, 2]
+    assert drawn("--segments", "2:")[1] == list(range(2, n))
+    assert drawn("--segments", "all")[1] == list(range(n))
+    for bad in ("three", f"{n + 5}:{n + 9}"):
+        done, _ = drawn("--segments", bad)
+        assert done.returncode == 2 and done.stderr.startswith("error: --segments: ")
+        assert done.stderr.count("--segments") == 1
+        assert "Traceback" not in done.stderr
+
+
 def test_picture_command_bad_file_exits_2(tmp_path):
     done = subprocess.run([sys.executable, "-m", "tcpsim", "ladder", str(tmp_path / "none.json"),
                            "-o", str(tmp_path / "x.png")], capture_output=True, text=True)

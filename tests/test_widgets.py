@@ -71,7 +71,8 @@ def test_player_is_a_vbox_with_its_css_class_and_fixed_size_pictures(player):
     images = [player.ladder_image, player.buffers_image, *player.state_images.values()]
     for image in images:
         assert "tcpsim-picture" in image._dom_classes
-        assert image.layout.width.endswith("px") and image.layout.height.endswith("px")
+        assert image.layout.width.endswith("px") and image.layout.height == "auto"
+        assert image.layout.max_width in ("100%", "50%")   # shrinks in a narrow notebook
         assert png(image).startswith(PNG_MAGIC)
 
 
@@ -113,6 +114,20 @@ def test_variables_rows_are_relative_to_the_isns(trace):
     assert rows["RCV.NXT"] == (str((int(row["rcv_nxt"]) - int(row["irs"])) % MOD),
                                str(int(row["rcv_nxt"])))
     assert rows["state"][0] == row["state"]
+    assert rows["ISS"] == ("0", str(int(row["iss"])))
+    assert rows["IRS"] == ("0", str(int(row["irs"])))
+
+
+def test_a_listener_in_syn_received_already_stores_its_iss(trace):
+    """The myth box of notebook 02: the server keeps its ISN; the panel shows it."""
+    tcb = trace.tcb
+    synrcvd = tcb[(tcb["host"] == "server") & (tcb["state"] == "SYN-RECEIVED")].iloc[0]
+    rows = {name: (value, absolute) for name, value, absolute in
+            variables_rows(trace, "server", synrcvd["t"])}
+    assert rows["state"][0] == "SYN-RECEIVED"
+    assert rows["ISS"][1] == str(int(synrcvd["iss"]))
+    synack = next(s for s in trace.doc["segments"] if s["flags"] == "SA")
+    assert rows["ISS"][1] == str(synack["seq"])
 
 
 def test_the_ladder_cursor_sits_on_the_arrows_sent_at_t(trace, player):

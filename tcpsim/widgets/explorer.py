@@ -176,7 +176,7 @@ class Explorer(widgets.VBox):
         self.image.add_class("tcpsim-picture")
         picture_box = widgets.Box([self.image], layout=widgets.Layout(
             height=f"{height}px", width="100%", max_width="970px", overflow="auto",
-            flex="0 0 auto"))
+            flex="0 0 auto", align_items="flex-start"))   # the picture at the top
         picture_box.add_class("tcpsim-picture-box")
         self.children = [widgets.HBox(shown, layout=widgets.Layout(flex_flow="row wrap")),
                          self.summary, picture_box]

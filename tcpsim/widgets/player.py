@@ -95,11 +95,14 @@ def what_happens(trace, after, until) -> list:
     return [text for _, text in items]
 
 
-def picture(png, width_px, height_px) -> widgets.Image:
-    """A fixed-size Image widget (CSS class ``tcpsim-picture``)."""
+def picture(png, width_px, height_px, max_width="100%") -> widgets.Image:
+    """An Image widget (CSS class ``tcpsim-picture``) of a fixed size, ``width_px`` ×
+    ``height_px``: every picture it shows has that size, so a redraw never moves the page.
+    In a narrower notebook it shrinks to ``max_width`` of its row, keeping its proportions."""
     image = widgets.Image(value=png, format="png",
-                          layout=widgets.Layout(width=f"{width_px}px", height=f"{height_px}px",
-                                                object_fit="contain", flex="0 0 auto"))
+                          layout=widgets.Layout(width=f"{width_px}px", max_width=max_width,
+                                                height="auto", object_fit="contain",
+                                                flex="0 1 auto"))
     image.add_class("tcpsim-picture")
     return image
 
@@ -124,7 +127,7 @@ class Player(widgets.VBox):
     ``variables`` (HTML).
     """
 
-    def __init__(self, trace, hosts=None, views=VIEWS, ladder_height=520, interval_ms=900):
+    def __init__(self, trace, hosts=None, views=VIEWS, ladder_height=440, interval_ms=900):
         super().__init__()
         self.add_class("tcpsim-player")
         self.trace = as_trace(trace)
@@ -170,16 +173,17 @@ class Player(widgets.VBox):
             for host in self.hosts:
                 self.state_pictures[host] = StateGraphPictures(self.trace, host)
                 self.state_images[host] = picture(b"", self.state_pictures[host].width_px,
-                                                  self.state_pictures[host].height_px)
+                                                  self.state_pictures[host].height_px,
+                                                  max_width="50%")
             children.append(widgets.HBox(list(self.state_images.values())))
+        if "variables" in self.views:
+            self.variables = widgets.HTML(layout=widgets.Layout(height="340px", overflow="auto"))
+            children.append(self.variables)
         if "buffers" in self.views:
             self.buffer_pictures = BufferPictures(self.trace)
             self.buffers_image = picture(b"", self.buffer_pictures.width_px,
                                          self.buffer_pictures.height_px)
             children.append(self.buffers_image)
-        if "variables" in self.views:
-            self.variables = widgets.HTML(layout=widgets.Layout(min_height="230px"))
-            children.append(self.variables)
         self.children = children
 
         self.slider.observe(lambda change: self.redraw(), names="value")

@@ -57,7 +57,7 @@ class LadderPicture:
     the cursor; the title and host names at the top always stay in the window.
     """
 
-    def __init__(self, trace, hosts=None, max_height_px=520, decimals=5):
+    def __init__(self, trace, hosts=None, max_height_px=440, decimals=5):
         self.decimals = decimals
         self.figure = plots.ladder(trace, hosts=hosts, segments="all")
         self.ax = self.figure.axes[0]
@@ -273,7 +273,8 @@ def _is_number(x) -> bool:
 
 def variables_rows(trace, host, t, decimals=5):
     """[(name, value, absolute)] of the host's TCB at ``t``; strings, relative numbers
-    (to the host's ISS for SND.*, to its IRS for RCV.*) with the absolute ones beside."""
+    (to the host's ISS for ISS and SND.*, to its IRS for IRS and RCV.*) with the absolute
+    ones beside (RFC 9293 §3.3.1 names)."""
     snap = tcb_at(trace, host, t)
     if snap is None:
         state = states_text(socket_states(trace, host, t))
@@ -286,6 +287,8 @@ def variables_rows(trace, host, t, decimals=5):
         return (str((int(value) - int(base)) % MOD), str(int(value)))
 
     rows = [("state", snap["state"], f"connection {int(snap['conn'])}" if snap["conn"] else ""),
+            ("ISS", "0", str(iss)),                  # its own ISN, stored from the start
+            ("IRS", *seq(irs, irs)) if _is_number(irs) else ("IRS", "not received yet", ""),
             ("SND.UNA", *seq(snap["snd_una"], iss)),
             ("SND.NXT", *seq(snap["snd_nxt"], iss)),
             ("RCV.NXT", *seq(snap["rcv_nxt"], irs)),
@@ -317,13 +320,13 @@ def variables_html(trace, t, hosts=None, decimals=5) -> str:
             f"<td style='padding:1px 0 1px 8px;color:#666'>{html.escape(absolute)}</td></tr>"
             for name, value, absolute in variables_rows(trace, host, t, decimals))
         tables.append(
-            f"<table style='border-collapse:collapse;font-size:13px;min-width:440px'>"
+            f"<table style='border-collapse:collapse;font-size:13px;min-width:380px'>"
             f"<tr><th colspan='3' style='text-align:left;color:{colours[host]}'>"
             f"{html.escape(host)} at {time_text(t, decimals)}</th></tr>"
             f"<tr style='color:#666;font-size:12px'><td></td><td style='text-align:right;"
             f"padding:0 8px'>relative</td><td style='padding-left:8px'>absolute</td></tr>"
             f"{cells}</table>")
-    return ("<div style='display:flex;gap:30px;padding:4px 6px'>" + "".join(tables) + "</div>")
+    return ("<div style='display:flex;flex-wrap:wrap;gap:24px;padding:4px 6px'>" + "".join(tables) + "</div>")
 
 
 def variables_pixels(trace, t, hosts=None, decimals=5, width_px=950) -> np.ndarray:
