@@ -18,8 +18,6 @@ naming the file, and the packet number and byte offset where there is one.
 """
 from __future__ import annotations
 
-import contextlib
-import gc
 import io
 import ipaddress
 import math
@@ -31,6 +29,7 @@ import dpkt
 
 from .endpoint import TRANSITIONS as ENDPOINT_TRANSITIONS
 from .errors import CaptureError
+from .gc_pause import garbage_collection_paused
 from .trace import Trace
 
 __all__ = ["read_pcap", "list_streams", "write_pcap"]
@@ -782,19 +781,6 @@ OFFLOAD_NOTE = (
     "segment counts, sizes and ACK patterns differ from what the other end saw.")
 
 
-@contextlib.contextmanager
-def _gc_paused():
-    """Python's cyclic garbage collector off while we build (acyclic) rows: it would walk
-    the growing heap again and again, and take half the reading time of a big capture."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def read_pcap(path, stream=None) -> Trace:
     """One TCP connection of a pcap or pcapng file as a trace (docs/captures.md).
 
@@ -802,7 +788,7 @@ def read_pcap(path, stream=None) -> Trace:
     :func:`list_streams`), or ``"ADDR:PORT-ADDR:PORT"`` (either direction; IPv6 as
     ``[addr]:port``). Raises :class:`CaptureError` for anything wrong with the file.
     """
-    with _gc_paused():
+    with garbage_collection_paused():   # see gc_pause.py
         name, conns, digits, link, count = _scan(path)
         conn = _select(name, conns, stream)
         client_dir = conn.client_dir()
@@ -838,7 +824,7 @@ def _vantage(rows, limit):
 def list_streams(path) -> list[str]:
     """One line per connection: index, endpoints (client first), packet count, first and
     last time (seconds since the capture's first TCP packet) and the flags seen, counted."""
-    with _gc_paused():
+    with garbage_collection_paused():   # see gc_pause.py
         name, conns, _, _, _ = _scan(path)
     start = conns[0].packets[0][0]
     lines = []

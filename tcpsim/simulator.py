@@ -13,13 +13,13 @@ An endpoint is only ever called here, with ``now``; whatever it returns is sent.
 """
 from __future__ import annotations
 
-import gc
 import random
 
 from . import isn as isn_mod
 from .clock import Clock
 from .endpoint import Endpoint, reset_for
 from .faults import Faults
+from .gc_pause import garbage_collection_paused
 from .link import Link
 from .profiles import PROFILES
 from .scenario import Scenario, parse_scenario
@@ -336,13 +336,5 @@ def run(scenario) -> Trace:
     """Simulate a scenario (a dict, a JSON string, a path, or a parsed ``Scenario``)."""
     if not isinstance(scenario, Scenario):
         scenario = parse_scenario(scenario)
-    # A run allocates many small objects and frees none of them in cycles; Python's cyclic
-    # garbage collector would rescan them (and everything the caller holds) again and
-    # again, which costs a third of the run time. Pause it for the run.
-    gc_was_enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with garbage_collection_paused():      # a third of the run time otherwise (gc_pause.py)
         return Simulation(scenario).run()
-    finally:
-        if gc_was_enabled:
-            gc.enable()

@@ -220,3 +220,17 @@ def fmt(trace, limit=80):
 def sim():
     """The run function, for tests that prefer a fixture."""
     return run
+
+
+# ---------------------------------------------------------------- reporting figures
+def report(request, line: str) -> None:
+    """Show ``line`` on the terminal, even under ``-q`` and pytest's output capture."""
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    terminal = request.config.pluginmanager.getplugin("terminalreporter")
+    if capture is None or terminal is None:
+        print(line)
+        return
+    with capture.global_and_fixture_disabled():
+        if getattr(getattr(terminal, "_tw", None), "width_of_current_line", 0):
+            terminal.write("\n")         # after -q's progress dots
+        terminal.write_line(line)

@@ -38,6 +38,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import report
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 ARTIFACTS = REPO / "tests" / "artifacts" / "browser"
@@ -65,19 +67,6 @@ HARMLESS_CONSOLE_ERRORS: list[tuple[re.Pattern, str]] = []
 sync_api = pytest.importorskip(
     "playwright.sync_api",
     reason="playwright is not installed (it is in requirements.txt: `make test` installs it)")
-
-
-def report(request, line: str) -> None:
-    """Show ``line`` on the terminal, even under ``-q`` and pytest's output capture."""
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    terminal = request.config.pluginmanager.getplugin("terminalreporter")
-    if capture is None or terminal is None:
-        print(line)
-        return
-    with capture.global_and_fixture_disabled():
-        if getattr(getattr(terminal, "_tw", None), "width_of_current_line", 0):
-            terminal.write("\n")         # after -q's progress dots
-        terminal.write_line(line)
 
 
 def free_port() -> int:

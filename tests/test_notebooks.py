@@ -22,6 +22,8 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
+from conftest import report
+
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"
 CELL_TIMEOUT = 120          # seconds, per cell
@@ -62,19 +64,6 @@ def getaddrinfo(host, *args, **kwargs):
 socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = (connect, connect_ex,
                                                                        getaddrinfo)
 '''
-
-
-def report(request, line: str) -> None:
-    """Show ``line`` on the terminal, even under ``-q`` and pytest's output capture."""
-    capture = request.config.pluginmanager.getplugin("capturemanager")
-    terminal = request.config.pluginmanager.getplugin("terminalreporter")
-    if capture is None or terminal is None:
-        print(line)
-        return
-    with capture.global_and_fixture_disabled():
-        if getattr(getattr(terminal, "_tw", None), "width_of_current_line", 0):
-            terminal.write("\n")         # after -q's progress dots
-        terminal.write_line(line)
 
 
 def cell_label(i: int, cell) -> str:

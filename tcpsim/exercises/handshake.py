@@ -19,7 +19,7 @@ import html
 import random
 from dataclasses import dataclass, field
 
-from .feedback import Feedback, choice_letter, right, whole_number, wrong
+from .feedback import Feedback, choice_check, choice_letter, right, whole_number, wrong
 
 SEQ_SPACE = 2 ** 32   # RFC 9293 §3.4: sequence numbers are 32 bits, arithmetic modulo 2^32
 
@@ -169,17 +169,13 @@ SYNACK_LOSS_CHOICES = {
 SYNACK_LOSS_ANSWER = "b"   # Linux TCP_TIMEOUT_INIT = 1 s (include/net/tcp.h), RFC 6298 §2.1
 
 
-def check_synack_loss(prediction) -> Feedback:
-    """Exercise 5: the server's first SYN-ACK is lost. What does the server do?"""
-    letter = choice_letter(prediction, SYNACK_LOSS_CHOICES, "synack_prediction")
-    if isinstance(letter, Feedback):
-        return letter
-    if letter == SYNACK_LOSS_ANSWER:
-        return right("A listener keeps the half-open connection in SYN-RECEIVED with its own "
-                     "retransmission timer, which starts at 1 s (RFC 6298 §2.1). The client's "
-                     "SYN timer also runs out at about 1 s, so the client retransmits its SYN "
-                     "too, and the server answers that SYN with one more SYN-ACK.")
-    hints = {
+check_synack_loss = choice_check(
+    SYNACK_LOSS_CHOICES, SYNACK_LOSS_ANSWER, name="synack_prediction",
+    right_message="A listener keeps the half-open connection in SYN-RECEIVED with its own "
+                  "retransmission timer, which starts at 1 s (RFC 6298 §2.1). The client's "
+                  "SYN timer also runs out at about 1 s, so the client retransmits its SYN "
+                  "too, and the server answers that SYN with one more SYN-ACK.",
+    hints={
         "a": "The server does not just wait: a connection in SYN-RECEIVED has sent something "
              "(its SYN) that must be acknowledged, and RFC 9293 §3.8.1 says every segment "
              "that occupies sequence space is retransmitted until acknowledged.",
@@ -187,8 +183,8 @@ def check_synack_loss(prediction) -> Feedback:
              "it, and Linux follows RFC 6298 (TCP_TIMEOUT_INIT in include/net/tcp.h).",
         "d": "A retransmission re-sends the same sequence space: a new ISN would be a new "
              "connection, and the client's ACK of the first one would no longer match.",
-    }
-    return wrong(hints[letter])
+    })
+check_synack_loss.__doc__ = "Exercise 5: the server's first SYN-ACK is lost. What does the server do?"
 
 
 @dataclass
@@ -289,24 +285,21 @@ THIRD_SEGMENT_CHOICES = {
 THIRD_SEGMENT_ANSWER = "b"   # RFC 9293 §3.5, Figure 9 (old duplicate SYN); RFC 4987
 
 
-def check_third_segment_reason(letter) -> Feedback:
-    """Exercise 4: why the connection exists on the server only after the third segment."""
-    choice = choice_letter(letter, THIRD_SEGMENT_CHOICES, "third_segment_reason")
-    if isinstance(choice, Feedback):
-        return choice
-    if choice == THIRD_SEGMENT_ANSWER:
-        return right("The ACK of the third segment can only be right if the client saw the "
-                     "SYN-ACK, so the client is alive, at that address, and wants *this* "
-                     "connection (RFC 9293 §3.5). Until then the server keeps only a small "
-                     "request entry, which also limits what a SYN flood can cost it.")
-    hints = {
+check_third_segment_reason = choice_check(
+    THIRD_SEGMENT_CHOICES, THIRD_SEGMENT_ANSWER, name="third_segment_reason",
+    right_message="The ACK of the third segment can only be right if the client saw the "
+                  "SYN-ACK, so the client is alive, at that address, and wants *this* "
+                  "connection (RFC 9293 §3.5). Until then the server keeps only a small "
+                  "request entry, which also limits what a SYN flood can cost it.",
+    hints={
         "a": "Look at the capture: on Linux the third segment has len = 0, yet accept() "
              "returns when it arrives.",
         "c": "The client's window is already in its SYN (not scaled there, RFC 7323 §2.2).",
         "d": "That is how SYN cookies work, a special mode Linux uses only under a SYN "
              "flood (RFC 4987 §3.6). Normally the server stores its ISN in the request entry.",
-    }
-    return wrong(hints[choice])
+    })
+check_third_segment_reason.__doc__ = ("Exercise 4: why the connection exists on the server "
+                                      "only after the third segment.")
 
 
 # --------------------------------------------------------- quick check (predict widget)
@@ -319,20 +312,16 @@ REFUSED_CHOICES = {
 REFUSED_ANSWER = "b"   # RFC 9293 §3.10.7.1 (segment arrives in state CLOSED)
 
 
-def check_refused(letter) -> Feedback:
-    """Quick check: a client connects to a port on which nothing listens."""
-    choice = choice_letter(letter, REFUSED_CHOICES, "answer")
-    if isinstance(choice, Feedback):
-        return choice
-    if choice == REFUSED_ANSWER:
-        return right("RFC 9293 §3.10.7.1: a segment for a connection that does not exist "
-                     "(state CLOSED) is answered with a reset. The SYN had no ACK, so the "
-                     "reset carries ACK = the SYN's seq + 1 and seq 0.")
-    hints = {
+check_refused = choice_check(
+    REFUSED_CHOICES, REFUSED_ANSWER,
+    right_message="RFC 9293 §3.10.7.1: a segment for a connection that does not exist "
+                  "(state CLOSED) is answered with a reset. The SYN had no ACK, so the "
+                  "reset carries ACK = the SYN's seq + 1 and seq 0.",
+    hints={
         "a": "That is what a firewall that drops packets causes. A host whose TCP gets a SYN "
              "for a port without a listener answers it itself: RFC 9293 §3.10.7.1.",
         "c": "A SYN-ACK would mean that somebody listens on that port.",
         "d": "ICMP port unreachable is how a host answers UDP to a closed port. TCP has its "
              "own way to say no.",
-    }
-    return wrong(hints[choice])
+    })
+check_refused.__doc__ = "Quick check: a client connects to a port on which nothing listens."

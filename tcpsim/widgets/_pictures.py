@@ -6,7 +6,6 @@ pixel array (height x width x 4, RGBA, uint8), which is easy to crop and to glue
 """
 from __future__ import annotations
 
-import contextlib
 import gc
 import io
 import textwrap
@@ -16,28 +15,12 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image as PILImage
 
+from ..gc_pause import garbage_collection_paused  # noqa: F401  (used by the widgets)
 from ..plots.style import FONT, FONT_FAMILY, MUTED
 
 DPI = 100
 # zlib level 1: several times faster to write than the default, files a little larger
 PNG_OPTIONS = {"compress_level": 1}
-
-
-@contextlib.contextmanager
-def garbage_collection_paused():
-    """No garbage collection inside the ``with`` block (as ``tcpsim.run`` does).
-
-    Drawing a figure makes tens of thousands of objects; with the collector on, every
-    ~15 redraws a full collection walks every object of the kernel (60 to 100 ms, in the
-    middle of a redraw). Paused, the redraw's garbage is collected at once afterwards and
-    full collections become rare."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def freeze_long_lived_objects():
