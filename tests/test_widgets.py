@@ -585,3 +585,17 @@ def test_building_an_explorer_freezes_the_long_lived_objects():
     explorer(("profile",))
     assert gc.get_freeze_count() > 10_000
     gc.unfreeze()
+
+
+def test_choosing_a_segment_to_drop_simulates_once(monkeypatch):
+    """The run without the drop is kept while only the drop choice changes."""
+    import sys
+    explorer_module = sys.modules["tcpsim.widgets.explorer"]   # the package's `explorer` is
+    e = explorer(("drop", "delay_ms"))                          # the function
+    runs = []
+    real_run = explorer_module.run
+    monkeypatch.setattr(explorer_module, "run", lambda s: runs.append(s) or real_run(s))
+    e.controls["drop"].value = e.controls["drop"].options[2][1]
+    assert len(runs) == 1 and any("drop" in f for f in runs[0]["faults"])
+    e.controls["delay_ms"].value = 5.0              # a new scenario: a new baseline too
+    assert len(runs) == 3

@@ -181,6 +181,7 @@ class Explorer(widgets.VBox):
         self.children = [widgets.HBox(shown, layout=widgets.Layout(flex_flow="row wrap")),
                          self.summary, picture_box]
 
+        self._baseline = None            # (scenario JSON, trace) of the run without the drop
         self._updating = False           # True while update() runs: ignore its own changes
         self._pending = None             # a later update() scheduled on the asyncio loop
         self._last_update = 0.0          # time.monotonic() of the last update
@@ -232,7 +233,7 @@ class Explorer(widgets.VBox):
     def _simulate_and_draw(self):
         scenario = self.scenario_without_drop()
         try:
-            trace = run(scenario)
+            trace = self._run_without_drop(scenario)
             if "drop" in self.controls:
                 self._list_segments(trace)
                 choice = self.controls["drop"].value
@@ -249,6 +250,14 @@ class Explorer(widgets.VBox):
         self.scenario, self.trace = scenario, trace
         self.image.format, self.image.value = self.draw(trace)
         self.summary.value = one_line(summary_text(trace))
+
+    def _run_without_drop(self, scenario):
+        """The run without the drop, which lists the segments one can drop; kept while
+        only the drop choice changes, so that choosing a segment simulates once."""
+        key = json.dumps(scenario, sort_keys=True)
+        if self._baseline is None or self._baseline[0] != key:
+            self._baseline = (key, run(scenario))
+        return self._baseline[1]
 
     def _list_segments(self, trace):
         """Fill the drop list with the segments of the run without the drop; keep the
