@@ -84,9 +84,21 @@ def meaningful(lines) -> set[str]:
     return {ln.strip() for ln in lines if ln.strip() and ln.strip() not in ("#", "...", "pass")}
 
 
+def solution_split(cell: dict) -> tuple[list[str], list[str]]:
+    """(solution lines, other lines) of a source cell. A written answer (a markdown cell
+    marked solution) without the markers is all solution: nbgrader replaces all of it."""
+    text = source(cell)
+    written = (cell["cell_type"] == "markdown"
+               and cell.get("metadata", {}).get("nbgrader", {}).get("solution")
+               and SOLUTION[0] not in text)
+    if written:
+        return text.splitlines(), []
+    return split(text, SOLUTION)
+
+
 def visible_lines(cell: dict) -> list[str]:
     """The lines of a source cell that the students must get."""
-    _, outside = split(source(cell), SOLUTION)
+    _, outside = solution_split(cell)
     _, outside = split("\n".join(outside), HIDDEN)
     return outside
 
@@ -175,7 +187,7 @@ def test_release_holds_no_solution_and_no_hidden_test(course, nb_path):
     rel, raw = release_of(course, nb_path)
     solutions, hidden, visible = [], [], []
     for cell in src["cells"]:
-        inside, outside = split(source(cell), SOLUTION)
+        inside, outside = solution_split(cell)
         solutions += inside
         h_inside, h_outside = split("\n".join(outside), HIDDEN)
         hidden += h_inside
