@@ -89,7 +89,7 @@ LINUX = Profile(
     wscale=10,                    # ilog2(max(tcp_rmem[2] = 32 MiB, rmem_max)) - 15, measured
     syn_retries=6,                # net.ipv4.tcp_syn_retries
     synack_retries=5,             # net.ipv4.tcp_synack_retries
-    syn_linear_timeouts=4,        # net.ipv4.tcp_syn_linear_timeouts (Linux 6.7+)
+    syn_linear_timeouts=4,        # net.ipv4.tcp_syn_linear_timeouts (measured: 6.18)
     syn_give_up_by_time=True,     # net/ipv4/tcp_timer.c retransmits_timed_out(), measured
     handshake="three-way",
     isn_strategy="rfc6528",       # net/core/secure_seq.c secure_tcp_seq()

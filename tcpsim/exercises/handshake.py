@@ -260,7 +260,7 @@ def check_etimedout_scenario(scenario, limit_s: float = 10.0) -> Feedback:
                      "client keeps trying is a host option (docs/scenario.md, 'options').")
     return right(f"connect() failed with ETIMEDOUT after {took:.1f} s, having sent "
                  f"{len(syns)} SYNs. Compare the number of SYNs with the option you set: on "
-                 "Linux 6.7+ the limit is a time computed from it, not a count.")
+                 "Linux the limit is a time computed from it, not a count.")
 
 
 def _connect_time(scenario, host) -> float:
