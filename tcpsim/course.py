@@ -62,6 +62,7 @@ def capture(name: str):
     doc["states"] = [_shifted(row, shift, ("t",)) for row in doc.get("states", [])]
     doc["events"] = [dict(row) for row in run["events"]]
     doc["clock"] = "scenario"   # tcpsim extension: t = 0 is the scenario's start
+    doc["name"] = f"real Linux capture: {name}.pcap"
     _mark_dropped(doc, scenario(name))
     return Trace(doc)
 

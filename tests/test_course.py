@@ -25,6 +25,7 @@ def test_capture_is_on_the_scenarios_clock_with_the_programs_events():
     assert (real.segments["t"] - raw.segments["t"] - shift).abs().max() < 1e-6
     assert list(real.events["call"]) == list(course.events("handshake")["call"])
     assert real.doc["clock"] == "scenario"
+    assert real.name == "real Linux capture: handshake.pcap"     # the pictures' titles
 
 
 @pytest.mark.parametrize("name", ["synack-loss", "syn-loss", "data-loss-middle",
