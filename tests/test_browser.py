@@ -1,4 +1,4 @@
-"""A student's view, in a real browser: JupyterLab runs notebook 02 and its explorer reacts.
+"""A student's view, in a real browser: JupyterLab runs notebook 02 and its widgets react.
 
 Headless Chromium (Debian's ``/usr/bin/chromium``, driven by Python playwright; no browser
 download) opens ``notebooks/02-three-way-handshake.ipynb`` in a JupyterLab of this
@@ -10,6 +10,9 @@ Then it checks that
 * moving its first slider with the keyboard (arrow key on the handle), and choosing the next
   option of its first dropdown, each give a different picture (other image bytes); the time
   from the key press or the change to the new picture is printed;
+* the player's "step ▶" moves its time and redraws its ladder;
+* the predict-then-reveal widget shows nothing before Commit, then the feedback and the
+  picture, and locks its choices;
 * the page logged no JavaScript error (console errors and uncaught exceptions).
 
 JupyterLab serves a temporary copy of ``notebooks/`` with its own settings, workspaces,
@@ -233,6 +236,44 @@ def check_new_picture(page, explorer, root, act, what, name, shots, request, not
     return 1
 
 
+def check_player_steps(page, shots, request, notebook) -> None:
+    """The player's "step ▶" moves the time: the slider's readout, the line saying what
+    happens, and the ladder picture (its cursor) all change."""
+    player = page.locator(".tcpsim-player").first
+    player.scroll_into_view_if_needed()
+    root = player.element_handle()
+    readout = player.locator(".widget-readout").first
+    before = (readout.inner_text(), picture_bytes(page, root))
+    page.evaluate("(root) => window.__tcpsimOld = root.querySelector('.tcpsim-picture').src", root)
+    player.get_by_role("button", name="step \u25b6").click()
+    page.wait_for_function("(root) => root.querySelector('.tcpsim-picture').src "
+                           "!== window.__tcpsimOld", arg=root, timeout=PICTURE_TIMEOUT_MS)
+    after = (readout.inner_text(), picture_bytes(page, root))
+    player.screenshot(path=str(shots / "player-after-step.png"))
+    report(request, f"{notebook} player: step \u25b6 moved {before[0]} \u2192 {after[0]}")
+    assert after[0] != before[0], "the player's time did not move"
+    assert after[1] != before[1], "the player's ladder did not change"
+
+
+def check_predict_reveals_after_commit(page, shots, request, notebook) -> None:
+    """Predict-then-reveal: nothing is shown before Commit; after it, the feedback and the
+    picture appear and the choices are locked."""
+    predict = page.locator(".tcpsim-predict").first
+    predict.scroll_into_view_if_needed()
+    assert predict.locator(".tcpsim-feedback").count() == 0, "feedback before Commit"
+    assert predict.locator("img").count() == 0, "the answer's picture before Commit"
+    predict.locator("input[type=radio]").first.check()
+    predict.get_by_role("button", name="Commit").click()
+    predict.locator(".tcpsim-feedback").wait_for(timeout=PICTURE_TIMEOUT_MS)
+    predict.locator("img").first.wait_for(timeout=PICTURE_TIMEOUT_MS)
+    predict.screenshot(path=str(shots / "predict-after-commit.png"))
+    radios = predict.locator("input[type=radio]")
+    assert all(radios.nth(k).is_disabled() for k in range(radios.count())), \
+        "the choices can still be changed after Commit"
+    report(request, f"{notebook} predict: Commit showed the feedback "
+                    f"({predict.locator('.tcpsim-feedback').inner_text()[:40]!r}...) and the picture")
+
+
 @pytest.mark.parametrize("notebook", ["02-three-way-handshake.ipynb"])
 def test_explorer_reacts_in_jupyterlab(lab, notebook, request):
     if not (NOTEBOOKS / notebook).exists():
@@ -320,6 +361,10 @@ def test_explorer_reacts_in_jupyterlab(lab, notebook, request):
                                              f"dropdown {current!r} -> {other!r}", "dropdown",
                                              shots, request, notebook)
             assert changed, "the explorer has no slider and no dropdown to move"
+            fail_on_errors(errors)
+
+            check_player_steps(page, shots, request, notebook)
+            check_predict_reveals_after_commit(page, shots, request, notebook)
             fail_on_errors(errors)
         except BaseException:
             if page is not None:                # what the page showed when it went wrong
