@@ -5,9 +5,10 @@
     widgets.explorer(scenario, controls=("profile", "drop"))   # change it, see it again
     widgets.predict("What comes next?", choices=[...], check=..., reveal=...)
 
-Every widget shows its pictures as fixed-size PNG images (CSS class ``tcpsim-picture``),
-and also carries a static PNG of its current state for places where widgets cannot run
-(nbviewer, GitHub, HTML/PDF export). See docs/widgets.md.
+Every widget shows its pictures as fixed-size images (CSS class ``tcpsim-picture``: PNG,
+or SVG for the explorer's ladder, which is three times faster to make), and also carries a
+static PNG of its current state for places where widgets cannot run (nbviewer, GitHub,
+HTML/PDF export). See docs/widgets.md.
 """
 from .explorer import Explorer, explorer
 from .player import Player, player
