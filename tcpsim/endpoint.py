@@ -212,7 +212,7 @@ class Endpoint:
         promised = max(0, seq_diff(self.rcv_adv_right, self.rcv_nxt))
         window = min(self.rcv_ssthresh, free)
         # linux measures the MSS from the segments it receives (icsk_ack.rcv_mss)
-        mss = self.rcv_mss if self.p.name == "linux" else self.advmss
+        mss = self.rcv_mss if self.p.rcv_mss_estimate else self.advmss
         if window - promised < min(self.p.rcvbuf // 2, mss):
             return promised
         return window
@@ -226,7 +226,7 @@ class Endpoint:
         """
         window = self._window_bytes()
         shift = self.rcv_wscale
-        if self.p.name == "linux" and window > 0:
+        if self.p.window_round_up and window > 0:
             raw = (window + (1 << shift) - 1) >> shift
         else:
             raw = window >> shift
@@ -346,7 +346,7 @@ class Endpoint:
         self.send_buf += data
         self.push_marks.append((self.buf_seq + len(self.send_buf)) & SEQ_MASK)
         if self.pingpong is False and self.last_data_rcv_time is not None and \
-                now - self.last_data_rcv_time < self.p.delayed_ack_s and self.p.name == "linux":
+                now - self.last_data_rcv_time < self.p.delayed_ack_s and self.p.pingpong:
             self.pingpong = True   # linux inet_csk_enter_pingpong_mode: an interactive reply
         return len(data), self._push(now)
 
@@ -375,7 +375,7 @@ class Endpoint:
         emptied the receive queue after a pushed short segment (two of them, in pingpong
         mode). Measured: the 88-byte tail of bulk-100k is ACKed at once, not after 40 ms
         (docs/linux-facts.md §3.2, data/captures/bulk-100k.pcap)."""
-        if self.p.name != "linux" or not self.ack_pending or self.state not in CAN_RECEIVE_DATA:
+        if not self.p.ack_on_read or not self.ack_pending or self.state not in CAN_RECEIVE_DATA:
             return False
         unacked = seq_diff(self.rcv_nxt, self.last_ack_sent) if self.last_ack_sent is not None else 0
         drained = not self.rcv_buf and (self.ack_pushed2 or (self.ack_pushed and not self.pingpong))
@@ -493,8 +493,8 @@ class Endpoint:
         return []
 
     def _expire_time_wait(self, now):
-        self._transition("TIME-WAIT timeout", now, "2MSL timer expired" if self.p.name != "linux"
-                         else "TIME-WAIT timer expired (60 s)")
+        self._transition("TIME-WAIT timeout", now,
+                         f"TIME-WAIT timer expired ({self.p.time_wait_s:g} s)")
         self.timers.clear()
         return []
 
@@ -645,7 +645,7 @@ class Endpoint:
         """Payload bytes per full segment. Linux also caps a segment at half the largest
         window the peer offered (tcp_bound_to_half_wnd()): on loopback, where the MSS is
         65483, that makes 32741-byte segments (measured, docs/linux-facts.md §10)."""
-        if self.p.name == "linux" and self.max_snd_wnd > TCP_MSS_DEFAULT:
+        if self.p.bound_to_half_window and self.max_snd_wnd > TCP_MSS_DEFAULT:
             return max(min(self.snd_mss, self.max_snd_wnd >> 1), 1)
         return self.snd_mss
 
@@ -928,7 +928,7 @@ class Endpoint:
         else:
             self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - r)
             self.srtt = 0.875 * self.srtt + 0.125 * r
-        if self.p.name == "linux":
+        if self.p.rto_var_floor:
             rto = self.srtt + max(4 * self.rttvar, self.p.min_rto_s)
         else:
             rto = max(self.p.min_rto_s, self.srtt + max(0.001, 4 * self.rttvar))
@@ -1034,17 +1034,17 @@ class Endpoint:
             self._measure_rcv_mss(len(data))
             self.rcv_buf += data
             self.rcv_nxt = (self.rcv_nxt + len(data)) & SEQ_MASK
-            if self.p.name == "linux":
-                idle = self.last_data_rcv_time is not None and \
-                    now - self.last_data_rcv_time > self.rto
-                if idle:  # linux tcp_event_data_recv(): quick-ACK again after an idle RTO
-                    self.quickacks_left = max(self.quickacks_left, self.p.quickacks)
-                if len(data) >= self.rcv_mss and self.rcv_ssthresh < self.p.rcvbuf:
-                    # tcp_grow_window(): open by 2 MSS, and ACK quickly while it grows
-                    self.rcv_ssthresh = min(self.rcv_ssthresh + 2 * self.advmss, self.p.rcvbuf)
-                    self.quickacks_left = max(self.quickacks_left, 1)
-            else:
+            idle = self.last_data_rcv_time is not None and \
+                now - self.last_data_rcv_time > self.rto
+            if self.p.quickack_after_idle and idle:
+                # linux tcp_event_data_recv(): quick-ACK again after an idle RTO
+                self.quickacks_left = max(self.quickacks_left, self.p.quickacks)
+            if not self.p.rcv_window_growth:
                 self.rcv_ssthresh = self.p.rcvbuf
+            elif len(data) >= self.rcv_mss and self.rcv_ssthresh < self.p.rcvbuf:
+                # linux tcp_grow_window(): open by 2 MSS, and ACK quickly while it grows
+                self.rcv_ssthresh = min(self.rcv_ssthresh + 2 * self.advmss, self.p.rcvbuf)
+                self.quickacks_left = max(self.quickacks_left, 1)
             self.last_data_rcv_time = now
             self.ack_pending = True
         if fin and not self.fin_received:
@@ -1070,7 +1070,7 @@ class Endpoint:
         self.notes.append(("eof", now))
         if state in ("SYN-RECEIVED", "ESTABLISHED"):
             self._transition("rcv FIN", now, "FIN received")
-            if self.p.name == "linux":
+            if self.p.pingpong:
                 self.pingpong = True  # linux tcp_fin(): the ACK of a FIN waits for the reply
         elif state == "FIN-WAIT-1":
             if self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una):
@@ -1092,7 +1092,7 @@ class Endpoint:
         if not self.p.delayed_ack or filled_hole or self.ooo:
             return [self._segment("A", self.snd_nxt, now)]
         if "F" in seg.flags:
-            if self.state == "CLOSE-WAIT" and self.p.name == "linux":
+            if self.state == "CLOSE-WAIT" and self.p.pingpong:
                 self._arm_delack(now)  # linux: pingpong, the ACK waits for the reply or 40 ms
                 return []
             return [self._segment("A", self.snd_nxt, now)]

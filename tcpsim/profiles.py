@@ -34,13 +34,28 @@ class Profile:
     tail_loss_probe: bool         # RFC 8985 §7 / linux tcp_early_retrans=3
     initial_cwnd_segments: int    # RFC 6928
     nagle_minshall: bool          # Nagle holds a small segment only while an earlier *small* one is unacked
+    rto_var_floor: bool           # RTO = SRTT + max(4·RTTVAR, min_rto) (linux tcp_set_rto()),
+                                  # else max(min_rto, SRTT + 4·RTTVAR) (RFC 6298 §2.3-2.4)
+    bound_to_half_window: bool    # a segment is at most half the peer's largest window
+                                  # (linux tcp_bound_to_half_wnd())
     # --- ACK policy ---
     delayed_ack: bool
     delayed_ack_s: float          # RFC 9293 §3.8.6.3: < 0.5 s; linux TCP_DELACK_MIN
     quickacks: int                # linux TCP_MAX_QUICKACKS: ACK every segment at the start
-    # --- buffers ---
+    quickack_after_idle: bool     # quick-ACKs again after an idle RTO (linux tcp_event_data_recv())
+    pingpong: bool                # interactive mode: an ACK waits for the reply, also the ACK
+                                  # of a FIN (linux inet_csk_enter_pingpong_mode(), tcp_fin())
+    ack_on_read: bool             # a read that drains the queue sends the pending ACK
+                                  # (linux tcp_cleanup_rbuf())
+    # --- buffers and windows ---
     rcvbuf: int                   # receive buffer, bytes
     sndbuf: int
+    rcv_mss_estimate: bool        # SWS avoidance uses the MSS seen in arriving segments
+                                  # (linux icsk_ack.rcv_mss), else the MSS announced
+    window_round_up: bool         # the scaled window field is rounded up, not down
+                                  # (linux tcp_select_window(), measured)
+    rcv_window_growth: bool       # the offered window starts small and grows by 2 MSS per
+                                  # full segment (linux tcp_grow_window()), else the whole buffer
     # --- closing ---
     time_wait_s: float            # TIME-WAIT length
     fin_timeout_s: float | None   # orphaned FIN-WAIT-2 lifetime; None = wait forever
@@ -100,11 +115,19 @@ LINUX = Profile(
     tail_loss_probe=True,         # net.ipv4.tcp_early_retrans = 3
     initial_cwnd_segments=TCP_INIT_CWND,
     nagle_minshall=True,          # net/ipv4/tcp_output.c tcp_nagle_check() -> tcp_minshall_check(), measured
+    rto_var_floor=True,           # net/ipv4/tcp_input.c tcp_rtt_estimator(), tcp_set_rto()
+    bound_to_half_window=True,    # measured: 32741-byte segments on lo (docs/linux-facts.md §10)
     delayed_ack=True,
     delayed_ack_s=TCP_DELACK_MIN,
     quickacks=TCP_MAX_QUICKACKS,
+    quickack_after_idle=True,     # net/ipv4/tcp_input.c tcp_event_data_recv()
+    pingpong=True,                # measured: a close is often 3 segments (docs/linux-facts.md)
+    ack_on_read=True,             # measured: bulk-100k's 88-byte tail ACKed at once
     rcvbuf=131072,                # net.ipv4.tcp_rmem[1]; autotuning (to tcp_rmem[2]) not modelled
     sndbuf=16384 * 256,           # tcp_wmem grows by autotuning; effectively unlimited here
+    rcv_mss_estimate=True,        # net/ipv4/tcp_input.c tcp_measure_rcv_mss()
+    window_round_up=True,         # measured: windows 76, 75, 74 ... (docs/linux-facts.md)
+    rcv_window_growth=True,       # net/ipv4/tcp_input.c tcp_grow_window()
     time_wait_s=TCP_TIMEWAIT_LEN,
     fin_timeout_s=60.0,           # net.ipv4.tcp_fin_timeout
 )
@@ -127,11 +150,19 @@ RFC9293 = Profile(
     tail_loss_probe=False,
     initial_cwnd_segments=TCP_INIT_CWND,
     nagle_minshall=False,         # RFC 9293 §3.7.4: hold while any data is unacknowledged
+    rto_var_floor=False,          # RFC 6298 §2.3-2.4
+    bound_to_half_window=False,
     delayed_ack=False,            # scenario option delayed_ack turns RFC 9293 §3.8.6.3 on
     delayed_ack_s=0.2,            # RFC 9293 §3.8.6.3: less than 0.5 s; 200 ms is customary
     quickacks=0,
+    quickack_after_idle=False,
+    pingpong=False,
+    ack_on_read=False,
     rcvbuf=65535,
     sndbuf=1 << 30,
+    rcv_mss_estimate=False,       # RFC 9293 §3.8.6.2.2 uses the MSS
+    window_round_up=False,
+    rcv_window_growth=False,
     time_wait_s=2 * MSL_RFC9293,  # RFC 9293 §3.6.1: 2 MSL
     fin_timeout_s=None,
 )
