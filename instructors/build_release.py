@@ -2,7 +2,7 @@
 
     make release                                   # what instructors type
     .venv-instructors/bin/python instructors/build_release.py [--course-dir DIR] [NAME ...]
-        [--notebooks DIR]
+        [--notebooks DIR] [--into DIR]
 
 Every notebook of ``notebooks/`` whose cells carry nbgrader metadata is an nbgrader
 assignment named after the notebook (``02-three-way-handshake``); NAMEs pick some of them.
@@ -12,6 +12,10 @@ assignment named after the notebook (``02-three-way-handshake``); NAMEs pick som
 ``release/<name>/<name>.ipynb``: solutions replaced by a stub, hidden tests removed, outputs
 cleared, graded cells locked, and the assignment recorded in the course's ``gradebook.db``
 for autograding.
+
+``--into DIR`` also copies each release notebook to ``DIR/<name>.ipynb``, over the source
+if DIR is ``notebooks/``: that is how Binder (``binder/postBuild``) turns its copy of the
+course into the students' edition.
 
 It must run with the instructors' Python (``.venv-instructors``), which has nbgrader; the
 students' ``.venv`` does not.
@@ -87,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="nbgrader's course directory (default: %(default)s)")
     parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS,
                         help="where the source notebooks are (default: %(default)s)")
+    parser.add_argument("--into", type=Path, default=None, metavar="DIR",
+                        help="also copy each release notebook to DIR/<name>.ipynb "
+                             "(Binder: --into notebooks makes the students' edition)")
     args = parser.parse_args(argv)
     known = assignments(args.notebooks)
     names = args.names or known
@@ -99,6 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for path in build(args.course_dir, names, args.notebooks):
         print(f"released: {path}")
+        if args.into is not None:
+            args.into.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, args.into / path.name)
+            print(f"copied to: {args.into / path.name}")
     return 0
 
 

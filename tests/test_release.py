@@ -294,3 +294,43 @@ def test_students_environment_has_no_nbgrader():
                  REPO / "binder" / "requirements.txt"):
         if path.exists():
             assert "nbgrader" not in path.read_text().lower(), f"{path} installs nbgrader"
+
+
+def test_into_copies_the_students_edition(tmp_path, request):
+    """``build_release.py --into DIR`` (what Binder runs with ``--into notebooks``) puts each
+    release notebook in DIR under its own name; the other notebooks are left alone."""
+    if not (IVENV / "bin" / "nbgrader").exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{IVENV.name} is not installed; in CI the release must be checked")
+        pytest.skip(f"the instructors' environment {IVENV.name} is not installed")
+    notebooks = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, notebooks)
+    done = subprocess.run([str(IPYTHON), str(BUILD), "--course-dir", str(tmp_path / "course"),
+                           "--notebooks", str(notebooks), "--into", str(notebooks)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        copied = (notebooks / path.name).read_text(encoding="utf-8")
+        if path in GRADED:
+            released = tmp_path / "course" / "release" / path.stem / path.name
+            assert copied == released.read_text(encoding="utf-8")
+            assert "BEGIN SOLUTION" not in copied and "BEGIN HIDDEN TESTS" not in copied
+        else:
+            assert copied == path.read_text(encoding="utf-8")
+
+
+def test_binder_builds_the_students_edition_outside_the_students_environment():
+    """binder/postBuild: valid bash that stops on errors, installs nbgrader only into a
+    throwaway venv, runs build_release.py --into notebooks with it, and removes it; a
+    failure there leaves Binder working with the instructors' edition."""
+    script = REPO / "binder" / "postBuild"
+    assert os.access(script, os.X_OK), "binder/postBuild must be executable"
+    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
+    text = script.read_text()
+    assert "set -euo pipefail" in text
+    venv = re.search(r'^helper=(\S+)$', text, re.M).group(1)
+    assert venv.startswith("/tmp/")                              # not the Binder environment
+    assert re.search(r'"\$helper/bin/pip" install .*-r instructors/requirements\.txt', text)
+    assert '"$helper/bin/python" instructors/build_release.py --into notebooks' in text
+    assert re.search(r'^rm -rf "\$helper"', text, re.M)
+    assert re.search(r"^pip install --no-deps -e \.$", text, re.M)   # tcpsim itself
