@@ -75,11 +75,6 @@ def png_pixels(png: bytes) -> np.ndarray:
     return np.asarray(PILImage.open(io.BytesIO(png)).convert("RGBA"))
 
 
-def png_size(png: bytes):
-    """(width, height) in pixels."""
-    return PILImage.open(io.BytesIO(png)).size
-
-
 def message_png(text, width_px, height_px) -> bytes:
     """A blank picture of the given size with a message in the middle (e.g. "no TCB")."""
     fig = Figure(figsize=(width_px / DPI, height_px / DPI), dpi=DPI)
