@@ -415,6 +415,113 @@ def bulk_seq(c):
     assert len(middle) == 2 and len(s[21:-2]) == 26    # 2 ACKs where the simulator sends 26
 
 
+
+# --- checks for the captures of issue 15 (paced transfers, zero window, simultaneous open,
+# reordering, random loss, a duplicate). Where the simulator goes its own way after some
+# point, the check pins that point: ``first_difference`` must be exactly the recorded one
+# (so everything before it still matches, and the day it moves the table must change).
+def first_difference(real, sim):
+    """(index, real item, simulated item) of the first position where two lists differ
+    (an item is None past the end of its list), or None when they are equal."""
+    for k in range(max(len(real), len(sim))):
+        a = real[k] if k < len(real) else None
+        b = sim[k] if k < len(sim) else None
+        if a != b:
+            return k, a, b
+    return None
+
+
+def flags_diverge_at(index, real_item, sim_item):
+    def check(c):
+        assert first_difference(*c.flags()) == (index, real_item, sim_item)
+    return check
+
+
+def seq_diverges_at(**hosts):
+    """seq: for each named host, its first difference (index, real Seg, simulated Seg);
+    every host not named is equal."""
+    def check(c):
+        real, sim = c.seq()
+        for name in real:
+            assert first_difference(real[name], sim[name]) == hosts.get(name), name
+    return check
+
+
+def timer_kinds(real_kinds, sim_kinds):
+    """timers: the capture shows these timer-driven gaps, the simulation those."""
+    def check(c):
+        real, sim = c.timers()
+        assert [(t.kind, t.host) for t in real] == real_kinds
+        assert [(t.kind, t.host) for t in sim] == sim_kinds
+    return check
+
+
+def paced_reader_seq(c):
+    """paced-reader, seq: the client's 40 segments equal; the kernel ACKed every one of them
+    (40 ACKs, each at once), the simulator every one of the first 23, then every second
+    (the last one by its delayed-ACK timer)."""
+    real, sim = c.seq()
+    assert real["client"] == sim["client"]
+    boundaries = [x.rel_seq + x.len for x in real["client"] if x.len]
+    r = [x.rel_ack for x in real["server"] if x.flags == "A"]
+    s = [x.rel_ack for x in sim["server"] if x.flags == "A"]
+    assert len(boundaries) == 40 and r[:40] == boundaries
+    assert s[:23] == boundaries[:23] and s[23:] == boundaries[24:39:2] + [boundaries[39]]
+    assert real["server"][-1] == sim["server"][-1]            # the FIN
+
+
+def simultaneous_open_extra_acks(column):
+    """simultaneous-open: after the SYN-ACKs cross, each kernel sends one more pure ACK
+    (seq 1, ack 1) carrying a D-SACK block for the SYN's sequence number (rel 0-1): the
+    SYN-ACK is an old segment to it. Without those two ACKs the runs are the same."""
+    extra = Seg("A", 1, 1, 0, False, ((0, 1),))
+
+    def check(c):
+        if column == "seq":
+            real, sim = c.seq()
+            for name in real:
+                r = list(real[name])
+                assert r.count(extra) == 1 and r.index(extra) == 2
+                r.remove(extra)
+                assert r == sim[name], name
+        else:
+            real, sim = c.flags()
+            assert real[4:6] == [("a>b", "A"), ("b>a", "A")]
+            assert real[:4] + real[6:] == sim
+    return check
+
+
+def reorder_seq(c):
+    """reorder, seq: the kernel retransmitted the delayed 10th segment after the first
+    duplicate ACK (RACK), the simulator after the third (its three-dup-ACK rule); both
+    receivers then send the D-SACK of the late original (ack 18825, SACK 13033-14481)."""
+    real, sim = c.seq()
+    rtx = Seg("PA", 13033, 1, 1448, True, ())
+    r, s = list(real["client"]), list(sim["client"])
+    assert r.index(rtx) == 13 and s.index(rtx._replace(flags="A")) == 15
+    r.remove(rtx)
+    s.remove(rtx._replace(flags="A"))
+    assert r == s
+    dsack = Seg("A", 1, 18825, 0, False, ((13033, 14481),))
+    assert dsack in real["server"] and dsack in sim["server"]
+    dup = [x for x in real["server"] if x.rel_ack == 13033 and x.sack]
+    assert len(dup) == 1 and len([x for x in sim["server"] if x.rel_ack == 13033 and x.sack]) == 3
+
+
+def random_loss_timers(fast_in_kernel):
+    """loss-*, timers: the same retransmissions in the same order; at the listed ones (their
+    index among the capture's timers) the kernel retransmitted at once (RACK: a later segment
+    was SACKed) where the simulator waited for its retransmission timer (~200 ms)."""
+    def check(c):
+        real, sim = c.timers()
+        assert [(t.kind, t.host) for t in real] == [(t.kind, t.host) for t in sim]
+        slow = [k for k, (r, s) in enumerate(zip(real, sim))
+                if r.kind == "data retransmission" and r.interval_s < IMMEDIATE_S and s.interval_s > 0.19]
+        assert slow == fast_in_kernel
+        assert len(c.timer_problems()) == len(fast_in_kernel)
+    return check
+
+
 BULK_PSH_ORDINALS = [5, 10, 20, 35, 50]
 
 PSH_WHY = "PSH also on the 5th data segment (kernel push)"
@@ -449,6 +556,77 @@ EXPECTED = {
         seq=Differs("client: PSH only; server: its first 20 ACKs and its last equal, "
                     "in between 2 ACKs (kernel) for 26 (simulated)", bulk_seq),
         states=MATCH, timers=MATCH, app=MATCH),
+    "paced-reader": dict(
+        flags=Differs("the kernel ACKed every one of the 40 segments at once; the simulator "
+                      "every second one from the 24th", flags_diverge_at(
+                          50, ("server>client", "A"), ("client>server", "PA"))),
+        seq=Differs("server: 40 ACKs (kernel); 23, then every second (simulated)", paced_reader_seq),
+        states=MATCH,
+        timers=Differs("the simulator ACKs the last segment after its 40 ms delayed-ACK timer, "
+                       "the kernel at once", timer_kinds(
+                           [("TIME-WAIT left at entry", "client")],
+                           [("TIME-WAIT left at entry", "client"), ("delayed ACK", "server")])),
+        app=MATCH),
+    "paced-noread": dict(
+        flags=Differs("from the 22nd segment: the kernel's ACKs thin out while the window "
+                      "shrinks, it drops data that exceeds the buffer, and probes the zero window "
+                      "with old-seq empty segments", flags_diverge_at(
+                          46, ("client>server", "PA"), ("server>client", "A"))),
+        seq=Differs("client: a retransmission of a segment the receiver dropped (rel 31857); "
+                    "server: a SACK for it (the simulator never drops in-window data)",
+                    seq_diverges_at(
+                        client=(25, Seg("PA", 31857, 1, 1448, True, ()), Seg("PA", 33305, 1, 1448, False, ())),
+                        server=(22, Seg("A", 1, 33305, 0, False, ((31857, 33305),)),
+                                Seg("A", 1, 31857, 0, False, ())))),
+        states=MATCH,
+        timers=Differs("kernel: a loss probe, a 28 ms ACK, then the zero-window probe and the "
+                       "reopening ACK (late pure ACKs to the rule); simulated: one delayed ACK", timer_kinds(
+                           [("data retransmission", "client"), ("delayed ACK", "server"),
+                            ("delayed ACK", "server"), ("delayed ACK", "client"),
+                            ("TIME-WAIT left at entry", "client")],
+                           [("delayed ACK", "server"), ("TIME-WAIT left at entry", "client")])),
+        app=MATCH),
+    "simultaneous-open": dict(
+        flags=Differs("after the SYN-ACKs cross each kernel sends one more ACK (with a D-SACK "
+                      "of the SYN)", simultaneous_open_extra_acks("flags")),
+        seq=Differs("those two ACKs (seq 1, ack 1, SACK 0-1); all else equal",
+                    simultaneous_open_extra_acks("seq")),
+        states=MATCH, timers=MATCH, app=MATCH),
+    "reorder": dict(
+        flags=Differs("the kernel retransmits after the 1st duplicate ACK (RACK), the simulator "
+                      "after the 3rd", flags_diverge_at(
+                          28, ("client>server", "PA"), ("client>server", "A"))),
+        seq=Differs("the retransmission's place (1 dup ACK vs 3) and PSH on it; the D-SACK "
+                    "of the late original is the same", reorder_seq),
+        states=MATCH, timers=MATCH, app=MATCH),
+    "duplicate": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "loss-5pct": dict(
+        flags=Differs("first at the 5th data segment (kernel push: PSH); then bursts, ACK "
+                      "batching and RACK", flags_diverge_at(
+                          7, ("client>server", "PA"), ("client>server", "A"))),
+        seq=Differs("client: PSH on the 5th segment first; server: from its 20th ACK",
+                    seq_diverges_at(
+                        client=(6, Seg("PA", 5793, 1, 1448, False, ()), Seg("A", 5793, 1, 1448, False, ())),
+                        server=(19, Seg("A", 1, 18825, 0, False, ((20273, 28961),)),
+                                Seg("A", 1, 7241, 0, False, ((20273, 30409), (8689, 18825)))))),
+        states=MATCH,
+        timers=Differs("the same 8 retransmissions; the 8th at once in the kernel (RACK), "
+                       "after ~200 ms simulated", random_loss_timers([7])),
+        app=MATCH),
+    "loss-20pct": dict(
+        flags=Differs("first at the 5th data segment (kernel push: PSH); then bursts, ACK "
+                      "batching and RACK", flags_diverge_at(
+                          7, ("client>server", "PA"), ("client>server", "A"))),
+        seq=Differs("client: PSH on the 5th segment first; server: the order of SACK blocks "
+                    "after the first (kernel: most recent first, then the older ones by recency)",
+                    seq_diverges_at(
+                        client=(6, Seg("PA", 5793, 1, 1448, False, ()), Seg("A", 5793, 1, 1448, False, ())),
+                        server=(8, Seg("A", 1, 5793, 0, False, ((17377, 18825), (14481, 15929), (8689, 11585))),
+                                Seg("A", 1, 5793, 0, False, ((17377, 18825), (8689, 11585), (14481, 15929)))))),
+        states=MATCH,
+        timers=Differs("the same 36 retransmissions and FIN; the 14th and 25th at once in the "
+                       "kernel (RACK), after ~200 ms simulated", random_loss_timers([13, 24])),
+        app=MATCH),
 }
 
 
@@ -522,6 +700,23 @@ def test_timers_that_the_captures_show(compared):
     assert kinds["data-loss-tail"] == [("data retransmission", "client"),
                                        ("TIME-WAIT left at entry", "client"),
                                        ("TIME-WAIT", "client")]
+
+
+@pytest.mark.parametrize("name,same_first", [("loss-5pct", 3), ("loss-20pct", 8)])
+def test_random_loss_hits_the_simulators_segments(compared, name, same_first):
+    """The queue stage draws random loss from the simulator's own generator, one draw per
+    matching packet: both runs send the same number of client segments, so they lose the same
+    number, and the same segments until the two senders first differ (a retransmission sent
+    at another moment). The drops are the stage's log (``queue.log``) and the trace's
+    ``dropped`` rows."""
+    c = compared(name)
+    isn = c.real["hosts"]["client"]["isn"]
+    real = [((e["seq"] - isn) % SEQ_SPACE, e["len"]) for e in c.events_doc["queue"]["log"]
+            if e["verdict"] == "drop"]
+    sim = [(s["rel_seq"], s["len"]) for s in c.trace.doc["segments"] if s["dropped"]]
+    assert len(real) == len(sim)
+    k = first_difference(real, sim)[0]
+    assert k == same_first and real[:k] == sim[:k]
 
 
 def test_timer_tolerances():

@@ -79,6 +79,7 @@ from __future__ import annotations
 
 import argparse
 import errno as errno_mod
+import heapq
 import json
 import os
 import queue
@@ -92,6 +93,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import namedtuple
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -102,12 +104,13 @@ ADDR = "127.0.0.1"
 MAX_DEFAULT_RUN_S = 300.0
 TAIL_S = 2.0
 SS_INTERVAL_S = 0.005
-TOOLS = ("ip", "nft", "tcpdump", "ss")
+TOOLS = ("ip", "nft", "iptables-nft", "tcpdump", "ss")
 FAKE_NONROOT_ENV = "TCPSIM_CAPTURE_FAKE_NONROOT"  # tests: behave as if not root
 # nftables: true for every packet with at least one byte of TCP payload. @ih is the payload
 # after the TCP header and options; loading its first byte from a packet without payload
 # fails, and a failed load ends the rule (no match).
 HAS_PAYLOAD = "@ih,0,8 >= 0"
+SEQ_SPACE = 2 ** 32
 
 FLAG_NAMES = {"F": "fin", "S": "syn", "R": "rst", "P": "psh", "A": "ack", "U": "urg",
               "E": "ecn", "C": "cwr"}
@@ -133,9 +136,24 @@ def check_environment(euid=None, which=shutil.which):
     return None
 
 
+def queue_binding_problem():
+    """None when the queue stage's Python binding (fnfqueue) imports, else the one-line reason."""
+    try:
+        import fnfqueue  # noqa: F401
+    except ImportError as e:
+        return (f"capture.py: these faults need the queue stage, and its binding does not import ({e}): "
+                "pip install -r tools/requirements-capture.txt")
+    return None
+
+
 # --------------------------------------------------------------------------- planning
+Plan = namedtuple("Plan", "ports sysctls ruleset sockopts not_applied notes queue_rule")
+
+
 def plan(scenario):
-    """From a parsed scenario: (ports, sysctls, nft ruleset, socket options, not_applied, notes).
+    """From a parsed scenario, a ``Plan``: ports, sysctls, the nftables ruleset (or None),
+    socket options, not_applied, notes, and the iptables rule that sends TCP input to the
+    queue stage (None when nftables rules express every fault).
 
     Raises CaptureRefused for faults or set-ups that cannot be reproduced."""
     not_applied, notes = [], []
@@ -209,31 +227,49 @@ def plan(scenario):
         if o.handshake not in (None, "three-way"):
             not_applied.append(f"hosts.{h.name}.options.handshake: {o.handshake}")
 
+    for f in scenario.faults:
+        if f.kind == "inject":
+            raise CaptureRefused(f"faults[{f.index}]: inject (crafted segments) is not supported")
+    ruleset, queue_rule = None, None
+    try:
+        ruleset = nft_ruleset(scenario, ports, notes)
+    except NeedsQueue as why:
+        queue_rule = ["INPUT", "-p", "tcp", "-j", "NFQUEUE", "--queue-num", str(QUEUE_NUM)]
+        notes.append(f"faults applied by the user-space queue stage ({why}): NFQUEUE on the input "
+                     f"hook, random choices from seed {scenario.seed}; its decisions are under \"queue\"")
+    return Plan(ports, sysctls, ruleset, sockopts, not_applied, notes, queue_rule)
+
+
+class NeedsQueue(Exception):
+    """The faults need the user-space queue stage: nftables rules cannot express them."""
+
+
+def nft_ruleset(scenario, ports, notes):
+    """The nftables ruleset for faults that are all plain drops by from/flags/nth/data_segment
+    (None without faults). Raises NeedsQueue, naming the first fault it cannot express."""
     rules = []
     data_segment_hosts = set()
     for f in scenario.faults:
         where = f"faults[{f.index}]"
         if f.kind != "drop":
-            raise CaptureRefused(f"{where}: {f.kind} cannot be reproduced with nftables input rules "
-                                 "(only drop with from/flags/nth)")
+            raise NeedsQueue(f"{where}: {f.kind}")
         m = f.match
         if m.between is not None:
-            raise CaptureRefused(f"{where}.drop.between is not supported (use flags/nth/data_segment)")
+            raise NeedsQueue(f"{where}.drop.between")
         if m.data_segment is not None:
             if m.from_host is None:
-                raise CaptureRefused(f"{where}.drop.data_segment needs from (the count is per sending host)")
+                raise NeedsQueue(f"{where}.drop.data_segment without from")
             if m.nth is not None:
-                raise CaptureRefused(f"{where}.drop: data_segment and nth together are not supported")
+                raise NeedsQueue(f"{where}.drop: data_segment with nth")
             if m.from_host in data_segment_hosts:
-                raise CaptureRefused(f"{where}.drop.data_segment: a second data_segment fault on "
-                                     f"{m.from_host!r} (the kernel rule would count the first one's "
-                                     "retransmission)")
+                # the kernel rule would count the first drop's retransmission
+                raise NeedsQueue(f"{where}.drop.data_segment: a second data_segment fault on {m.from_host!r}")
             data_segment_hosts.add(m.from_host)
         parts = []
         if m.from_host is not None:
             port = ports[m.from_host]
             if port is None:
-                raise CaptureRefused(f"{where}.drop.from: host {m.from_host!r} needs a port")
+                raise NeedsQueue(f"{where}.drop.from: host {m.from_host!r} has no fixed port")
             parts.append(f"tcp sport {port}")
         else:
             parts.append("meta l4proto tcp")
@@ -246,20 +282,21 @@ def plan(scenario):
         if m.nth is not None:
             parts.append("numgen inc mod 1000000000 { %s }" % ", ".join(str(n - 1) for n in sorted(m.nth)))
         rules.append(" ".join(parts) + " counter drop")
-    ruleset = None
-    if rules:
-        if len(rules) > 1:
-            notes.append("several drop faults: a packet dropped by an earlier rule is not counted by later ones")
-        ruleset = ("table inet tcpsim_capture {\n chain input {\n  type filter hook input priority 0; policy accept;\n"
-                   + "".join(f"  {r}\n" for r in rules) + " }\n}\n")
-    return ports, sysctls, ruleset, sockopts, not_applied, notes
+    if not rules:
+        return None
+    if len(rules) > 1:
+        notes.append("several drop faults: a packet dropped by an earlier rule is not counted by later ones")
+    return ("table inet tcpsim_capture {\n chain input {\n  type filter hook input priority 0; policy accept;\n"
+            + "".join(f"  {r}\n" for r in rules) + " }\n}\n")
 
 
 # --------------------------------------------------------------------------- outer process
 def run_capture(scenario_path, outdir):
     import tcpsim
     scenario = tcpsim.parse_scenario(Path(scenario_path).read_text())
-    ports, sysctls, ruleset, sockopts, not_applied, notes = plan(scenario)
+    ports, sysctls, ruleset, sockopts, not_applied, notes, queue_rule = plan(scenario)
+    if queue_rule and queue_binding_problem():
+        raise CaptureRefused(queue_binding_problem().removeprefix("capture.py: "))
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     stem = Path(scenario_path).stem
@@ -282,10 +319,12 @@ def run_capture(scenario_path, outdir):
             subprocess.run(["ip", "netns", "exec", ns, "sysctl", "-q", "-w", f"{key}={value}"], check=True)
         if ruleset:
             subprocess.run(["ip", "netns", "exec", ns, "nft", "-f", "-"], input=ruleset, text=True, check=True)
+        if queue_rule:
+            subprocess.run(["ip", "netns", "exec", ns, "iptables-nft", "-A"] + queue_rule, check=True)
         config = {"scenario": str(Path(scenario_path).resolve()), "pcap": str(pcap.resolve()),
                   "out": str(out_json.resolve()), "ports": ports, "sockopts": sockopts,
                   "not_applied": not_applied, "notes": notes, "sysctls": sysctls, "nft": ruleset,
-                  "netns": ns}
+                  "queue_rule": queue_rule, "netns": ns}
         driver = subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, str(Path(__file__).resolve()),
                                    "--driver", json.dumps(config)], start_new_session=True)
         rc = driver.wait()
@@ -341,6 +380,180 @@ def check_data_segment_drops(scenario, pcap, ports):
             problems.append(f"{where}: a retransmission came first, so the kernel rule dropped another "
                             "packet than the simulator would (it counts first transmissions only)")
     return problems
+
+
+# --------------------------------------------------------------------------- queue stage (in the netns)
+QUEUE_NUM = 7              # the NFQUEUE number the input rule sends TCP packets to
+COPY_TTL = 63              # duplicates are re-sent with this TTL (loopback's own packets have 64):
+#                            the stage lets them through, and tcpdump's filter leaves them out
+TCPDUMP_FILTER = f"tcp and ip[8] != {COPY_TTL}"
+TCP_FLAG_BITS = (("F", 0x01), ("S", 0x02), ("R", 0x04), ("P", 0x08), ("A", 0x10), ("U", 0x20),
+                 ("E", 0x40), ("C", 0x80))
+
+
+def parse_tcp(packet):
+    """(sport, dport, seq, flags letters, payload length) of an IPv4 TCP packet's bytes."""
+    ihl = (packet[0] & 0x0F) * 4
+    total = struct.unpack_from("!H", packet, 2)[0]
+    sport, dport, seq, _ack, offset, bits = struct.unpack_from("!HHIIBB", packet, ihl)
+    data_offset = (offset >> 4) * 4
+    flags = "".join(letter for letter, bit in TCP_FLAG_BITS if bits & bit)
+    return sport, dport, seq, flags, total - ihl - data_offset
+
+
+class QueuedSegment:
+    """What tcpsim.faults.Faults.fate() looks at in a segment, read from a queued packet."""
+    __slots__ = ("src", "flags", "data", "retransmission")
+
+    def __init__(self, src, flags, length, retransmission):
+        self.src, self.flags, self.data, self.retransmission = src, flags, length, retransmission
+
+
+class QueueDecisions:
+    """The queue stage's choice for each packet, without any I/O (tests feed it bytes).
+
+    ``decide(packet, now)`` asks the simulator's own fault model,
+    ``tcpsim.faults.Faults(scenario.faults, scenario.seed).fate()``, about the packet, with
+    the time since the scenario's t = 0 as ``now``, and returns (dropped, extra delay, copies'
+    extra delays). So ``nth``, ``data_segment`` (first transmissions only: a packet that
+    ends at or below the highest sequence number its direction has sent is a
+    retransmission), ``between`` and random ``loss`` mean exactly what they mean in a
+    simulation, and the random draws come from the same seeded generator, one per matching
+    packet, in arrival order: while the kernel sends what the simulator sends, the same
+    packets are lost. Every decision other than a plain accept is appended to ``log``."""
+
+    def __init__(self, scenario, host_of_port):
+        from tcpsim.faults import Faults
+        self.faults = Faults(scenario.faults, scenario.seed)
+        self.host_of_port = host_of_port
+        self.highest_end = {}             # (sport, dport) -> end of the highest sequence sent
+        self.log, self.packets = [], 0
+
+    def is_retransmission(self, sport, dport, seq, flags, length):
+        end = (seq + length + ("S" in flags) + ("F" in flags)) % SEQ_SPACE
+        key = (sport, dport)
+        top = self.highest_end.get(key)
+        if "S" in flags and "A" not in flags and top != end:
+            top = None                               # a new connection on these ports
+        if top is not None and ((end - top) % SEQ_SPACE >= SEQ_SPACE // 2 or end == top):
+            return length > 0 or "S" in flags or "F" in flags
+        self.highest_end[key] = end
+        return False
+
+    def decide(self, packet, now):
+        self.packets += 1
+        sport, dport, seq, flags, length = parse_tcp(packet)
+        rtx = self.is_retransmission(sport, dport, seq, flags, length)
+        host = self.host_of_port(sport) or f"port {sport}"
+        dropped, extra, copies = self.faults.fate(QueuedSegment(host, flags, length, rtx), now)
+        entry = {"t": round(now, 6), "from": host, "flags": flags, "seq": seq, "len": length}
+        if dropped:
+            self.log.append(dict(entry, verdict="drop"))
+            return True, 0.0, []
+        if extra > 0:
+            self.log.append(dict(entry, verdict="delay", extra=round(extra, 6)))
+        for c in copies:
+            self.log.append(dict(entry, verdict="duplicate", extra=round(extra + c, 6)))
+        return False, extra, [extra + c for c in copies]
+
+
+class QueueStage:
+    """The scenario's faults, applied in user space to every TCP packet on the input hook.
+
+    The input hook's iptables-nft rule ``-p tcp -j NFQUEUE --queue-num QUEUE_NUM`` (no
+    ``--queue-bypass``: if this stage is not running, packets are lost, not silently passed)
+    hands each packet to this stage (the fnfqueue binding), and ``QueueDecisions`` (the
+    simulator's own fault model) says what to do with it:
+
+    * drop: the verdict is NF_DROP;
+    * delay ``extra``: the packet is held and accepted ``extra`` seconds later (a scheduler
+      thread; late by about 0.1 ms at most, the ``late_max_s`` of the log);
+    * duplicate ``extra``: accepted now, and a copy of its bytes is sent ``extra`` later
+      through a raw socket (IP_HDRINCL) with TTL ``COPY_TTL``; the copy comes back through
+      the queue, where the TTL marks it to pass untouched. tcpdump's filter leaves the copies
+      out, as ``write_pcap`` leaves out a simulated duplicate's copy (it exists only on the way).
+
+    tcpdump on ``lo`` records a packet when it is sent, before the input hook: dropped and
+    delayed packets appear at their send time, as in a simulated trace written as a pcap.
+    """
+
+    def __init__(self, scenario, host_of_port, now):
+        import fnfqueue
+        self.decisions = QueueDecisions(scenario, host_of_port)
+        self.now = now
+        self.late_max_s = 0.0
+        self.lock = threading.Lock()      # verdicts come from two threads
+        self.wake = threading.Condition()
+        self.timed = []                   # heap of (due, k, action, argument)
+        self.counter = 0
+        self.stopped = False
+        self.raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+        self.conn = fnfqueue.Connection()
+        queue = self.conn.bind(QUEUE_NUM)
+        queue.set_mode(fnfqueue.MAX_PAYLOAD, fnfqueue.COPY_PACKET)
+        queue.set_maxlen(4096)
+        self.threads = [threading.Thread(target=self.receive, daemon=True),
+                        threading.Thread(target=self.release, daemon=True)]
+        for t in self.threads:
+            t.start()
+
+    def receive(self):
+        for packet in self.conn:
+            data = packet.payload
+            if data[8] == COPY_TTL:                   # one of our copies
+                with self.lock:
+                    packet.accept()
+                continue
+            now = self.now()
+            dropped, extra, copies = self.decisions.decide(data, now)
+            if dropped:
+                with self.lock:
+                    packet.drop()
+                continue
+            if extra > 0:
+                self.schedule(now + extra, "accept", packet)
+            else:
+                with self.lock:
+                    packet.accept()
+            for c in copies:
+                self.schedule(now + c, "copy", data)
+
+    def schedule(self, due, action, argument):
+        with self.wake:
+            self.counter += 1
+            heapq.heappush(self.timed, (due, self.counter, action, argument))
+            self.wake.notify()
+
+    def release(self):
+        while True:
+            with self.wake:
+                while not self.stopped and (not self.timed or self.timed[0][0] > self.now()):
+                    self.wake.wait(None if not self.timed else max(0.0, self.timed[0][0] - self.now()))
+                if self.stopped:
+                    return
+                due, _, action, argument = heapq.heappop(self.timed)
+            self.late_max_s = max(self.late_max_s, self.now() - due)
+            if action == "accept":
+                with self.lock:
+                    argument.accept()
+            else:
+                copy = bytearray(argument)
+                copy[8] = COPY_TTL
+                self.raw.sendto(bytes(copy), (ADDR, 0))
+
+    def stop(self):
+        """Let every packet still held through (the run is over), then stop."""
+        with self.wake:
+            held = [a for _, _, action, a in self.timed if action == "accept"]
+            self.timed.clear()
+            self.stopped = True
+            self.wake.notify()
+        with self.lock:
+            for packet in held:
+                packet.accept()
+        self.conn.close()
+        return {"packets": self.decisions.packets, "late_max_s": round(self.late_max_s, 6),
+                "held_at_end": len(held), "log": self.decisions.log}
 
 
 # --------------------------------------------------------------------------- driver (in the netns)
@@ -643,8 +856,10 @@ class Driver:
 
     def run(self):
         sc = self.scenario
+        self.t0 = time.monotonic()         # reset below, at the scenario's t = 0
+        stage = QueueStage(sc, self.host_of_port, self.now) if self.cfg.get("queue_rule") else None
         td = subprocess.Popen(["tcpdump", "-i", "lo", "-w", self.cfg["pcap"], "-Z", "root", "-s", "0", "-U",
-                               "--immediate-mode", "tcp"], stdout=subprocess.DEVNULL,
+                               "--immediate-mode", TCPDUMP_FILTER], stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
         ready = td.stderr.readline()        # "listening on lo, ..."
         if "listening" not in ready:
@@ -682,6 +897,7 @@ class Driver:
         poller.join()
         td.send_signal(signal.SIGINT)
         _, err = td.communicate(timeout=10)
+        queue_report = stage.stop() if stage else None
         stats = [l.strip() for l in err.splitlines() if "packets" in l]
         tw = [k for k, v in self.final.items() if v[2] == "TIME-WAIT"]
         if tw:
@@ -695,6 +911,9 @@ class Driver:
                                 for k, v in self.final.items()],
                "not_applied": self.cfg["not_applied"], "notes": self.notes,
                "sysctls": self.cfg["sysctls"], "nft": self.cfg["nft"], "tcpdump": stats}
+        if stage:
+            doc["queue_rule"] = "iptables-nft -A " + " ".join(self.cfg["queue_rule"])
+            doc["queue"] = queue_report
         Path(self.cfg["out"]).write_text(json.dumps(doc, indent=1) + "\n")
         for n in self.notes:
             print("note:", n, flush=True)
