@@ -314,6 +314,8 @@ def test_live_capture_through_the_queue_stage(tmp_path):
     assert [e["verdict"] for e in out["queue"]["log"]] == ["delay", "duplicate", "drop"]
     assert out["queue"]["held_at_end"] == 0
     assert "iptables-nft" in out["queue_rule"]
+    server = [r for r in out["tcp_info"] if r["host"] == "server"]
+    assert server and all(r["rcvbuf"] > 0 and r["rcv_mss"] in (536, 1448) for r in server)
 
 
 def test_live_capture_of_a_lost_data_segment(tmp_path):
@@ -346,3 +348,19 @@ def test_missing_binding_is_one_line(monkeypatch):
     monkeypatch.setitem(sys.modules, "fnfqueue", None)
     msg = capture.queue_binding_problem()
     assert msg is not None and "\n" not in msg and "requirements-capture.txt" in msg
+
+
+def test_shipped_receive_side_state():
+    """``tcp_info`` rows (TCP_INFO and SO_MEMINFO, recorded when they change): in
+    paced-reader the receiver's rcv_ssthresh grew by 2 x 1448 per segment read and then
+    stopped; in paced-noread, with nothing read, the advertised window (rcv_wnd) fell to one
+    scaled unit (1024) and reopened after the read at 1.5 s."""
+    def rows(name):
+        doc = json.loads((CAPTURES / f"{name}.events.json").read_text())
+        return [r for r in doc["tcp_info"] if r["host"] == "server"]
+    reader = rows("paced-reader")
+    steps = [b["rcv_ssthresh"] - a["rcv_ssthresh"] for a, b in zip(reader[1:], reader[2:])]
+    assert steps[:4] == [2 * 1448] * 4 and reader[-1]["rcv_ssthresh"] == max(r["rcv_ssthresh"] for r in reader)
+    noread = rows("paced-noread")
+    assert min(r["rcv_wnd"] for r in noread) <= 1024
+    assert noread[-1]["when"] == "read" and noread[-1]["rcv_wnd"] > 60000

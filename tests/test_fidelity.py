@@ -568,21 +568,21 @@ EXPECTED = {
                            [("TIME-WAIT left at entry", "client"), ("delayed ACK", "server")])),
         app=MATCH),
     "paced-noread": dict(
-        flags=Differs("from the 22nd segment: the kernel's ACKs thin out while the window "
-                      "shrinks, it drops data that exceeds the buffer, and probes the zero window "
-                      "with old-seq empty segments", flags_diverge_at(
+        flags=Differs("from the 22nd segment: out of quick-ACK mode, with a window that cannot "
+                      "advance, the kernel ACKs only on its delayed-ACK timer; loss probes; the "
+                      "zero window probed with an old-seq empty segment", flags_diverge_at(
                           46, ("client>server", "PA"), ("server>client", "A"))),
-        seq=Differs("client: a retransmission of a segment the receiver dropped (rel 31857); "
-                    "server: a SACK for it (the simulator never drops in-window data)",
+        seq=Differs("client: a loss probe re-sends the last segment sent (rel 34753); server: "
+                    "its D-SACK (the simulator ACKs every second segment throughout)",
                     seq_diverges_at(
-                        client=(25, Seg("PA", 31857, 1, 1448, True, ()), Seg("PA", 33305, 1, 1448, False, ())),
-                        server=(22, Seg("A", 1, 33305, 0, False, ((31857, 33305),)),
+                        client=(27, Seg("PA", 34753, 1, 1448, True, ()), Seg("PA", 36201, 1, 1448, False, ())),
+                        server=(22, Seg("A", 1, 36201, 0, False, ((34753, 36201),)),
                                 Seg("A", 1, 31857, 0, False, ())))),
         states=MATCH,
-        timers=Differs("kernel: a loss probe, a 28 ms ACK, then the zero-window probe and the "
-                       "reopening ACK (late pure ACKs to the rule); simulated: one delayed ACK", timer_kinds(
-                           [("data retransmission", "client"), ("delayed ACK", "server"),
-                            ("delayed ACK", "server"), ("delayed ACK", "client"),
+        timers=Differs("kernel: 3 loss probes, the zero-window probe and the reopening ACK (late "
+                       "pure ACKs to the rule); simulated: one delayed ACK", timer_kinds(
+                           [("data retransmission", "client")] * 3 +
+                           [("delayed ACK", "client"), ("delayed ACK", "server"),
                             ("TIME-WAIT left at entry", "client")],
                            [("delayed ACK", "server"), ("TIME-WAIT left at entry", "client")])),
         app=MATCH),

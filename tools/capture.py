@@ -580,6 +580,30 @@ def ss_timer_seconds(timer):
     return round(seconds, 3)
 
 
+# struct tcp_info (include/uapi/linux/tcp.h): byte offset of each u32 field recorded
+TCP_INFO_FIELDS = {"ato_us": 12, "rcv_mss": 20, "rcv_ssthresh": 64, "rcv_space": 96,
+                   "snd_wnd": 228, "rcv_wnd": 232}
+TCP_INFO_LEN = 236
+SO_MEMINFO = 55                # include/uapi/asm-generic/socket.h
+SK_MEMINFO = {"rmem_alloc": 0, "rcvbuf": 1, "backlog": 7, "drops": 8}   # include/uapi/linux/sock_diag.h
+
+
+def receive_side_info(s):
+    """The socket's receive-side state: TCP_INFO's ato, rcv_mss, rcv_ssthresh, rcv_space,
+    snd_wnd, rcv_wnd (the window last advertised, unscaled) and SO_MEMINFO's rmem_alloc,
+    rcvbuf, backlog, drops; None once the socket is gone."""
+    try:
+        info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, TCP_INFO_LEN)
+        mem = s.getsockopt(socket.SOL_SOCKET, SO_MEMINFO, 9 * 4)
+    except OSError:
+        return None
+    if len(info) < TCP_INFO_LEN or len(mem) < 36:
+        return None
+    out = {name: struct.unpack_from("I", info, off)[0] for name, off in TCP_INFO_FIELDS.items()}
+    out.update({name: struct.unpack_from("I", mem, 4 * k)[0] for name, k in SK_MEMINFO.items()})
+    return out
+
+
 class HostApp:
     def __init__(self, drv, name, port, opts):
         self.drv, self.name, self.port, self.opts = drv, name, port, opts
@@ -770,8 +794,10 @@ class HostApp:
                 return
 
     def got(self, d):
-        """Record one read; False at EOF."""
+        """Record one read (and the receive side's state right after it); False at EOF."""
         self.event("read", len(d))
+        if d and self.conn is not None:
+            self.drv.record_info(self.name, self.conn, "read")
         if d:
             return True
         for a in self.eof_actions:
@@ -786,6 +812,7 @@ class Driver:
         self.scenario = tcpsim.parse_scenario(Path(config["scenario"]).read_text())
         self.ports = dict(config["ports"])
         self.events, self.notes, self.keep = [], list(config["notes"]), []
+        self.tcp_info, self.last_info = [], {}
         self.elock = threading.Lock()
         self.t0 = None
         self.apps = {h.name: HostApp(self, h.name, self.ports[h.name], config["sockopts"][h.name])
@@ -804,6 +831,16 @@ class Driver:
     def note(self, text):
         with self.elock:
             self.notes.append(text)
+
+    def record_info(self, host, s, when):
+        """A ``tcp_info`` row when the host's receive-side state changed since its last row."""
+        info = receive_side_info(s)
+        if info is None:
+            return
+        with self.elock:
+            if self.last_info.get(host) != info:
+                self.last_info[host] = info
+                self.tcp_info.append(dict({"t": self.now(), "host": host, "when": when}, **info))
 
     def host_of_port(self, port):
         for h, p in self.ports.items():
@@ -851,6 +888,9 @@ class Driver:
                     rows.append({"t": t, "host": host, "socket": sock, "from": state, "to": "CLOSED",
                                  "local": key[0], "peer": key[1]})
             last = seen
+            for name, app in self.apps.items():
+                if app.conn is not None:
+                    self.record_info(name, app.conn, "poll")
             time.sleep(SS_INTERVAL_S)
         self.states, self.final, self.ss_poll_max_s = rows, last, round(longest_gap, 6)
 
@@ -907,6 +947,7 @@ class Driver:
                "ports": self.ports, "mtu": sc.mtu, "netns": self.cfg["netns"], "t0_epoch": t0_epoch,
                "until": round(end, 6), "events": sorted(self.events, key=lambda e: e["t"]),
                "states": self.states, "ss_poll_max_s": self.ss_poll_max_s,
+               "tcp_info": sorted(self.tcp_info, key=lambda r: r["t"]),
                "final_states": [{"host": v[0], "socket": v[1], "state": v[2], "local": k[0], "peer": k[1]}
                                 for k, v in self.final.items()],
                "not_applied": self.cfg["not_applied"], "notes": self.notes,
