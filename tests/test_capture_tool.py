@@ -364,3 +364,17 @@ def test_shipped_receive_side_state():
     noread = rows("paced-noread")
     assert min(r["rcv_wnd"] for r in noread) <= 1024
     assert noread[-1]["when"] == "read" and noread[-1]["rcv_wnd"] > 60000
+
+
+def test_summary_lists_every_segment_with_its_raw_window():
+    """--summary (what tools/experiments/summarize.sh did with tshark): one line per segment;
+    paced-noread's zero window and its old-sequence probe are labelled."""
+    lines = capture.summary_lines(CAPTURES / "paced-noread.pcap")
+    assert len(lines) == len(tcpsim.read_pcap(str(CAPTURES / "paced-noread.pcap")).segments)
+    probe = next(line for line in lines if "[keep_alive]" in line)
+    assert "len=0 " in probe and "seq=115416 " in probe
+    assert any("win=0 " in line and "[zero_window]" in line for line in lines)
+    r = subprocess.run([sys.executable, str(TOOL), "--summary", str(CAPTURES / "handshake.pcap")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == len(
+        tcpsim.read_pcap(str(CAPTURES / "handshake.pcap")).segments)

@@ -3,13 +3,16 @@
 
     sudo .venv/bin/python tools/capture.py SCENARIO.json [-o OUTDIR]
     .venv/bin/python tools/capture.py --compare SCENARIO.json CAPTURE.pcap   (no root needed)
+    .venv/bin/python tools/capture.py --summary CAPTURE.pcap [STREAM]       (no root needed)
 
 Writes ``OUTDIR/NAME.pcap`` (tcpdump on ``lo``) and ``OUTDIR/NAME.json`` (application events,
 socket states polled with ``ss``, and the scenario parts that could not be applied), where
 NAME is the scenario file's stem. If ``OUTDIR/NAME.json`` is the scenario file itself, the
 result goes to ``OUTDIR/NAME.events.json`` instead. Root only. ``--compare`` prints the
 capture and ``tcpsim.run`` of the scenario side by side, segment by segment (the full
-comparison, with states and timers, is tests/test_fidelity.py).
+comparison, with states and timers, is tests/test_fidelity.py). ``--summary`` prints one
+line per segment (relative seq/ack, length, the raw window field, timestamps, SACK blocks,
+Wireshark-style labels), the listing docs/linux-facts.md quotes.
 
 How it works
 ------------
@@ -994,8 +997,34 @@ def flag_sequences(scenario_path, pcap_path):
     return [r[1:3] for r in cap], [r[1:3] for r in sim]
 
 
+def summary_lines(pcap_path, stream=0):
+    """One line per segment of a capture: time, ports, flags, relative seq and ack, length,
+    the raw 16-bit window field (unscaled), TSval/TSecr and SACK blocks (relative), and the
+    analysis labels that are set. (What tools/experiments/summarize.sh printed with tshark.)"""
+    import tcpsim
+    doc = tcpsim.read_pcap(str(pcap_path), stream=stream).doc
+    port = {role: info["port"] for role, info in doc["hosts"].items()}
+    isn = {role: info["isn"] or 0 for role, info in doc["hosts"].items()}
+    labels = ("retransmission", "out_of_order", "dup_ack", "window_update", "zero_window", "keep_alive")
+    lines = []
+    for s in doc["segments"]:
+        o = s["options"]
+        ts = " ts=%d/%d" % tuple(o["ts"]) if "ts" in o else ""
+        sack = "".join(f" sack={(a - isn[s['dst']]) % SEQ_SPACE}-{(b - isn[s['dst']]) % SEQ_SPACE}"
+                       for a, b in o.get("sack", ()))
+        tags = "".join(f" [{name}]" for name in labels if s.get(name))
+        ack = "-" if s["rel_ack"] is None else s["rel_ack"]
+        lines.append(f"{s['t']:10.6f} {port[s['src']]:>5}>{port[s['dst']]:<5} {s['flags']:4s} "
+                     f"seq={s['rel_seq']:<7} ack={ack!s:<7} len={s['len']:<5} win={s['win']:<5}{ts}{sack}{tags}")
+    return lines
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--summary":
+        for line in summary_lines(argv[1], int(argv[2]) if len(argv) > 2 else 0):
+            print(line)
+        return 0
     if argv and argv[0] == "--compare":
         cap, sim = segment_sequences(argv[1], argv[2])
 
