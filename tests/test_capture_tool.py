@@ -237,8 +237,8 @@ def test_shipped_capture_files(name):
 
 def test_shipped_queue_captures_did_what_the_scenario_says():
     """The queue stage's log: the one delayed segment of reorder, the held SYNs of the
-    simultaneous open, the duplicated segment, and the random losses (5 % of 231 client
-    packets gave 8, 20 % of 267 gave 36)."""
+    simultaneous open, the duplicated segment, and the random losses (8 client segments at
+    5 %, 36 at 20 %)."""
     def log(name):
         return json.loads((CAPTURES / f"{name}.events.json").read_text())["queue"]
     assert [(e["verdict"], e["flags"], e["len"], e["extra"]) for e in log("reorder")["log"]] == \

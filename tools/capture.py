@@ -30,9 +30,9 @@ How it works
   ``time_wait``, ``delayed_ack: false``, ``isn_strategy``, ``handshake: two-way``, integer
   ``wscale``, the rfc9293 profile, ``link.delay`` above loopback's) is listed under
   ``not_applied``.
-* Faults: only ``drop`` with ``from``/``flags``/``nth``/``data_segment``, as nftables rules
-  on the namespace's INPUT hook (on the output hook the sender would see the drop and retry
-  at once, silently). An nftables rule is a chain of expressions read left to right; a
+* Faults, way 1: when every fault is a ``drop`` by ``from``/``flags``/``nth``/``data_segment``
+    (at most one ``data_segment`` per host), nftables rules on the namespace's INPUT hook (on
+  the output hook the sender would see the drop and retry at once, silently). An nftables rule is a chain of expressions read left to right; a
   packet that fails one stops there, so a ``numgen inc`` counter only advances for packets
   that passed the expressions before it:
 
@@ -49,12 +49,19 @@ How it works
     payload packets is what the simulator's definition says, with one difference: the
     kernel rule also counts *retransmissions*, the simulator first transmissions only. They
     agree as long as nothing the host sent was lost before its k-th data segment, which is
-    why two ``data_segment`` faults on the same host are refused; and after the run the tool
+    why two ``data_segment`` faults on the same host go to the queue stage; and after the run the tool
     checks in the pcap that the packet the rule dropped was the host's k-th first
     transmission, and says so in ``notes`` (and on stderr) when it was not.
 
-  Other faults (``loss``, ``delay``, ``duplicate``, ``inject``, ``drop`` with ``between``)
-  are refused (exit 2). tcpdump on lo records a packet when it is transmitted, so dropped
+* Faults, way 2, for everything else (``loss``, ``delay``, ``duplicate``, ``between``, the
+  ``data_segment`` cases above): the **queue stage** (``QueueStage``, ``QueueDecisions``). One
+  iptables-nft rule ``-A INPUT -p tcp -j NFQUEUE --queue-num 7`` (nft's own ``queue``
+  statement is not in this kernel) hands every TCP packet to the driver, which asks the
+  simulator's own fault model (``tcpsim.faults.Faults`` with the scenario's ``seed``) and
+  drops, holds or duplicates it. Python binding: fnfqueue (tools/requirements-capture.txt; a
+  manylinux wheel that speaks nfnetlink itself, so no libnetfilter_queue is needed, where
+  NetfilterQueue needs it and a C build). ``inject`` is refused (exit 2).
+  tcpdump on lo records a packet when it is transmitted, so dropped
   packets still appear in the pcap (as in the simulator's trace, where they are marked
   ``dropped``).
 * Applications: the whole driver runs inside the namespace (``ip netns exec NS python
@@ -64,6 +71,9 @@ How it works
   send/read/shutdown wait for ``accept``). ``read`` ``auto`` (the default) is a reader thread
   that recv()s whatever arrives; ``off`` stops it; ``{"bytes": N}`` is one non-blocking
   recv(N). When recv returns b'' the host's ``on: eof`` actions run.
+* Receive side: each host's ``TCP_INFO`` (rcv_ssthresh, rcv_wnd, rcv_space, rcv_mss, ato,
+  snd_wnd) and ``SO_MEMINFO`` (rmem_alloc, rcvbuf, backlog, drops), polled with the states and
+  after every read, become ``tcp_info`` rows whenever they change.
 * Socket states: ``ss -tanoH state all`` is polled every ``SS_INTERVAL_S`` (plus the time
   ``ss`` takes: ``ss_poll_max_s`` in the output is the longest gap between two polls); each
   change is a ``states`` row with the socket's ``ss -o`` timer when it has one (``timer``:
