@@ -260,6 +260,17 @@ def test_shipped_loss_captures_dropped_what_the_scenario_says():
 
 
 # ------------------------------------------------------------------ a live run (root only)
+def _capture_live(tmp_path, name, doc):
+    """Run the tool on scenario ``doc`` (as root): (the capture's segments, the events doc)."""
+    scenario = tmp_path / f"{name}.json"
+    scenario.write_text(json.dumps(doc))
+    r = subprocess.run([sys.executable, str(TOOL), str(scenario), "-o", str(tmp_path / "out")],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    segments = tcpsim.read_pcap(str(tmp_path / "out" / f"{name}.pcap")).doc["segments"]
+    return segments, json.loads((tmp_path / "out" / f"{name}.json").read_text())
+
+
 def test_live_capture_of_the_handshake(tmp_path):
     problem = capture.check_environment()
     if problem:
@@ -298,19 +309,13 @@ def test_live_capture_through_the_queue_stage(tmp_path):
     doc["faults"] = [{"delay": {"from": "client", "data_segment": 3, "extra": 0.012}},
                      {"duplicate": {"from": "client", "data_segment": 5, "extra": 0.002}},
                      {"drop": {"from": "client", "data_segment": 7}}]
-    scenario = tmp_path / "q.json"
-    scenario.write_text(json.dumps(doc))
-    r = subprocess.run([sys.executable, str(TOOL), str(scenario), "-o", str(tmp_path / "out")],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    segs = tcpsim.read_pcap(str(tmp_path / "out" / "q.pcap")).doc["segments"]
+    segs, out = _capture_live(tmp_path, "q", doc)
     data = [(s["rel_seq"], s["retransmission"]) for s in segs if s["src"] == "client" and s["len"]]
     firsts = [seq for seq, rtx in data if not rtx]
     assert firsts == [1 + 1448 * k for k in range(8)]          # no copy in the pcap
     assert (1 + 1448 * 6, True) in data                         # the 7th, retransmitted
     sacked = [s for s in segs if s["src"] == "server" and s["options"].get("sack")]
     assert sacked                                               # reordering and loss seen
-    out = json.loads((tmp_path / "out" / "q.json").read_text())
     assert [e["verdict"] for e in out["queue"]["log"]] == ["delay", "duplicate", "drop"]
     assert out["queue"]["held_at_end"] == 0
     assert "iptables-nft" in out["queue_rule"]
@@ -329,16 +334,10 @@ def test_live_capture_of_a_lost_data_segment(tmp_path):
     doc = json.loads((CAPTURES / "data-loss-middle.json").read_text())
     doc["actions"][2]["bytes"] = 3 * 1448
     doc["faults"] = [{"drop": {"from": "client", "data_segment": 2}}]
-    scenario = tmp_path / "ds.json"
-    scenario.write_text(json.dumps(doc))
-    r = subprocess.run([sys.executable, str(TOOL), str(scenario), "-o", str(tmp_path / "out")],
-                       capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    segs = tcpsim.read_pcap(str(tmp_path / "out" / "ds.pcap")).doc["segments"]
+    segs, out = _capture_live(tmp_path, "ds", doc)
     data = [(s["rel_seq"], s["retransmission"]) for s in segs if s["src"] == "client" and s["len"]]
     assert data[:3] == [(1, False), (1449, False), (2897, False)]
     assert (1449, True) in data[3:]
-    out = json.loads((tmp_path / "out" / "ds.json").read_text())
     assert not any("data_segment" in n for n in out["notes"])
     assert "counter packets 1 " in out["nft_after"]
 

@@ -41,7 +41,6 @@ import sys
 import tempfile
 from collections import Counter, namedtuple
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -573,7 +572,7 @@ EXPECTED = {
                       "zero window probed with an old-seq empty segment", flags_diverge_at(
                           46, ("client>server", "PA"), ("server>client", "A"))),
         seq=Differs("client: a loss probe re-sends the last segment sent (rel 34753); server: "
-                    "its D-SACK (the simulator ACKs every second segment throughout)",
+                    "its D-SACK, where the simulator ACKs D22 and goes on ACKing",
                     seq_diverges_at(
                         client=(27, Seg("PA", 34753, 1, 1448, True, ()), Seg("PA", 36201, 1, 1448, False, ())),
                         server=(22, Seg("A", 1, 36201, 0, False, ((34753, 36201),)),

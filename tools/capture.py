@@ -951,7 +951,7 @@ class Driver:
         td.send_signal(signal.SIGINT)
         _, err = td.communicate(timeout=10)
         queue_report = stage.stop() if stage else None
-        stats = [l.strip() for l in err.splitlines() if "packets" in l]
+        stats = [line.strip() for line in err.splitlines() if "packets" in line]
         tw = [k for k, v in self.final.items() if v[2] == "TIME-WAIT"]
         if tw:
             self.note("a socket was still in TIME-WAIT at the end: it would take up to 60 s more "
