@@ -345,8 +345,10 @@ def test_live_capture_of_a_lost_data_segment(tmp_path):
 def test_missing_binding_is_one_line(monkeypatch):
     """Without fnfqueue the queue stage cannot run: one line naming the requirements file."""
     monkeypatch.setitem(sys.modules, "fnfqueue", None)
-    msg = capture.queue_binding_problem()
+    msg = capture.queue_binding_problem(which=lambda t: "/usr/sbin/" + t)
     assert msg is not None and "\n" not in msg and "requirements-capture.txt" in msg
+    msg = capture.queue_binding_problem(which=lambda t: None)
+    assert msg is not None and "\n" not in msg and "iptables-nft" in msg
 
 
 def test_shipped_receive_side_state():

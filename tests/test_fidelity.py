@@ -699,6 +699,12 @@ def test_timers_that_the_captures_show(compared):
     assert kinds["data-loss-tail"] == [("data retransmission", "client"),
                                        ("TIME-WAIT left at entry", "client"),
                                        ("TIME-WAIT", "client")]
+    assert kinds["reorder"] == [("data retransmission", "client"), ("TIME-WAIT left at entry", "client")]
+    assert kinds["simultaneous-open"] == [("TIME-WAIT left at entry", "a")]
+    assert kinds["duplicate"] == [("TIME-WAIT left at entry", "client")]
+    assert kinds["paced-reader"] == [("TIME-WAIT left at entry", "client")]      # no delayed ACK
+    assert kinds["loss-5pct"].count(("data retransmission", "client")) == 8
+    assert kinds["loss-20pct"].count(("data retransmission", "client")) == 35
 
 
 @pytest.mark.parametrize("name,same_first", [("loss-5pct", 3), ("loss-20pct", 8)])

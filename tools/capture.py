@@ -117,7 +117,7 @@ ADDR = "127.0.0.1"
 MAX_DEFAULT_RUN_S = 300.0
 TAIL_S = 2.0
 SS_INTERVAL_S = 0.005
-TOOLS = ("ip", "nft", "iptables-nft", "tcpdump", "ss")
+TOOLS = ("ip", "nft", "tcpdump", "ss")
 FAKE_NONROOT_ENV = "TCPSIM_CAPTURE_FAKE_NONROOT"  # tests: behave as if not root
 # nftables: true for every packet with at least one byte of TCP payload. @ih is the payload
 # after the TCP header and options; loading its first byte from a packet without payload
@@ -149,8 +149,11 @@ def check_environment(euid=None, which=shutil.which):
     return None
 
 
-def queue_binding_problem():
-    """None when the queue stage's Python binding (fnfqueue) imports, else the one-line reason."""
+def queue_binding_problem(which=shutil.which):
+    """None when the queue stage can run (iptables-nft on PATH, the Python binding fnfqueue
+    imports), else the one-line reason."""
+    if which("iptables-nft") is None:
+        return "capture.py: these faults need the queue stage, and iptables-nft is missing (apt-get install iptables)"
     try:
         import fnfqueue  # noqa: F401
     except ImportError as e:
