@@ -521,6 +521,19 @@ def random_loss_timers(fast_in_kernel):
     return check
 
 
+def bulk_200k_seq(c):
+    """bulk-200k, seq: the client's 143 data segments equal but for PSH, which the kernel
+    also set after 5, 10, 20, 35, 50 (as in bulk-100k), 54, 66 and 104 segments; the server
+    (SYN-ACK aside) ACKed each of the first 21 segments, then sent 4 ACKs for the other 122
+    (loopback batching) where the simulator sends 60, then its FIN."""
+    real, sim = c.seq()
+    assert data_ordinals_with_psh_difference(real["client"], sim["client"]) == \
+        BULK_PSH_ORDINALS + [54, 66, 104]
+    r, s = real["server"], sim["server"]
+    assert first_difference(r, s)[0] == 22 and (len(r), len(s)) == (27, 83)
+    assert r[-1] == s[-1]                                         # the FIN
+
+
 BULK_PSH_ORDINALS = [5, 10, 20, 35, 50]
 
 PSH_WHY = "PSH also on the 5th data segment (kernel push)"
@@ -599,6 +612,13 @@ EXPECTED = {
                     "of the late original is the same", reorder_seq),
         states=MATCH, timers=MATCH, app=MATCH),
     "duplicate": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "bulk-200k": dict(
+        flags=Differs("PSH on the 5th data segment first; then loopback ACK batching: 27 "
+                      "segments from the server, 83 simulated", flags_diverge_at(
+                          7, ("client>server", "PA"), ("client>server", "A"))),
+        seq=Differs("client: PSH only (after 5, 10, 20, 35, 50, 54, 66, 104 segments); "
+                    "server: the first 21 ACKs equal, then 4 (kernel) for 60 (simulated)", bulk_200k_seq),
+        states=MATCH, timers=MATCH, app=MATCH),
     "loss-5pct": dict(
         flags=Differs("first at the 5th data segment (kernel push: PSH); then bursts, ACK "
                       "batching and RACK", flags_diverge_at(
