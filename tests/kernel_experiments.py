@@ -78,6 +78,32 @@ def connect_then_bind(dport, n_connect, n_bind):
     return {"connect": connect_ports_, "bind": bind_ports}
 
 
+# ---------------------------------------------------------------- SYN cookies
+def cookie_connections(mss_list, port=41000, rcvbuf=None):
+    """One connection per client MSS, all from the same 4-tuple (closed with RST between),
+    so that their SYN cookies differ only by the client ISN and the MSS index. Returns the
+    MSS the server's accepted socket uses (TCP_MAXSEG)."""
+    ls = listener(5000)
+    server_maxseg = []
+    for mss in mss_list:
+        c = socket.socket()
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if rcvbuf:
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        c.setsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG, mss)
+        c.bind((ADDR, port))
+        c.connect((ADDR, 5000))
+        s, _ = ls.accept()
+        s.sendall(b"x")
+        c.recv(10)
+        server_maxseg.append(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_MAXSEG))
+        linger0(c)
+        c.close()
+        s.close()
+        time.sleep(0.02)
+    return {"server_maxseg": server_maxseg}
+
+
 EXPERIMENTS = {name: obj for name, obj in globals().items()
                if callable(obj) and not name.startswith("_")
                and name not in ("errname", "listener", "linger0")}

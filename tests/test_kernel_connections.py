@@ -88,7 +88,7 @@ class Capture:
     def __init__(self, ns, path):
         self.path = path
         self.proc = subprocess.Popen(["ip", "netns", "exec", ns.name, "tcpdump", "-i", "lo", "-U",
-                                      "-n", "-s", "256", "-w", str(path), "tcp"],
+                                      "--immediate-mode", "-Z", "root", "-n", "-s", "256", "-w", str(path), "tcp"],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         line = self.proc.stderr.readline()          # "listening on lo, ..." once it is ready
         assert "listening" in line, line
@@ -113,7 +113,8 @@ def read_segments(path):
             tcp = ip.data
             opts = {}
             for kind, data in dpkt.tcp.parse_opts(tcp.opts):
-                opts[kind] = data
+                if kind not in (0, 1):                  # EOL, NOP
+                    opts[kind] = data
             rows.append({"t": ts, "sport": tcp.sport, "dport": tcp.dport, "seq": tcp.seq,
                          "ack": tcp.ack, "flags": tcp.flags, "win": tcp.win,
                          "len": len(tcp.data), "data": bytes(tcp.data), "opts": opts,
@@ -179,3 +180,74 @@ def test_odd_sized_range_uses_every_port_and_model_agrees(ns):
         for _ in range(12):
             held.add(model.connect("127.0.0.1", "127.0.0.1", 5000, lambda p: p not in held))
     assert len(held) in (10, 11)
+
+
+# ====================================================================== SYN cookies
+def _cookie_run(ns, tmp_path, mss_list, name, **kw):
+    cap = Capture(ns, tmp_path / f"{name}.pcap")
+    out = ns.experiment("cookie_connections", mss_list=mss_list, **kw)
+    segs = cap.stop()
+    syns = [r for r in segs if is_syn(r) and r["sport"] == 41000]
+    synacks = [r for r in segs if is_synack(r) and r["dport"] == 41000]
+    assert len(syns) == len(synacks) == len(mss_list)          # no SYN was retransmitted
+    return out, syns, synacks, segs
+
+
+def test_cookie_isn_carries_the_msstab_index(ns, tmp_path):
+    """secure_tcp_syn_cookie(): ISN - client ISN differs between two cookies of one 4-tuple
+    (within a minute) by exactly the difference of their msstab indices."""
+    from tcpsim import syncookies as sc
+    ns.sysctl(**{"ipv4.tcp_syncookies": 2, "ipv4.tcp_timestamps": 2, "ipv4.tcp_ecn": 1})
+    mss_list = [1460, 536, 1300, 1440, 1400, 1000, 4000]
+    for _attempt in range(2):                                  # a minute tick may fall between
+        out, syns, synacks, _ = _cookie_run(ns, tmp_path, mss_list, f"cookies{_attempt}")
+        d = [(a["seq"] - s["seq"]) % 2**32 for s, a in zip(syns, synacks)]
+        if all(abs(((x - d[0] + 2**31) % 2**32) - 2**31) < 8 for x in d):
+            break
+    expected_index = [sc.mss_index(m) for m in mss_list]
+    assert expected_index == [3, 0, 1, 2, 1, 0, 3]
+    for di, ii in zip(d, expected_index):
+        assert (di - d[0]) % 2**32 == (ii - expected_index[0]) % 2**32
+    # the SYN-ACK still announces the listener's own MSS, but the accepted socket uses the
+    # table value (minus 12 bytes of timestamp option)
+    assert all(OPT_MSS in a["opts"] for a in synacks)
+    assert out["server_maxseg"] == [sc.MSSTAB[i] - 12 for i in expected_index]
+
+
+def test_cookie_tsval_carries_wscale_sack_ecn(ns, tmp_path):
+    """cookie_init_timestamp(): TSval's low 6 bits = client wscale | SACK<<4 | ECN<<5, the rest
+    the ms clock rounded down to 64 (tcp_timestamps=2: no per-host TS offset)."""
+    from tcpsim import syncookies as sc
+    for sack, ecn, rcvbuf in ((1, 1, None), (0, 0, 4096)):
+        ns.sysctl(**{"ipv4.tcp_syncookies": 2, "ipv4.tcp_timestamps": 2, "ipv4.tcp_ecn": ecn,
+                     "ipv4.tcp_sack": sack})
+        _, syns, synacks, segs = _cookie_run(ns, tmp_path, [1460], f"ts{sack}", rcvbuf=rcvbuf)
+        syn, synack = syns[0], synacks[0]
+        wscale = syn["opts"][OPT_WSCALE][0]
+        syn_ecn = bool(syn["flags"] & dpkt.tcp.TH_ECE and syn["flags"] & dpkt.tcp.TH_CWR)
+        assert syn_ecn == bool(ecn) and (OPT_SACKOK in syn["opts"]) == bool(sack)
+        ts = tsval(synack)
+        assert ts & 0x3F == sc.cookie_tsval(ts, wscale, bool(sack), syn_ecn) & 0x3F
+        decoded = sc.decode_cookie_tsecr(ts)
+        assert (decoded.wscale, decoded.sack, decoded.ecn) == (wscale, bool(sack), syn_ecn)
+        later = next(r for r in segs if r["sport"] == 5000 and r["len"] > 0)
+        elapsed_ms = (later["t"] - synack["t"]) * 1000
+        assert 0 <= tsval(later) - ts <= 64 + elapsed_ms + 2    # the clock, rounded down to 64
+    assert wscale < 7                                           # the small SO_RCVBUF showed
+
+
+def test_cookie_without_timestamps_keeps_only_the_mss(ns, tmp_path):
+    """tcp_conn_request(): want_cookie && !saw_tstamp -> tcp_clear_options(): the cookie
+    SYN-ACK has the MSS option only (no wscale, SACK, ECN); a normal one has them all."""
+    from tcpsim import syncookies as sc
+    seen = {}
+    for cookies in (2, 0):
+        ns.sysctl(**{"ipv4.tcp_syncookies": cookies, "ipv4.tcp_timestamps": 0, "ipv4.tcp_ecn": 1})
+        out, syns, synacks, _ = _cookie_run(ns, tmp_path, [1400], f"nots{cookies}")
+        assert {OPT_MSS, OPT_WSCALE, OPT_SACKOK} <= set(syns[0]["opts"])
+        seen[cookies] = (set(synacks[0]["opts"]), bool(synacks[0]["flags"] & dpkt.tcp.TH_ECE),
+                         out["server_maxseg"][0])
+    assert seen[2] == ({OPT_MSS}, False, sc.MSSTAB[sc.mss_index(1400)])   # 1300: rounded down
+    assert seen[0] == ({OPT_MSS, OPT_WSCALE, OPT_SACKOK}, True, 1400)
+    assert sc.cookie_synack_options(False, 7, True, True) == {
+        "timestamps": False, "wscale": None, "sack": False, "ecn": False}
