@@ -104,6 +104,140 @@ def cookie_connections(mss_list, port=41000, rcvbuf=None):
     return {"server_maxseg": server_maxseg}
 
 
+# ---------------------------------------------------------------- TIME-WAIT
+def _client_time_wait(dport, reuse=False, bind_port=None, daddr=ADDR):
+    """A connection whose client closes first, so the client's 4-tuple is in TIME-WAIT."""
+    ls = listener(dport, addr="0.0.0.0")
+    c = socket.socket()
+    if reuse:
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if bind_port:
+        c.bind((ADDR, bind_port))
+    c.connect((daddr, dport))
+    s, _ = ls.accept()
+    c.sendall(b"hello")
+    s.recv(10)
+    port = c.getsockname()[1]
+    c.close()                          # FIN from the client: it will be the one in TIME-WAIT
+    assert s.recv(10) == b""
+    s.close()                          # the server's FIN moves the client to TIME-WAIT
+    entered = time.monotonic()
+    time.sleep(0.005)
+    return ls, port, entered
+
+
+def tw_reuse_connect(dport, until_s, daddr=ADDR, step_s=0.01):
+    """The only ephemeral port is in TIME-WAIT: connect() again every step_s until it
+    works or until_s passes. Returns [(seconds since TIME-WAIT began, result)]."""
+    _ls, port, entered = _client_time_wait(dport, daddr=daddr)   # keep the listener open
+    attempts = []
+    while True:
+        c = socket.socket()
+        t = time.monotonic() - entered
+        try:
+            c.connect((daddr, dport))
+            attempts.append((round(t, 4), "ok", c.getsockname()[1]))
+            break
+        except OSError as e:
+            attempts.append((round(t, 4), errname(e), None))
+        finally:
+            c.close()
+        if t > until_s:
+            break
+        time.sleep(step_s)
+    return {"first_port": port, "attempts": attempts}
+
+
+def tw_bind_connect(dport, bind_port):
+    """Client socket with SO_REUSEADDR bound to an explicit port: close first (TIME-WAIT),
+    then bind the same port again (SO_REUSEADDR) and connect at once."""
+    _ls, _port, _ = _client_time_wait(dport, reuse=True, bind_port=bind_port)
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        c.bind((ADDR, bind_port))
+    except OSError as e:
+        return {"bind": errname(e), "connect": None}
+    try:
+        c.connect((ADDR, dport))
+        return {"bind": "ok", "connect": "ok"}
+    except OSError as e:
+        return {"bind": "ok", "connect": errname(e)}
+
+
+def make_client_time_wait(dport):
+    """Leave a client TIME-WAIT socket behind (the kernel keeps it after we exit)."""
+    _, port, _ = _client_time_wait(dport)
+    return {"port": port}
+
+
+def server_restart(old_reuse, new_reuse, port, keep_listening=False):
+    """A server whose accepted connection closed first (its side is in TIME-WAIT) closes its
+    listener and a new socket binds and listens on the same port."""
+    ls = listener(port, reuse=old_reuse)
+    c = socket.socket()
+    c.connect((ADDR, port))
+    s, _ = ls.accept()
+    s.close()                          # the server closes first: TIME-WAIT on the server side
+    assert c.recv(10) == b""
+    c.close()
+    time.sleep(0.02)
+    if not keep_listening:
+        ls.close()
+    n = socket.socket()
+    if new_reuse:
+        n.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        n.bind((ADDR, port))
+    except OSError as e:
+        return {"bind": errname(e), "listen": None}
+    try:
+        n.listen(8)
+    except OSError as e:
+        return {"bind": "ok", "listen": errname(e)}
+    return {"bind": "ok", "listen": "ok"}
+
+
+def server_time_wait_then_syn(port, client_port):
+    """The server closes first (server-side TIME-WAIT); the client reconnects at once from
+    the same port: its SYN meets the TIME-WAIT socket."""
+    ls = listener(port)
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind((ADDR, client_port))
+    c.connect((ADDR, port))
+    s, _ = ls.accept()
+    s.sendall(b"bye")
+    s.close()
+    c.recv(10)
+    assert c.recv(10) == b""
+    c.close()
+    time.sleep(0.05)
+    c = socket.socket()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    c.bind((ADDR, client_port))
+    try:
+        c.settimeout(3)
+        c.connect((ADDR, port))
+        result = "ok"
+    except OSError as e:
+        result = errname(e)
+    return {"connect": result}
+
+
+def raw_tcp(sport, dport, seq, ack, flags):
+    """Send one hand-made TCP segment 127.0.0.1:sport -> 127.0.0.1:dport (a raw socket)."""
+    import dpkt
+    tcp = dpkt.tcp.TCP(sport=sport, dport=dport, seq=seq, ack=ack, flags=flags, win=1000)
+    ip = dpkt.ip.IP(src=socket.inet_aton(ADDR), dst=socket.inet_aton(ADDR), p=6, ttl=64, data=tcp)
+    ip.len = len(ip)
+    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
+    r.sendto(bytes(ip), (ADDR, 0))
+    r.close()
+    time.sleep(0.05)
+    return {}
+
+
 EXPERIMENTS = {name: obj for name, obj in globals().items()
                if callable(obj) and not name.startswith("_")
                and name not in ("errname", "listener", "linger0")}

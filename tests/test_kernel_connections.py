@@ -251,3 +251,130 @@ def test_cookie_without_timestamps_keeps_only_the_mss(ns, tmp_path):
     assert seen[0] == ({OPT_MSS, OPT_WSCALE, OPT_SACKOK}, True, 1400)
     assert sc.cookie_synack_options(False, 7, True, True) == {
         "timestamps": False, "wscale": None, "sack": False, "ecn": False}
+
+
+# ====================================================================== TIME-WAIT
+def _first_ok(out):
+    oks = [a for a in out["attempts"] if a[1] == "ok"]
+    return oks[0][0] if oks else None
+
+
+def test_tw_reuse_rule_and_delay(ns, tmp_path):
+    """tcp_twsk_unique(): the only ephemeral port is in TIME-WAIT; connect() fails with
+    EADDRNOTAVAIL until tcp_tw_reuse_delay has passed (tw_reuse 1, or 2 on loopback), and
+    for ever with 0, with 2 off loopback, or without timestamps."""
+    from tcpsim.timewait import TimeWait, connect_may_take_over, takeover_start
+    delay_ms = 200
+    ns.run("ip", "addr", "add", "10.9.0.1/32", "dev", "lo")
+    ns.sysctl(**{"ipv4.ip_local_port_range": "40000 40000", "ipv4.tcp_tw_reuse_delay": delay_ms})
+    cap = Capture(ns, tmp_path / "twreuse.pcap")
+    first = {}
+    for reuse, daddr, ts, port in ((1, "127.0.0.1", 1, 5000), (2, "127.0.0.1", 1, 5001),
+                                   (0, "127.0.0.1", 1, 5002), (2, "10.9.0.1", 1, 5003),
+                                   (1, "10.9.0.1", 1, 5004), (1, "127.0.0.1", 0, 5005)):
+        ns.sysctl(**{"ipv4.tcp_tw_reuse": reuse, "ipv4.tcp_timestamps": ts})
+        out = ns.experiment("tw_reuse_connect", dport=port, until_s=0.45, daddr=daddr)
+        assert out["first_port"] == 40000
+        assert all(a[1] == "EADDRNOTAVAIL" for a in out["attempts"] if a[1] != "ok")
+        first[(reuse, daddr, ts)] = _first_ok(out)
+        model = TimeWait(daddr, daddr, 0, 0, ts_recent=1 if ts else None,
+                         ts_recent_stamp_ms=0 if ts else None)
+        allowed = connect_may_take_over(model, tw_reuse=reuse, now_ms=450, reuse_delay_ms=delay_ms)
+        assert allowed == (first[(reuse, daddr, ts)] is not None)
+    segs = cap.stop()
+    for key in ((1, "127.0.0.1", 1), (2, "127.0.0.1", 1), (1, "10.9.0.1", 1)):
+        assert delay_ms / 1000 <= first[key] <= delay_ms / 1000 + 0.06, (key, first[key])
+    assert first[(0, "127.0.0.1", 1)] is None
+    assert first[(2, "10.9.0.1", 1)] is None                  # 2 = loopback only
+    assert first[(1, "127.0.0.1", 0)] is None                 # no timestamps: never
+    # the new SYN starts 65537 beyond the old incarnation's snd_nxt (its FIN + 1), and PAWS
+    # continues: its TSval is newer than anything the old one sent
+    old = [r for r in segs if r["sport"] == 40000 and r["dport"] == 5000]
+    fin = next(r for r in old if r["flags"] & FIN)
+    syns = [r for r in old if is_syn(r)]
+    assert len(syns) == 2
+    model = TimeWait("127.0.0.1", "127.0.0.1", snd_nxt=(fin["seq"] + 1) % 2**32, rcv_nxt=0)
+    assert syns[1]["seq"] == takeover_start(model)["iss"]
+    assert tsval(syns[1]) > tsval(fin)
+
+
+def test_explicit_bind_takes_over_time_wait_at_once(ns):
+    """tcp_twsk_unique() with twp == NULL: bind()+connect() over a TIME-WAIT 4-tuple works at
+    once whatever tcp_tw_reuse says, if timestamps were on (both sockets SO_REUSEADDR)."""
+    from tcpsim.timewait import TimeWait, connect_may_take_over
+    ns.sysctl(**{"ipv4.tcp_tw_reuse": 0})
+    assert ns.experiment("tw_bind_connect", dport=5000, bind_port=41000)["connect"] == "ok"
+    ns.sysctl(**{"ipv4.tcp_timestamps": 0})
+    out = ns.experiment("tw_bind_connect", dport=5001, bind_port=41001)
+    assert out == {"bind": "ok", "connect": "EADDRNOTAVAIL", "elapsed_s": out["elapsed_s"]}
+    with_ts = TimeWait("127.0.0.1", "127.0.0.1", 0, 0, ts_recent=5, ts_recent_stamp_ms=0)
+    no_ts = TimeWait("127.0.0.1", "127.0.0.1", 0, 0)
+    assert connect_may_take_over(with_ts, tw_reuse=0, now_ms=0, port_was_bound=True)
+    assert not connect_may_take_over(no_ts, tw_reuse=0, now_ms=0, port_was_bound=True)
+
+
+def test_server_restart_bind_rule(ns):
+    """inet_csk_bind_conflict(): a restarted server's bind() meets its old connections in
+    TIME-WAIT; only SO_REUSEADDR on the old listener AND the new socket avoids EADDRINUSE,
+    and a listener still listening always conflicts."""
+    from tcpsim.timewait import bind_conflict
+    for i, (old, new) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        out = ns.experiment("server_restart", old_reuse=old, new_reuse=new, port=5100 + i)
+        expected = "EADDRINUSE" if bind_conflict(bool(new), [("TIME-WAIT", bool(old))]) else "ok"
+        assert out["bind"] == expected, (old, new, out)
+        assert out["listen"] == (None if expected != "ok" else "ok")
+    assert [ns.experiment("server_restart", old_reuse=o, new_reuse=n, port=5200 + o * 2 + n)["bind"]
+            for o, n in ((0, 0), (0, 1), (1, 0), (1, 1))] == ["EADDRINUSE"] * 3 + ["ok"]
+    out = ns.experiment("server_restart", old_reuse=1, new_reuse=1, port=5300, keep_listening=True)
+    assert out["bind"] == "EADDRINUSE"
+    assert bind_conflict(True, [("TIME-WAIT", True), ("LISTEN", True)])
+    tw = ns.run("ss", "-tanH", "state", "time-wait").stdout
+    assert "127.0.0.1:5103 " in tw            # the TIME-WAIT connection is still there
+
+
+def test_new_syn_reopens_a_server_time_wait(ns, tmp_path):
+    """tcp_timewait_state_process(): a SYN beyond the old sequence space on a TIME-WAIT
+    4-tuple with a listener opens a new connection whose ISN is tw_snd_nxt + 65537."""
+    from tcpsim.timewait import TimeWait, segment_in_time_wait
+    cap = Capture(ns, tmp_path / "twsyn.pcap")
+    out = ns.experiment("server_time_wait_then_syn", port=5000, client_port=41000)
+    segs = cap.stop()
+    assert out["connect"] == "ok"
+    server = [r for r in segs if r["sport"] == 5000 and r["dport"] == 41000]
+    fin = next(r for r in server if r["flags"] & FIN)
+    synacks = [r for r in server if is_synack(r)]
+    syn2 = [r for r in segs if is_syn(r) and r["sport"] == 41000][1]
+    assert len(synacks) == 2
+    client_fin = next(r for r in segs if r["sport"] == 41000 and r["flags"] & FIN)
+    tw = TimeWait("127.0.0.1", "127.0.0.1", snd_nxt=(fin["seq"] + 1) % 2**32,
+                  rcv_nxt=(client_fin["seq"] + 1) % 2**32, ts_recent=tsval(client_fin),
+                  ts_recent_stamp_ms=0)
+    verdict = segment_in_time_wait(tw, seq=syn2["seq"], length=0, flags="S", tsval=tsval(syn2))
+    assert verdict.action == "new_connection"
+    assert synacks[1]["seq"] == verdict.iss == (fin["seq"] + 1 + 65537) % 2**32
+
+
+@pytest.mark.parametrize("rfc1337", [0, 1])
+def test_rst_in_time_wait_and_rfc1337(ns, tmp_path, rfc1337):
+    """tcp_timewait_state_process(): an in-window RST (seq == rcv_nxt) ends TIME-WAIT unless
+    tcp_rfc1337=1; an out-of-window RST never does."""
+    from tcpsim.timewait import TimeWait, segment_in_time_wait
+    ns.sysctl(**{"ipv4.tcp_rfc1337": rfc1337})
+    cap = Capture(ns, tmp_path / "tw.pcap")
+    port = ns.experiment("make_client_time_wait", dport=5000)["port"]
+    segs = cap.stop()
+    fin = next(r for r in segs if r["sport"] == 5000 and r["flags"] & FIN)
+    rcv_nxt = (fin["seq"] + 1) % 2**32
+
+    def in_time_wait():
+        return f"127.0.0.1:{port} " in ns.run("ss", "-tanH", "state", "time-wait").stdout
+
+    model = TimeWait("127.0.0.1", "127.0.0.1", snd_nxt=0, rcv_nxt=rcv_nxt)
+    assert in_time_wait()
+    ns.experiment("raw_tcp", sport=5000, dport=port, seq=(rcv_nxt + 5000) % 2**32, ack=0, flags=RST)
+    assert in_time_wait()                                       # out of window: ignored
+    assert segment_in_time_wait(model, seq=(rcv_nxt + 5000) % 2**32, length=0, flags="R",
+                                rfc1337=bool(rfc1337)).action == "ignore"
+    ns.experiment("raw_tcp", sport=5000, dport=port, seq=rcv_nxt, ack=0, flags=RST)
+    verdict = segment_in_time_wait(model, seq=rcv_nxt, length=0, flags="R", rfc1337=bool(rfc1337))
+    assert in_time_wait() == bool(rfc1337) == (verdict.action == "ignore")
