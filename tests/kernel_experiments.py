@@ -238,6 +238,31 @@ def raw_tcp(sport, dport, seq, ack, flags):
     return {}
 
 
+# ---------------------------------------------------------------- keepalive
+def keepalive_idle(idle, intvl, cnt, wait_s):
+    """An idle connection whose client turns on keepalive; the client blocks in recv()."""
+    ls = listener(5000)
+    c = socket.create_connection((ADDR, 5000))
+    _s, _ = ls.accept()
+    t0 = time.monotonic()
+    c.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, idle)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, intvl)
+    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, cnt)
+    c.settimeout(wait_s)
+    results = []
+    for _ in range(2):
+        try:
+            data = c.recv(10)
+            results.append(("eof" if data == b"" else "data", round(time.monotonic() - t0, 3)))
+        except OSError as e:         # ETIMEDOUT is a TimeoutError too: tell them by errno
+            if e.errno is None:      # settimeout() expired: nothing happened
+                results.append(("timeout", round(time.monotonic() - t0, 3)))
+                break
+            results.append((errname(e), round(time.monotonic() - t0, 3)))
+    return {"recv": results}
+
+
 EXPERIMENTS = {name: obj for name, obj in globals().items()
                if callable(obj) and not name.startswith("_")
                and name not in ("errname", "listener", "linger0")}

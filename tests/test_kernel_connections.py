@@ -378,3 +378,83 @@ def test_rst_in_time_wait_and_rfc1337(ns, tmp_path, rfc1337):
     ns.experiment("raw_tcp", sport=5000, dport=port, seq=rcv_nxt, ack=0, flags=RST)
     verdict = segment_in_time_wait(model, seq=rcv_nxt, length=0, flags="R", rfc1337=bool(rfc1337))
     assert in_time_wait() == bool(rfc1337) == (verdict.action == "ignore")
+
+
+# ====================================================================== keepalive
+DROP_SERVER_AFTER_HANDSHAKE = """
+table inet tcpsim_conn {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    tcp sport 5000 tcp flags & syn == 0 drop
+  }
+}
+"""
+
+
+# Timers never fire early; the timer wheel may fire a 1-2 s timer up to 8 jiffies (32 ms at
+# HZ=250) late, and each keepalive timer is armed from the previous expiry. So compare the
+# gaps between consecutive events, not absolute times.
+TIMER_LATE_S = 0.045
+
+
+def assert_gaps(real_times, model_times):
+    """Each gap between consecutive real events matches the model's, never shorter."""
+    assert len(real_times) == len(model_times)
+    for (r0, r1), (m0, m1) in zip(itertools.pairwise(real_times), itertools.pairwise(model_times)):
+        assert (m1 - m0) - 0.005 <= r1 - r0 <= (m1 - m0) + TIMER_LATE_S, (r1 - r0, m1 - m0)
+
+
+def _keepalive_run(ns, tmp_path, name, cfg, wait_s):
+    cap = Capture(ns, tmp_path / f"{name}.pcap")
+    out = ns.experiment("keepalive_idle", idle=cfg.time_s, intvl=cfg.intvl_s, cnt=cfg.probes,
+                        wait_s=wait_s)
+    segs = cap.stop()
+    syn = next(r for r in segs if is_syn(r))
+    synack = next(r for r in segs if is_synack(r))
+    client = syn["sport"]
+    end = next((r["t"] for r in segs if r["flags"] & (FIN | RST)), float("inf"))
+    probes = [r for r in segs if r["sport"] == client and r["flags"] == ACK and r["len"] == 0
+              and synack["t"] + 0.5 < r["t"] < end]        # not the handshake's ACK nor the close
+    return out, segs, syn, synack, probes
+
+
+def test_keepalive_probes_unanswered_then_rst_and_etimedout(ns, tmp_path):
+    """tcp_keepalive_timer(): probes at idle, idle+intvl, ... after the last received segment;
+    each is seq = snd_una - 1 with no data; after `probes` unanswered, RST and ETIMEDOUT."""
+    from tcpsim.keepalive import KeepaliveConfig, keepalive_timeline, probe_segment
+    ns.nft(DROP_SERVER_AFTER_HANDSHAKE)                   # the peer "vanishes" after the handshake
+    cfg = KeepaliveConfig(time_s=1, intvl_s=1, probes=2)
+    out, segs, syn, synack, probes = _keepalive_run(ns, tmp_path, "ka_dead", cfg, wait_s=5)
+    expected = keepalive_timeline(cfg, answer_delay_s=None, horizon_s=synack["t"] + 10,
+                                  start=synack["t"])
+    want_probes = [t for t, e in expected if e == "probe"]
+    give_up = next(t for t, e in expected if e == "give_up")
+    assert len(probes) == len(want_probes) == 2
+    form = probe_segment(snd_una=(syn["seq"] + 1) % 2**32, rcv_nxt=(synack["seq"] + 1) % 2**32)
+    for got in probes:
+        assert (got["seq"], got["ack"], got["len"]) == (form["seq"], form["ack"], 0)
+    rst = next(r for r in segs if r["sport"] == syn["sport"] and r["flags"] & RST)
+    assert_gaps([synack["t"]] + [p["t"] for p in probes] + [rst["t"]],
+                [synack["t"], *want_probes, give_up])
+    # the application: recv() blocked since the start returns ETIMEDOUT then, then EOF
+    (first, t_first), (second, _) = out["recv"]
+    assert first == "ETIMEDOUT" and second == "eof"
+    assert cfg.give_up_after_s - 0.05 <= t_first <= cfg.give_up_after_s + 0.1
+
+
+def test_keepalive_answered_probes_every_max_time_intvl(ns, tmp_path):
+    """An answering peer resets probes_out; the next probe waits for the timer (intvl) and
+    for `time` of idleness: probes at 1 s and 3 s with time=1, intvl=2."""
+    from tcpsim.keepalive import KeepaliveConfig, keepalive_timeline
+    cfg = KeepaliveConfig(time_s=1, intvl_s=2, probes=5)
+    out, segs, _syn, synack, probes = _keepalive_run(ns, tmp_path, "ka_alive", cfg, wait_s=3.5)
+    expected = keepalive_timeline(cfg, answer_delay_s=0.0001, horizon_s=synack["t"] + 3.5,
+                                  start=synack["t"])
+    want = [t for t, e in expected if e == "probe"]
+    assert len(probes) == len(want) == 2
+    assert_gaps([synack["t"]] + [p["t"] for p in probes], [synack["t"], *want])
+    for got in probes:
+        answer = next(r for r in segs if r["sport"] == 5000 and r["t"] >= got["t"])
+        assert answer["flags"] == ACK and answer["ack"] == (got["seq"] + 1) % 2**32
+    assert out["recv"][0][0] == "timeout"
+    assert not any(r["flags"] & RST for r in segs)
