@@ -263,6 +263,57 @@ def keepalive_idle(idle, intvl, cnt, wait_s):
     return {"recv": results}
 
 
+# ---------------------------------------------------------------- listener queues
+def fill_listener(backlog, n_clients, settle_s=0.3, first_port=42000):
+    """listen(backlog), never accept(); n_clients non-blocking connect()s from ports
+    first_port, first_port+1, ... Returns the listener's queue as ss shows it."""
+    import subprocess
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((ADDR, 5000))
+    ls.listen(backlog)
+    clients = []
+    for i in range(n_clients):
+        c = socket.socket()
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        c.bind((ADDR, first_port + i))
+        c.setblocking(False)
+        c.connect_ex((ADDR, 5000))
+        clients.append(c)
+        time.sleep(0.01)
+    time.sleep(settle_s)
+    ss = subprocess.run(["ss", "-tanH", "state", "listening", "sport", "= :5000"],
+                        capture_output=True, text=True, check=True).stdout.split()
+    states = subprocess.run(["ss", "-tanH", "dport", "= :5000"], capture_output=True, text=True,
+                            check=True).stdout.splitlines()
+    per_client = {}
+    for line in states:
+        f = line.split()
+        per_client[int(f[3].rsplit(":", 1)[1])] = f[0]
+    return {"accept_queue": int(ss[0]), "max_backlog": int(ss[1]), "clients": per_client}
+
+
+def overflow_at_final_ack(first_port=42000, wait_s=1.6):
+    """listen(1): client C (first_port) connects while the test's nftables rule drops its
+    final ACK; A and B then fill the accept queue. The test lifts the rule and writes a line
+    to our stdin; C's next ACK meets a full accept queue."""
+    ls = socket.socket()
+    ls.bind((ADDR, 5000))
+    ls.listen(1)
+    socks = [ls]
+    for i in range(3):
+        c = socket.socket()
+        c.bind((ADDR, first_port + i))
+        c.setblocking(False)
+        c.connect_ex((ADDR, 5000))
+        socks.append(c)
+        time.sleep(0.05)
+    print("filled", flush=True)
+    sys.stdin.readline()
+    time.sleep(wait_s)
+    return {}
+
+
 EXPERIMENTS = {name: obj for name, obj in globals().items()
                if callable(obj) and not name.startswith("_")
                and name not in ("errname", "listener", "linger0")}

@@ -458,3 +458,87 @@ def test_keepalive_answered_probes_every_max_time_intvl(ns, tmp_path):
         assert answer["flags"] == ACK and answer["ack"] == (got["seq"] + 1) % 2**32
     assert out["recv"][0][0] == "timeout"
     assert not any(r["flags"] & RST for r in segs)
+
+
+# ====================================================================== listener queues
+DROP_SYNACKS = """
+table inet tcpsim_conn {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    tcp sport 5000 tcp flags & (syn|ack) == syn|ack drop
+  }
+}
+"""
+
+
+def nstat(ns, *names):
+    out = ns.run("nstat", "-az", *names).stdout
+    return {f[0]: int(f[1]) for f in (line.split() for line in out.splitlines())
+            if f and not f[0].startswith("#")}
+
+
+@pytest.mark.parametrize("syncookies", [1, 0])
+def test_syn_queue_holds_backlog_plus_one_then_cookies_or_drops(ns, tmp_path, syncookies):
+    """tcp_conn_request(): requests that never complete fill the SYN queue (backlog + 1 of
+    them); then tcp_syncookies=1 answers with cookies (MSS-only SYN-ACKs without
+    timestamps), tcp_syncookies=0 drops the SYNs."""
+    from tcpsim.backlog import feed_syns as fill
+    ns.sysctl(**{"ipv4.tcp_syncookies": syncookies, "ipv4.tcp_timestamps": 0})
+    ns.nft(DROP_SYNACKS)                             # no handshake completes
+    cap = Capture(ns, tmp_path / "synq.pcap")
+    out = ns.experiment("fill_listener", backlog=3, n_clients=8)
+    segs = cap.stop()
+    expected = fill(8, out["max_backlog"], syncookies)
+    counters = nstat(ns, "TcpExtSyncookiesSent", "TcpExtTCPReqQFullDrop")
+    assert counters["TcpExtSyncookiesSent"] == expected.count("cookie")
+    assert counters["TcpExtTCPReqQFullDrop"] == expected.count("drop")
+    first_synack = {}
+    for r in segs:
+        if is_synack(r):
+            first_synack.setdefault(r["dport"], r)
+    kinds = ["cookie" if set(first_synack[42000 + i]["opts"]) == {OPT_MSS} else "queue"
+             for i in range(8) if 42000 + i in first_synack]
+    assert kinds == [a for a in expected if a != "drop"]
+
+
+def test_accept_queue_holds_backlog_plus_one_then_syns_are_dropped(ns):
+    """sk_acceptq_is_full(): a listener that never accept()s holds backlog + 1 established
+    connections; later SYNs are dropped (ListenOverflows) and those clients stay SYN-SENT."""
+    from tcpsim.backlog import feed_syns as fill
+    out = ns.experiment("fill_listener", backlog=3, n_clients=8)
+    expected = fill(8, out["max_backlog"], syncookies=1, complete=True)
+    assert out["accept_queue"] == expected.count("queue") == 4
+    states = [out["clients"][str(42000 + i)] for i in range(8)]
+    assert states == ["ESTAB" if a == "queue" else "SYN-SENT" for a in expected]
+    assert nstat(ns, "TcpExtListenOverflows")["TcpExtListenOverflows"] == expected.count("drop")
+
+
+@pytest.mark.parametrize("abort", [0, 1])
+def test_final_ack_on_a_full_accept_queue(ns, tmp_path, abort):
+    """tcp_check_req(): the final ACK meets a full accept queue: dropped (the SYN-ACK is
+    retransmitted) or, with tcp_abort_on_overflow=1, answered with an RST."""
+    from tcpsim.backlog import on_final_ack
+    ns.sysctl(**{"ipv4.tcp_abort_on_overflow": abort})
+    ns.nft(DROP_SYNACKS.replace("tcp sport 5000 tcp flags & (syn|ack) == syn|ack drop",
+                                "tcp sport 42000 tcp dport 5000 tcp flags == ack drop"))
+    cap = Capture(ns, tmp_path / "overflow.pcap")
+    proc = subprocess.Popen(["ip", "netns", "exec", ns.name, sys.executable, str(EXPERIMENTS),
+                             "overflow_at_final_ack", "{}"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "filled"
+    ns.run("nft", "flush", "ruleset")                 # C's next ACK gets through
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    proc.communicate(timeout=10)
+    segs = cap.stop()
+    to_c = [r for r in segs if r["sport"] == 5000 and r["dport"] == 42000]
+    synacks = [r for r in to_c if is_synack(r)]
+    rsts = [r for r in to_c if r["flags"] & RST]
+    verdict = on_final_ack(accept_queue_len=2, max_backlog=1, abort_on_overflow=bool(abort))
+    assert len(synacks) >= 2                          # the SYN-ACK was retransmitted (~1 s)
+    c_acks = [r for r in segs if r["sport"] == 42000 and r["flags"] == ACK and r["t"] > synacks[1]["t"]]
+    assert c_acks                                     # C answered the retransmission
+    if verdict.action == "rst":
+        assert rsts and rsts[0]["t"] >= c_acks[0]["t"]
+    else:
+        assert verdict.action == "drop" and not rsts
