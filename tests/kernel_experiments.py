@@ -4,12 +4,13 @@ tests/test_kernel_connections.py (``ip netns exec NS python kernel_experiments.p
 Each experiment opens real sockets on 127.0.0.1, does one thing the kernel decides, and
 prints one JSON object of what the application saw (ports, errno names, times). The test
 sets the namespace's sysctls and nftables rules and captures the wire with tcpdump; this
-file only drives sockets. Standard library only.
+file only drives sockets (standard library; dpkt builds the raw RST).
 """
 from __future__ import annotations
 
 import errno
 import json
+import select
 import socket
 import struct
 import sys
@@ -312,6 +313,49 @@ def overflow_at_final_ack(first_port=42000, wait_s=1.6):
     sys.stdin.readline()
     time.sleep(wait_s)
     return {}
+
+
+# ---------------------------------------------------------------- TCP Fast Open
+def fastopen(payloads, sync_before_last=False):
+    """A TFO listener (TCP_FASTOPEN qlen 16) and one sendto(MSG_FASTOPEN) client connection
+    per payload. With sync_before_last, print "cached" and wait for a stdin line before the
+    last connection (the test then drops SYN-ACKs: that handshake never completes).
+    Returns what the server's application got, and when, for each connection."""
+    import subprocess
+    ls = listener(5000)
+    ls.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 16)
+    ls.settimeout(2)
+    got = []
+    keep = []
+    for i, payload in enumerate(payloads):
+        last = i == len(payloads) - 1
+        if last and sync_before_last:
+            print("cached", flush=True)
+            sys.stdin.readline()
+        c = socket.socket()
+        c.setblocking(False)
+        t0 = time.monotonic()
+        try:
+            sent = c.sendto(payload.encode(), socket.MSG_FASTOPEN, (ADDR, 5000))
+        except BlockingIOError:      # no cookie yet: a plain SYN (with a cookie request) went
+            sent = "EINPROGRESS"     # out; the data waits for the handshake
+            select.select([], [c], [], 2)
+            c.send(payload.encode())
+        keep.append(c)
+        s, _ = ls.accept()
+        t_accept = time.monotonic() - t0
+        s.settimeout(2)
+        data = s.recv(100).decode()
+        t_data = time.monotonic() - t0
+        state = subprocess.run(["ss", "-tanH", "sport", "= :5000", "dport", f"= :{c.getsockname()[1]}"],
+                               capture_output=True, text=True, check=True).stdout.split()
+        got.append({"sent": sent, "accept_s": round(t_accept, 4), "data": data,
+                    "data_s": round(t_data, 4), "server_state": state[0] if state else None,
+                    "client_port": c.getsockname()[1]})
+        keep.append(s)
+        if not (last and sync_before_last):
+            time.sleep(0.05)
+    return {"connections": got}
 
 
 EXPERIMENTS = {name: obj for name, obj in globals().items()

@@ -60,7 +60,10 @@ class Netns:
         self.run("nft", "-f", "-", input=ruleset)
 
     def experiment(self, name, timeout=30, **args):
-        r = self.run(sys.executable, str(EXPERIMENTS), name, json.dumps(args), timeout=timeout)
+        r = subprocess.run(["ip", "netns", "exec", self.name, sys.executable, str(EXPERIMENTS),
+                            name, json.dumps(args)], capture_output=True, text=True,
+                           timeout=timeout, check=False)
+        assert r.returncode == 0, f"experiment {name} failed: {r.stderr.strip()[-2000:]}"
         return json.loads(r.stdout)
 
     def close(self):
@@ -542,3 +545,85 @@ def test_final_ack_on_a_full_accept_queue(ns, tmp_path, abort):
         assert rsts and rsts[0]["t"] >= c_acks[0]["t"]
     else:
         assert verdict.action == "drop" and not rsts
+
+
+# ====================================================================== TCP Fast Open
+def _fastopen_run(ns, tmp_path, name, payloads, at_sync=None):
+    """Run the fastopen experiment; at_sync() runs when the client has its cookie, before
+    the last connection."""
+    cap = Capture(ns, tmp_path / f"{name}.pcap")
+    args = {"payloads": payloads, "sync_before_last": at_sync is not None}
+    proc = subprocess.Popen(["ip", "netns", "exec", ns.name, sys.executable, str(EXPERIMENTS),
+                             "fastopen", json.dumps(args)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    if at_sync is not None:
+        assert proc.stdout.readline().strip() == "cached"
+        at_sync()
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    stdout, _ = proc.communicate(timeout=20)
+    assert proc.returncode == 0
+    segs = cap.stop()
+    conns = json.loads(stdout)["connections"]
+    for c in conns:
+        c["segs"] = [r for r in segs if c["client_port"] in (r["sport"], r["dport"])]
+        c["syn"] = next(r for r in c["segs"] if is_syn(r))
+        c["synack"] = next((r for r in c["segs"] if is_synack(r)), None)
+    return conns
+
+
+def test_fastopen_cookie_request_then_data_in_syn(ns, tmp_path):
+    """RFC 7413 / tcp_try_fastopen(): the first SYN asks for a cookie (empty option, no data);
+    the SYN-ACK gives one; the next SYNs carry it and their data, which the SYN-ACK acks."""
+    from tcpsim import fastopen as tfo
+    ns.sysctl(**{"ipv4.tcp_fastopen": tfo.TFO_CLIENT_ENABLE | tfo.TFO_SERVER_ENABLE})
+    first, second = _fastopen_run(ns, tmp_path, "tfo", ["hello0", "hello1"])
+    assert tfo.client_syn(None, 6, 1000) == {"tfo": "", "data_len": 0}
+    assert first["sent"] == "EINPROGRESS"
+    assert first["syn"]["opts"][OPT_TFO] == b"" and first["syn"]["len"] == 0
+    cookie = first["synack"]["opts"][OPT_TFO]
+    assert len(cookie) == tfo.TCP_FASTOPEN_COOKIE_SIZE
+    assert first["synack"]["ack"] == (first["syn"]["seq"] + 1) % 2**32
+    want = tfo.client_syn(cookie, 6, 1000)
+    assert second["syn"]["opts"][OPT_TFO].hex() == want["tfo"]
+    assert second["syn"]["data"] == b"hello1" and second["sent"] == want["data_len"] == 6
+    verdict = tfo.server_on_syn(tfo=want["tfo"], data_len=6, valid_cookie=cookie)
+    assert second["synack"]["ack"] == (second["syn"]["seq"] + 1 + verdict.data_accepted) % 2**32
+    assert OPT_TFO not in second["synack"]["opts"] and verdict.synack_cookie is None
+    assert [c["data"] for c in (first, second)] == ["hello0", "hello1"]
+
+
+def test_fastopen_server_reads_the_data_before_the_handshake_completes(ns, tmp_path):
+    """tcp_fastopen_create_child(): with a valid cookie the child exists from the SYN on:
+    accept() and recv() return the data while the connection is still SYN-RECEIVED (here
+    the SYN-ACK never reaches the client, so the final ACK never comes)."""
+    from tcpsim import fastopen as tfo
+    ns.sysctl(**{"ipv4.tcp_fastopen": 3})
+    conns = _fastopen_run(ns, tmp_path, "tfo_early", ["a", "early data"],
+                          at_sync=lambda: ns.nft(DROP_SYNACKS))
+    last = conns[-1]
+    assert last["data"] == "early data" and last["server_state"] == "SYN-RECV"
+    assert not [r for r in last["segs"] if r["sport"] == last["client_port"] and r["flags"] == ACK
+                and r["len"] == 0 and r["t"] < last["synack"]["t"] + 0.1]   # no final ACK
+    assert tfo.server_on_syn(tfo=last["syn"]["opts"][OPT_TFO].hex(), data_len=10,
+                             valid_cookie=last["syn"]["opts"][OPT_TFO]).child_now
+
+
+def test_fastopen_bad_cookie_falls_back_and_resends_the_data(ns, tmp_path):
+    """A changed server key makes the cached cookie invalid: the SYN-ACK acks only the SYN and
+    carries a fresh cookie; the client sends the data again after the handshake."""
+    from tcpsim import fastopen as tfo
+    ns.sysctl(**{"ipv4.tcp_fastopen": 3})
+    new_key = "00000000-00000000-00000000-0000beef"
+    conns = _fastopen_run(ns, tmp_path, "tfo_bad", ["a", "hello"],
+                          at_sync=lambda: ns.sysctl(**{"ipv4.tcp_fastopen_key": new_key}))
+    old_cookie = conns[0]["synack"]["opts"][OPT_TFO]
+    last = conns[-1]
+    assert last["syn"]["opts"][OPT_TFO] == old_cookie and last["syn"]["data"] == b"hello"
+    fresh = last["synack"]["opts"][OPT_TFO]
+    verdict = tfo.server_on_syn(tfo=old_cookie.hex(), data_len=5, valid_cookie=fresh)
+    assert fresh != old_cookie and verdict.synack_cookie == fresh and verdict.data_accepted == 0
+    assert last["synack"]["ack"] == (last["syn"]["seq"] + 1) % 2**32
+    resent = [r for r in last["segs"] if r["sport"] == last["client_port"] and r["len"] == 5
+              and r["t"] > last["synack"]["t"]]
+    assert resent and resent[0]["data"] == b"hello" and last["data"] == "hello"
