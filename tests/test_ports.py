@@ -5,6 +5,8 @@ The same rules are checked against this machine's kernel in tests/test_kernel_co
 import itertools
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tcpsim.errors import ScenarioError
 from tcpsim.keyedhash import keyed_hash, secret_from_seed
@@ -181,3 +183,37 @@ def test_bind_any_with_reuseaddr_tries_the_lower_half_first():
         got.append(p)
     assert set(got[:10]) == set(range(40000, 40010))
     assert set(got[10:]) == set(range(40010, 40020))
+
+
+# ------------------------------------------------------------------ properties
+
+
+@settings(max_examples=300, deadline=None)
+@given(lo=st.integers(1024, 65000), size=st.integers(1, 40), seed=st.integers(0, 2**32),
+       mask=st.integers(0, 2**40 - 1), dport=st.integers(1, 65535))
+def test_connect_finds_a_usable_port_whenever_its_scans_can_see_one(lo, size, seed, mask, dport):
+    hi = min(lo + size - 1, 65535)
+    usable = {p for i, p in enumerate(range(lo, hi + 1)) if mask >> i & 1}
+    ports = EphemeralPorts(secret_from_seed(seed, "ports"), (lo, hi))
+    try:
+        port = ports.connect("10.0.0.1", "10.0.0.2", dport, lambda p: p in usable)
+    except PortsExhausted:
+        # both parity scans cover an even-sized range; an odd-sized one minus one port
+        assert not usable if (hi - lo + 1) % 2 == 0 or hi == lo else len(usable) <= 1
+    else:
+        assert port in usable and lo <= port <= hi
+
+
+@settings(max_examples=300, deadline=None)
+@given(lo=st.integers(1024, 65000), size=st.integers(1, 40), seed=st.integers(0, 2**32),
+       mask=st.integers(0, 2**40 - 1))
+def test_bind_any_finds_a_usable_port_in_an_even_range(lo, size, seed, mask):
+    hi = min(lo + size - 1, 65535)
+    usable = {p for i, p in enumerate(range(lo, hi + 1)) if mask >> i & 1}
+    ports = EphemeralPorts(secret_from_seed(seed, "ports"), (lo, hi))
+    try:
+        port = ports.bind_any(lambda p: p in usable)
+    except PortsExhausted:
+        assert not usable if (hi - lo + 1) % 2 == 0 or hi == lo else len(usable) <= 1
+    else:
+        assert port in usable and lo <= port <= hi

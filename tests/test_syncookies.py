@@ -3,6 +3,8 @@
 The same layout is checked on real cookie SYN-ACKs in tests/test_kernel_connections.py.
 """
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tcpsim import syncookies as sc
 from tcpsim.errors import ScenarioError
@@ -125,3 +127,20 @@ def test_syn_cookies_option_validation(bad):
 
 def test_syn_cookies_option_good_values():
     assert [sc.validate_syn_cookies(v, "f") for v in (0, 1, 2)] == [0, 1, 2]
+
+
+# ---------------------------------------------------------------------- properties
+
+
+@settings(max_examples=300, deadline=None)
+@given(sport=st.integers(1, 65535), isn=st.integers(0, 2**32 - 1), mss=st.integers(1, 65535),
+       now=st.floats(0, 1e7), later=st.floats(0, 300), seed=st.integers(0, 1000))
+def test_cookie_round_trip_within_its_age(sport, isn, mss, now, later, seed):
+    secret = secret_from_seed(seed, "syncookies")
+    four_tuple = ("10.0.0.1", "10.0.0.2", sport, 80)
+    cookie, encoded = sc.make_cookie(secret, four_tuple, isn, mss, now)
+    check = sc.check_cookie(secret, four_tuple, (isn + 1) % 2**32, (cookie + 1) % 2**32, now + later)
+    young = sc.cookie_count(now + later) - sc.cookie_count(now) < sc.MAX_SYNCOOKIE_AGE
+    assert check.valid == young
+    if young:
+        assert check.mss == encoded == sc.MSSTAB[sc.mss_index(mss)]
