@@ -96,6 +96,12 @@ class EphemeralPorts:
         self.reserved = frozenset(reserved)
         self._perturb: dict[int, int] = {}
         self._rng = random.Random(keyed_hash(secret, "ports-rng", bits=64))
+        size = self.hi - self.lo + 1
+        parity = "".join("1" if pos % 2 == 0 else "0" for pos in reversed(range(size)))
+        self._even_mask = int(parity, 2)                       # bit k: port lo + k
+        self._odd_mask = ((1 << size) - 1) & ~self._even_mask
+        self._valid_mask = ((1 << size) - 1) & ~self.mask_of(p for p in self.reserved
+                                                              if self.lo <= p <= self.hi)
 
     # ------------------------------------------------------------------ connect()
     def port_offset(self, saddr: str, daddr: str, dport: int) -> int:
@@ -140,6 +146,57 @@ class EphemeralPorts:
         raise PortsExhausted("EADDRNOTAVAIL", f"no free local port in [{self.lo}, {self.hi}] "
                                               f"for {daddr}:{dport}")
 
+    def mask_of(self, ports) -> int:
+        """A bitmask of ports for :meth:`connect_masked`: bit k stands for port lo + k."""
+        mask = 0
+        for port in ports:
+            mask |= 1 << (port - self.lo)
+        return mask
+
+    def connect_masked(self, saddr: str, daddr: str, dport: int, blocked: int) -> int:
+        """Exactly :meth:`connect` with ``usable(p) = not blocked bit (p - lo)``, without the
+        port-by-port scan.
+
+        Near exhaustion :meth:`connect` calls ``usable`` for every port it passes, as the
+        kernel's loop does: filling the default range for one destination makes 2e8 calls
+        (170 s here). This finds the same port with a few big-integer operations on a
+        bitmask that the caller keeps per destination (set a bit when a 4-tuple is taken,
+        clear it when it is released or may be taken over).
+        """
+        low, high = self.lo, self.hi + 1
+        size = high - low
+        remaining = size & ~1 if size > 1 else size
+        last_i = ((remaining - 1) // 2) * 2                  # the scan's largest i
+        port_offset = self.port_offset(saddr, daddr, dport)
+        index = port_offset & (PERTURB_TABLE_SIZE - 1)
+        offset = ((self._perturb_value(index) + (port_offset >> 32)) & U32) % remaining
+        offset &= ~1
+        free = ~blocked & self._valid_mask
+        while True:
+            cls = free & (self._even_mask if offset % 2 == 0 else self._odd_mask)
+            # positions offset + i (i even, 0 <= i <= last_i) below size, then the wrapped
+            # ones offset + i - remaining: the kernel's "if (port >= high) port -= remaining"
+            i = None
+            pos = _first_bit(cls, offset, min(size - 1, offset + last_i))
+            if pos is not None:
+                i = pos - offset
+            else:
+                i_wrap = max(0, size - offset)
+                i_wrap += i_wrap & 1
+                if i_wrap <= last_i:
+                    pos = _first_bit(cls, offset + i_wrap - remaining, offset + last_i - remaining)
+                    if pos is not None:
+                        i = pos + remaining - offset
+            if i is not None:
+                step = max(i, self._rng.randrange(PERTURB_RANDOM_STEPS) * 2)
+                self._perturb[index] = (self._perturb[index] + step + 2) & U32
+                return low + pos
+            offset += 1
+            if not ((offset & 1) and remaining > 1):
+                break
+        raise PortsExhausted("EADDRNOTAVAIL", f"no free local port in [{self.lo}, {self.hi}] "
+                                              f"for {daddr}:{dport}")
+
     # ------------------------------------------------------------------ bind(port 0)
     def bind_any(self, usable: Callable[[int], bool], reuseaddr: bool = False) -> int:
         """The port ``bind(addr, 0)`` takes (``inet_csk_find_open_port()``), or ``PortsExhausted``.
@@ -179,3 +236,13 @@ class EphemeralPorts:
                 break
             attempt_half = 2                     # now the upper half of the range
         raise PortsExhausted("EADDRINUSE", f"no free local port in [{self.lo}, {self.hi}] to bind")
+
+
+def _first_bit(mask: int, first: int, last: int) -> int | None:
+    """The lowest set bit of ``mask`` at a position in [first, last], or None."""
+    if last < first or first < 0:
+        return None
+    window = (mask >> first) & ((1 << (last - first + 1)) - 1)
+    if not window:
+        return None
+    return first + (window & -window).bit_length() - 1
