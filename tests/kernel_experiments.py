@@ -358,6 +358,19 @@ def fastopen(payloads, sync_before_last=False):
     return {"connections": got}
 
 
+# ---------------------------------------------------------------- helpers for the test
+def listen_until_told(ports, cookie_connection_to=None):
+    """Listen on each port (and, optionally, make one connection to cookie_connection_to so
+    that listener has sent a SYN cookie); print "ready"; exit when stdin gets a line."""
+    keep = [listener(p) for p in ports]
+    if cookie_connection_to:
+        c = socket.create_connection((ADDR, cookie_connection_to))
+        keep.append(c)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    return {}
+
+
 EXPERIMENTS = {name: obj for name, obj in globals().items()
                if callable(obj) and not name.startswith("_")
                and name not in ("errname", "listener", "linger0")}

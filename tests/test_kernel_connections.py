@@ -256,6 +256,43 @@ def test_cookie_without_timestamps_keeps_only_the_mss(ns, tmp_path):
         "timestamps": False, "wscale": None, "sack": False, "ecn": False}
 
 
+def _listening(ns, ports, cookie_connection_to=None):
+    proc = subprocess.Popen(["ip", "netns", "exec", ns.name, sys.executable, str(EXPERIMENTS),
+                             "listen_until_told", json.dumps({"ports": ports,
+                             "cookie_connection_to": cookie_connection_to})],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "ready"
+    return proc
+
+
+def test_a_forged_ack_is_checked_as_a_cookie_only_after_a_recent_cookie(ns, tmp_path):
+    """cookie_v4_check(): an ACK that matches no connection is checked as a cookie only if the
+    listener sent one in the last 2 minutes (tcp_synq_no_recent_overflow()); a forged one
+    fails (SyncookiesFailed) and, like any stray ACK to a listener, is answered by an RST."""
+    from tcpsim import syncookies as sc
+    from tcpsim.keyedhash import secret_from_seed
+    ns.sysctl(**{"ipv4.tcp_syncookies": 1})
+    proc = _listening(ns, [5000, 5001])
+    ns.sysctl(**{"ipv4.tcp_syncookies": 2})
+    proc2 = _listening(ns, [5002], cookie_connection_to=5002)   # 5002 has sent a cookie
+    cap = Capture(ns, tmp_path / "forged.pcap")
+    before = nstat(ns, "TcpExtSyncookiesFailed")["TcpExtSyncookiesFailed"]
+    ns.experiment("raw_tcp", sport=43000, dport=5000, seq=1000, ack=123456, flags=ACK)
+    after_quiet = nstat(ns, "TcpExtSyncookiesFailed")["TcpExtSyncookiesFailed"]
+    ns.experiment("raw_tcp", sport=43001, dport=5002, seq=1000, ack=123456, flags=ACK)
+    after_recent = nstat(ns, "TcpExtSyncookiesFailed")["TcpExtSyncookiesFailed"]
+    segs = cap.stop()
+    for p in (proc, proc2):
+        p.communicate("go\n", timeout=10)
+    assert after_quiet == before and after_recent == before + 1
+    for port in (43000, 43001):
+        rst = next(r for r in segs if r["dport"] == port)
+        assert rst["flags"] & RST and rst["seq"] == 123456
+    forged = sc.check_cookie(secret_from_seed(1, "syncookies"), ("127.0.0.1", "127.0.0.1", 43001, 5002),
+                             1000, 123456, now_s=0.0)
+    assert not forged.valid
+
+
 # ====================================================================== TIME-WAIT
 def _first_ok(out):
     oks = [a for a in out["attempts"] if a[1] == "ok"]
@@ -299,6 +336,17 @@ def test_tw_reuse_rule_and_delay(ns, tmp_path):
     model = TimeWait("127.0.0.1", "127.0.0.1", snd_nxt=(fin["seq"] + 1) % 2**32, rcv_nxt=0)
     assert syns[1]["seq"] == takeover_start(model)["iss"]
     assert tsval(syns[1]) > tsval(fin)
+
+
+def test_tw_reuse_default_delay_is_one_second(ns):
+    """tcp_tw_reuse_delay defaults to 1000 ms: the "1 s rule" of tcp_twsk_unique()."""
+    from tcpsim.timewait import TW_REUSE_DELAY_MS_DEFAULT
+    assert ns.run("sysctl", "-n", "net.ipv4.tcp_tw_reuse_delay").stdout.strip() == \
+        str(TW_REUSE_DELAY_MS_DEFAULT)
+    ns.sysctl(**{"ipv4.ip_local_port_range": "40000 40000", "ipv4.tcp_tw_reuse": 1})
+    out = ns.experiment("tw_reuse_connect", dport=5000, until_s=1.3, step_s=0.02)
+    assert 1.0 <= _first_ok(out) <= 1.07
+    assert all(a[1] == "EADDRNOTAVAIL" for a in out["attempts"][:-1])
 
 
 def test_explicit_bind_takes_over_time_wait_at_once(ns):
