@@ -225,7 +225,7 @@ class EphemeralPorts:
                     port = low + offset + i
                     if port >= high:
                         port -= remaining
-                    if port in self.reserved or port > self.hi:
+                    if port in self.reserved:
                         continue
                     if usable(port):
                         return port
