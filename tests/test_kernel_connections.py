@@ -9,6 +9,7 @@ docs/linux-connections.md says what each one measured.
 """
 from __future__ import annotations
 
+import inspect
 import itertools
 import json
 import os
@@ -675,3 +676,19 @@ def test_fastopen_bad_cookie_falls_back_and_resends_the_data(ns, tmp_path):
     resent = [r for r in last["segs"] if r["sport"] == last["client_port"] and r["len"] == 5
               and r["t"] > last["synack"]["t"]]
     assert resent and resent[0]["data"] == b"hello" and last["data"] == "hello"
+
+
+def test_fastopen_cookie_depends_on_addresses_not_ports(ns, tmp_path):
+    """__tcp_fastopen_cookie_gen_cipher(): siphash of (saddr, daddr) with the server key: after
+    the client forgets its cookie (tcp_metrics flush) a request from another port gets the
+    same cookie."""
+    from tcpsim import fastopen as tfo
+    ns.sysctl(**{"ipv4.tcp_fastopen": 3})
+    first, second = _fastopen_run(ns, tmp_path, "tfo_ports", ["a", "b"],
+                                  at_sync=lambda: ns.run("ip", "tcp_metrics", "flush", "all"))
+    assert first["client_port"] != second["client_port"]
+    assert first["syn"]["opts"][OPT_TFO] == second["syn"]["opts"][OPT_TFO] == b""   # requests
+    assert first["synack"]["opts"][OPT_TFO] == second["synack"]["opts"][OPT_TFO]
+    # the model's cookie, likewise, is a function of the two addresses and the key only
+    assert list(inspect.signature(tfo.make_cookie).parameters) == ["secret", "client_addr",
+                                                                   "server_addr"]
