@@ -130,21 +130,28 @@ class EphemeralPorts:
         offset = ((self._perturb_value(index) + (port_offset >> 32)) & U32) % remaining
         offset &= ~1                             # first pass: ports of lo's parity
         while True:
-            for i in range(0, remaining, 2):
-                port = low + offset + i
-                if port >= high:
-                    port -= remaining
-                if port in self.reserved:
-                    continue
-                if usable(port):
-                    step = max(i, self._rng.randrange(PERTURB_RANDOM_STEPS) * 2)
-                    self._perturb[index] = (self._perturb[index] + step + 2) & U32
-                    return port
+            port, i = self._scan(low, high, remaining, offset, usable)
+            if port is not None:
+                step = max(i, self._rng.randrange(PERTURB_RANDOM_STEPS) * 2)
+                self._perturb[index] = (self._perturb[index] + step + 2) & U32
+                return port
             offset += 1
             if not ((offset & 1) and remaining > 1):
                 break                            # both parities scanned
         raise PortsExhausted("EADDRNOTAVAIL", f"no free local port in [{self.lo}, {self.hi}] "
                                               f"for {daddr}:{dport}")
+
+    def _scan(self, low, high, remaining, offset, usable):
+        """One pass of the kernel's loop: ports low+offset, +2, +4, ... wrapping at high
+        (``if (port >= high) port -= remaining``); reserved ports are passed over. Returns
+        (port, i) for the first usable one, i being how far the scan went, or (None, None)."""
+        for i in range(0, remaining, 2):
+            port = low + offset + i
+            if port >= high:
+                port -= remaining
+            if port not in self.reserved and usable(port):
+                return port, i
+        return None, None
 
     def mask_of(self, ports) -> int:
         """A bitmask of ports for :meth:`connect_masked`: bit k stands for port lo + k."""
@@ -221,14 +228,9 @@ class EphemeralPorts:
             offset = self._rng.getrandbits(32) % remaining
             offset |= 1                          # the parity connect() does not favour
             while True:
-                for i in range(0, remaining, 2):
-                    port = low + offset + i
-                    if port >= high:
-                        port -= remaining
-                    if port in self.reserved:
-                        continue
-                    if usable(port):
-                        return port
+                port, _ = self._scan(low, high, remaining, offset, usable)
+                if port is not None:
+                    return port
                 offset -= 1
                 if offset & 1:
                     break
