@@ -371,6 +371,17 @@ def listen_until_told(ports, cookie_connection_to=None):
     return {}
 
 
+def two_connections(gap_s=0.05):
+    """Two connections to one listener from two ephemeral ports, gap_s apart."""
+    ls = listener(5000)
+    keep = [ls]
+    for _ in range(2):
+        keep.append(socket.create_connection((ADDR, 5000)))
+        keep.append(ls.accept()[0])
+        time.sleep(gap_s)
+    return {"ports": [keep[1].getsockname()[1], keep[3].getsockname()[1]]}
+
+
 EXPERIMENTS = {name: obj for name, obj in globals().items()
                if callable(obj) and not name.startswith("_")
                and name not in ("errname", "listener", "linger0")}
