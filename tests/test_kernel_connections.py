@@ -324,7 +324,8 @@ def test_tw_reuse_rule_and_delay(ns, tmp_path):
         assert allowed == (first[(reuse, daddr, ts)] is not None)
     segs = cap.stop()
     for key in ((1, "127.0.0.1", 1), (2, "127.0.0.1", 1), (1, "10.9.0.1", 1)):
-        assert delay_ms / 1000 <= first[key] <= delay_ms / 1000 + 0.06, (key, first[key])
+        # never before the delay; soon after it (the loop tries every 10 ms, on a busy machine)
+        assert delay_ms / 1000 <= first[key] <= delay_ms / 1000 + 0.15, (key, first[key])
     assert first[(0, "127.0.0.1", 1)] is None
     assert first[(2, "10.9.0.1", 1)] is None                  # 2 = loopback only
     assert first[(1, "127.0.0.1", 0)] is None                 # no timestamps: never
@@ -346,7 +347,7 @@ def test_tw_reuse_default_delay_is_one_second(ns):
         str(TW_REUSE_DELAY_MS_DEFAULT)
     ns.sysctl(**{"ipv4.ip_local_port_range": "40000 40000", "ipv4.tcp_tw_reuse": 1})
     out = ns.experiment("tw_reuse_connect", dport=5000, until_s=1.3, step_s=0.02)
-    assert 1.0 <= _first_ok(out) <= 1.07
+    assert 1.0 <= _first_ok(out) <= 1.15
     assert all(a[1] == "EADDRNOTAVAIL" for a in out["attempts"][:-1])
 
 
