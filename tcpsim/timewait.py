@@ -114,7 +114,8 @@ def takeover_start(tw: TimeWait) -> dict:
 
     ``iss``: ``tw_snd_nxt + 65535 + 2`` (never 0), beyond anything the old incarnation sent
     or could still have in flight in a 64 KiB window; ``ts_recent``: the old peer's, so PAWS
-    applies from the first segment.
+    applies from the first segment. Our own TSvals continue the old incarnation's clock:
+    the TS offset is keyed on the 4-tuple (measured; ``tcpsim.isn.ts_offset`` does the same).
     """
     iss = (tw.snd_nxt + TW_ISN_GAP) & U32 or 1
     return {"iss": iss, "ts_recent": tw.ts_recent, "ts_recent_stamp_ms": tw.ts_recent_stamp_ms}
