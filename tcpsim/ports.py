@@ -96,12 +96,6 @@ class EphemeralPorts:
         self.reserved = frozenset(reserved)
         self._perturb: dict[int, int] = {}
         self._rng = random.Random(keyed_hash(secret, "ports-rng", bits=64))
-        size = self.hi - self.lo + 1
-        parity = "".join("1" if pos % 2 == 0 else "0" for pos in reversed(range(size)))
-        self._even_mask = int(parity, 2)                       # bit k: port lo + k
-        self._odd_mask = ((1 << size) - 1) & ~self._even_mask
-        self._valid_mask = ((1 << size) - 1) & ~self.mask_of(p for p in self.reserved
-                                                              if self.lo <= p <= self.hi)
 
     # ------------------------------------------------------------------ connect()
     def port_offset(self, saddr: str, daddr: str, dport: int) -> int:
@@ -153,22 +147,20 @@ class EphemeralPorts:
                 return port, i
         return None, None
 
-    def mask_of(self, ports) -> int:
-        """A bitmask of ports for :meth:`connect_masked`: bit k stands for port lo + k."""
-        mask = 0
-        for port in ports:
-            mask |= 1 << (port - self.lo)
-        return mask
+    def held_ports(self) -> HeldPorts:
+        """An empty :class:`HeldPorts` for one destination (reserved ports already held)."""
+        return HeldPorts(self.lo, self.hi, self.reserved)
 
-    def connect_masked(self, saddr: str, daddr: str, dport: int, blocked: int) -> int:
-        """Exactly :meth:`connect` with ``usable(p) = not blocked bit (p - lo)``, without the
+    def connect_held(self, saddr: str, daddr: str, dport: int, held: HeldPorts) -> int:
+        """Exactly :meth:`connect` with ``usable(p) = p not in held``, without the
         port-by-port scan.
 
         Near exhaustion :meth:`connect` calls ``usable`` for every port it passes, as the
         kernel's loop does: filling the default range for one destination makes 2e8 calls
-        (170 s here). This finds the same port with a few big-integer operations on a
-        bitmask that the caller keeps per destination (set a bit when a 4-tuple is taken,
-        clear it when it is released or may be taken over).
+        (170 s here). This finds the same port with at most four ``bytearray.find`` calls on
+        the :class:`HeldPorts` that the caller keeps per destination (``hold()`` a port when
+        its 4-tuple is taken, ``release()`` it when the connection is gone or a TIME-WAIT
+        holder may be taken over). It does not hold the port it returns.
         """
         low, high = self.lo, self.hi + 1
         size = high - low
@@ -178,20 +170,18 @@ class EphemeralPorts:
         index = port_offset & (PERTURB_TABLE_SIZE - 1)
         offset = ((self._perturb_value(index) + (port_offset >> 32)) & U32) % remaining
         offset &= ~1
-        free = ~blocked & self._valid_mask
         while True:
-            cls = free & (self._even_mask if offset % 2 == 0 else self._odd_mask)
-            # positions offset + i (i even, 0 <= i <= last_i) below size, then the wrapped
-            # ones offset + i - remaining: the kernel's "if (port >= high) port -= remaining"
+            # The scan visits positions offset + i (i = 0, 2, ..., last_i) while they are
+            # below size, then offset + i - remaining (the kernel's "port -= remaining").
             i = None
-            pos = _first_bit(cls, offset, min(size - 1, offset + last_i))
+            pos = held.first_free(offset, min(size - 1, offset + last_i))
             if pos is not None:
                 i = pos - offset
             else:
                 i_wrap = max(0, size - offset)
                 i_wrap += i_wrap & 1
                 if i_wrap <= last_i:
-                    pos = _first_bit(cls, offset + i_wrap - remaining, offset + last_i - remaining)
+                    pos = held.first_free(offset + i_wrap - remaining, offset + last_i - remaining)
                     if pos is not None:
                         i = pos + remaining - offset
             if i is not None:
@@ -240,11 +230,44 @@ class EphemeralPorts:
         raise PortsExhausted("EADDRINUSE", f"no free local port in [{self.lo}, {self.hi}] to bind")
 
 
-def _first_bit(mask: int, first: int, last: int) -> int | None:
-    """The lowest set bit of ``mask`` at a position in [first, last], or None."""
-    if last < first or first < 0:
-        return None
-    window = (mask >> first) & ((1 << (last - first + 1)) - 1)
-    if not window:
-        return None
-    return first + (window & -window).bit_length() - 1
+
+class HeldPorts:
+    """The ports of [lo, hi] that one destination cannot use, for :meth:`connect_held`.
+
+    Kept as two bytearrays, one per parity of the position ``port - lo`` (position
+    ``2 * j + c`` is ``classes[c][j]``; nonzero = held), because the kernel's scan steps by 2:
+    the next free port of a parity is then one ``bytearray.find(0, ...)``, a C loop.
+    """
+
+    def __init__(self, lo: int, hi: int, reserved=()):
+        size = hi - lo + 1
+        self.lo, self.hi = lo, hi
+        self.classes = (bytearray((size + 1) // 2), bytearray(size // 2))
+        self.reserved = frozenset(p for p in reserved if lo <= p <= hi)
+        for port in self.reserved:
+            self._set(port, 1)
+
+    def _set(self, port: int, value: int):
+        if not self.lo <= port <= self.hi:
+            raise ValueError(f"port: {port} is outside [{self.lo}, {self.hi}]")
+        pos = port - self.lo
+        self.classes[pos & 1][pos >> 1] = value
+
+    def hold(self, port: int):
+        self._set(port, 1)
+
+    def release(self, port: int):
+        if port not in self.reserved:
+            self._set(port, 0)
+
+    def __contains__(self, port: int) -> bool:
+        pos = port - self.lo
+        return self.lo <= port <= self.hi and bool(self.classes[pos & 1][pos >> 1])
+
+    def first_free(self, first: int, last: int) -> int | None:
+        """The first free position p in [first, last] with p's parity = first's, or None."""
+        if first < 0 or last < first:
+            return None
+        c = first & 1
+        j = self.classes[c].find(0, first >> 1, ((last - c) >> 1) + 1)
+        return None if j < 0 else 2 * j + c

@@ -223,32 +223,48 @@ def test_bind_any_finds_a_usable_port_in_an_even_range(lo, size, seed, mask):
 @given(lo=st.integers(1024, 65000), size=st.integers(1, 40), seed=st.integers(0, 2**32),
        mask=st.integers(0, 2**40 - 1), reserved_mask=st.integers(0, 2**40 - 1),
        dport=st.integers(1, 65535), n=st.integers(1, 12))
-def test_connect_masked_chooses_exactly_what_connect_chooses(lo, size, seed, mask, reserved_mask,
-                                                             dport, n):
+def test_connect_held_chooses_exactly_what_connect_chooses(lo, size, seed, mask, reserved_mask,
+                                                           dport, n):
     hi = min(lo + size - 1, 65535)
     blocked = {p for i, p in enumerate(range(lo, hi + 1)) if mask >> i & 1}
     reserved = {p for i, p in enumerate(range(lo, hi + 1)) if reserved_mask >> i & 3 == 3}
     ref = EphemeralPorts(secret_from_seed(seed, "ports"), (lo, hi), reserved=reserved)
     fast = EphemeralPorts(secret_from_seed(seed, "ports"), (lo, hi), reserved=reserved)
-    ref_held, fast_mask = set(blocked), fast.mask_of(blocked)
+    ref_held, held = set(blocked), fast.held_ports()
+    for port in blocked:
+        held.hold(port)
     for _ in range(n):
         try:
             want = ref.connect("10.0.0.1", "10.0.0.2", dport, lambda p: p not in ref_held)
         except PortsExhausted:
             with pytest.raises(PortsExhausted):
-                fast.connect_masked("10.0.0.1", "10.0.0.2", dport, fast_mask)
+                fast.connect_held("10.0.0.1", "10.0.0.2", dport, held)
             break
-        assert fast.connect_masked("10.0.0.1", "10.0.0.2", dport, fast_mask) == want
+        assert fast.connect_held("10.0.0.1", "10.0.0.2", dport, held) == want
         ref_held.add(want)
-        fast_mask |= fast.mask_of([want])
+        held.hold(want)
 
 
-def test_connect_masked_fills_the_default_range_exactly():
+def test_connect_held_fills_the_default_range_exactly():
     # (the port-by-port scan needs 2e8 usable() calls for this: benchmarks/bench_ports.py)
     ports = EphemeralPorts(SECRET)
-    mask, n = 0, 0
+    held, n = ports.held_ports(), 0
     with pytest.raises(PortsExhausted):
         while True:
-            mask |= ports.mask_of([ports.connect_masked("10.0.0.1", "10.0.0.2", 80, mask)])
+            held.hold(ports.connect_held("10.0.0.1", "10.0.0.2", 80, held))
             n += 1
-    assert n == 28232 and mask == (1 << 28232) - 1
+    assert n == 28232 and all(p in held for p in range(32768, 61000))
+
+
+def test_held_ports_hold_release_and_reserved():
+    held = EphemeralPorts(SECRET, (40000, 40009), reserved={40003}).held_ports()
+    assert 40003 in held and 40000 not in held and 39999 not in held
+    held.hold(40000)
+    assert 40000 in held
+    held.release(40000)
+    held.release(40003)                    # reserved ports stay held
+    assert 40000 not in held and 40003 in held
+    assert held.first_free(0, 9) == 0 and held.first_free(3, 9) == 5
+    assert held.first_free(5, 4) is None
+    with pytest.raises(ValueError, match="port: 40010 is outside"):
+        held.hold(40010)
