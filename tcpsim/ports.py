@@ -33,6 +33,10 @@ bind() to port 0: ``inet_csk_find_open_port()`` (net/ipv4/inet_connection_sock.c
     lo's, then the other parity. With SO_REUSEADDR the lower half of the range is tried
     first, then the upper half. Nothing usable: ``EADDRINUSE``.
 
+:meth:`EphemeralPorts.connect` is the reference, port by port as the kernel scans;
+:meth:`EphemeralPorts.connect_held` makes the same choices from a :class:`HeldPorts` in a
+few C-speed searches (the scan is quadratic when a range fills up).
+
 Not modelled: ``ip_local_reserved_ports`` beyond a set of ports to skip, the per-socket
 ``IP_LOCAL_PORT_RANGE`` option (which scans with step 1), ``ip_autobind_reuse``, and IPv6.
 """
