@@ -287,11 +287,14 @@ def fill_listener(backlog, n_clients, settle_s=0.3, first_port=42000):
                         capture_output=True, text=True, check=True).stdout.split()
     states = subprocess.run(["ss", "-tanH", "dport", "= :5000"], capture_output=True, text=True,
                             check=True).stdout.splitlines()
+    syn_recv = subprocess.run(["ss", "-tanH", "state", "syn-recv", "sport", "= :5000"],
+                              capture_output=True, text=True, check=True).stdout.splitlines()
     per_client = {}
     for line in states:
         f = line.split()
         per_client[int(f[3].rsplit(":", 1)[1])] = f[0]
-    return {"accept_queue": int(ss[0]), "max_backlog": int(ss[1]), "clients": per_client}
+    return {"accept_queue": int(ss[0]), "max_backlog": int(ss[1]), "clients": per_client,
+            "syn_recv": len(syn_recv)}
 
 
 def overflow_at_final_ack(first_port=42000, wait_s=1.6):

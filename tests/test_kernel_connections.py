@@ -554,6 +554,31 @@ def test_syn_queue_holds_backlog_plus_one_then_cookies_or_drops(ns, tmp_path, sy
     assert kinds == [a for a in expected if a != "drop"]
 
 
+def test_cookies_keep_no_state_and_retransmit_no_syn_ack(ns, tmp_path):
+    """With tcp_syncookies=2 the listener keeps no request: no SYN-RECEIVED socket, and no
+    SYN-ACK of its own accord; each SYN (the client's retransmission included) gets exactly
+    one cookie SYN-ACK. Without cookies the requests sit in SYN-RECEIVED."""
+    seen = {}
+    for cookies in (2, 0):
+        ns.sysctl(**{"ipv4.tcp_syncookies": cookies})
+        ns.run("nft", "flush", "ruleset")
+        ns.nft(DROP_SYNACKS)                         # the clients never see a SYN-ACK
+        cap = Capture(ns, tmp_path / f"state{cookies}.pcap")
+        out = ns.experiment("fill_listener", backlog=8, n_clients=2, settle_s=1.4,
+                            first_port=42000 + 10 * cookies)
+        segs = cap.stop()
+        port = 42000 + 10 * cookies
+        syns = [r for r in segs if is_syn(r) and r["sport"] == port]
+        synacks = [r for r in segs if is_synack(r) and r["dport"] == port]
+        seen[cookies] = (out["syn_recv"], len(syns), len(synacks),
+                         nstat(ns, "TcpExtSyncookiesSent")["TcpExtSyncookiesSent"])
+        if cookies == 2:                             # each SYN-ACK follows a SYN at once
+            assert len(synacks) == len(syns) == 2
+            assert all(0 <= a["t"] - s["t"] < 0.01 for s, a in zip(syns, synacks))
+    assert seen[2][0] == 0 and seen[2][3] == 4       # no request kept; 2 clients x 2 SYNs
+    assert seen[0][0] == 2 and seen[0][3] == 4       # SYN-RECEIVED requests; no new cookies
+
+
 def test_accept_queue_holds_backlog_plus_one_then_syns_are_dropped(ns):
     """sk_acceptq_is_full(): a listener that never accept()s holds backlog + 1 established
     connections; later SYNs are dropped (ListenOverflows) and those clients stay SYN-SENT."""
