@@ -25,7 +25,9 @@ one round:
 5. measured: time to first result (Run All to the first picture or table), time until the
    last cell is done, errors, and for each student the memory of their server and of their
    kernel (resident now, and the kernel's peak, VmHWM), plus the hub's and proxy's;
-6. the servers are stopped (as the idle culler would) before the next round.
+6. the servers are stopped before the next round; with ``--cull-after S``, the last
+   round's are left idle instead, for jupyterhub-idle-culler (a hub-managed service,
+   ``--timeout=S``) to stop: the time it takes is printed.
 
 The degradation from 1 to N students is each figure at N over the same figure at 1.
 With ``--collect DIR``, the last round's notebooks are also saved by the students
@@ -94,10 +96,28 @@ def proxy_command() -> str:
     return found
 
 
-def hub_config(workdir: Path, port: int, token: str) -> str:
+def culler_config(cull_after_s: int) -> str:
+    """jupyterhub-idle-culler as a hub-managed service, with the activity reports made
+    frequent enough (10 s instead of 5 minutes) for a short test of it."""
+    command = [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={cull_after_s}",
+               "--cull-every=10"]
+    return f'''
+c.JupyterHub.last_activity_interval = 10
+c.Spawner.environment = {{"JUPYTERHUB_ACTIVITY_INTERVAL": "10"}}
+c.JupyterHub.services.append({{"name": "idle-culler", "command": {command!r}}})
+c.JupyterHub.load_roles.append({{
+    "name": "idle-culler",
+    "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+    "services": ["idle-culler"],
+}})
+'''
+
+
+def hub_config(workdir: Path, port: int, token: str, cull_after_s=None) -> str:
     """The hub's jupyterhub_config.py: localhost only, dummy authenticator, local
-    processes, one admin service for this script."""
+    processes, one admin service for this script (and the idle culler if asked)."""
     singleuser = Path(sys.prefix) / "bin" / "jupyterhub-singleuser"
+    culler = culler_config(cull_after_s) if cull_after_s else ""
     return f'''# written by benchmarks/bench_classroom.py
 c = get_config()  # noqa
 c.JupyterHub.ip = "127.0.0.1"
@@ -129,19 +149,20 @@ c.JupyterHub.load_roles = [{{
     "scopes": ["admin:users", "admin:servers", "tokens", "access:servers", "shutdown"],
     "services": [{SERVICE!r}],
 }}]
-'''
+''' + culler
 
 
 class Hub:
     """A JupyterHub process on localhost, and what this script asks of its API."""
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, cull_after_s=None):
         self.workdir = workdir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = secrets.token_hex(32)
         (workdir / "home").mkdir(parents=True, exist_ok=True)
-        (workdir / "jupyterhub_config.py").write_text(hub_config(workdir, self.port, self.token))
+        (workdir / "jupyterhub_config.py").write_text(
+            hub_config(workdir, self.port, self.token, cull_after_s))
         LOG.parent.mkdir(parents=True, exist_ok=True)
         self.log = open(LOG, "w")
         self.process = None
@@ -212,7 +233,7 @@ class Hub:
             await asyncio.sleep(0.5)
 
     def processes(self) -> dict:
-        """{student: [their server and kernel processes]}, and "_hub" for the hub and proxy."""
+        """{student: [their server and kernel processes]}, and "_hub" for the hub, proxy and services."""
         out = {"_hub": []}
         try:
             hub = psutil.Process(self.process.pid)
@@ -360,7 +381,7 @@ def memory(hub, names) -> dict:
             hub_rss += p.memory_info().rss / MIB
         except psutil.NoSuchProcess:
             pass
-    return {"per user": out, "hub and proxy MiB": hub_rss}
+    return {"per user": out, "hub, proxy, services MiB": hub_rss}
 
 
 async def one_student(hub, name, path, cells, round_start):
@@ -390,8 +411,8 @@ async def classroom(args):
     cells = ["".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code"]
     sizes = [int(n) for n in args.students.split(",")]
     workdir = Path(tempfile.mkdtemp(prefix="tcpsim-classroom-"))
-    hub = Hub(workdir)
-    rounds, collected = [], None
+    hub = Hub(workdir, args.cull_after)
+    rounds, collected, culled = [], None, None
     try:
         hub.start()
         t = time.perf_counter()
@@ -440,7 +461,7 @@ async def classroom(args):
                 "kernel peak MiB (max)": round(max(per_user["kernel peak"]), 1)
                 if per_user["kernel peak"] else None,
                 "user total MiB (median)": med(per_user["user total"]),
-                "hub and proxy MiB": round(mem["hub and proxy MiB"], 1),
+                "hub, proxy, services MiB": round(mem["hub, proxy, services MiB"], 1),
             }
             if failed:
                 figures["first failure"] = failed[0][:300]
@@ -450,13 +471,32 @@ async def classroom(args):
             print_round(figures, rounds[0])
             if args.collect and round_no == len(sizes) - 1:
                 collected = await save_and_collect(hub, ok, names, notebook, Path(args.collect))
+            if args.cull_after and round_no == len(sizes) - 1:
+                culled = await wait_culled(hub, names, args.cull_after)
             await asyncio.gather(*(hub.stop_server(name) for name in names),
                                  return_exceptions=True)
     finally:
         left = hub.stop()
         shutil.rmtree(workdir, ignore_errors=True)
         print(f"\nhub stopped; processes that had to be killed: {left}")
-    return {"rounds": rounds, "collected": collected}
+    return {"rounds": rounds, "collected": collected, "culled": culled}
+
+
+async def wait_culled(hub, names, cull_after_s):
+    """Leave the last round's servers idle: how long until the idle culler stops them."""
+    start = time.perf_counter()
+    deadline = start + cull_after_s + 180
+    running = set(names)
+    while running and time.perf_counter() < deadline:
+        await asyncio.sleep(5)
+        for name in list(running):
+            if not (await hub.api("GET", f"/users/{name}")).get("servers"):
+                running.discard(name)
+    seconds = time.perf_counter() - start
+    print(f"\nidle culler (--timeout={cull_after_s}): {len(names) - len(running)} of "
+          f"{len(names)} idle servers stopped {seconds:.0f} s after the last cell")
+    return {"stopped": len(names) - len(running), "of": len(names),
+            "seconds": round(seconds, 1)}
 
 
 async def save_and_collect(hub, results, names, notebook, dest: Path):
@@ -497,6 +537,9 @@ def main(argv=None):
                         help="class sizes, one round each (default 1,5,10,20)")
     parser.add_argument("--notebook", help="the notebook to run (default: notebook 02)")
     parser.add_argument("--collect", help="save and collect the last round's notebooks here")
+    parser.add_argument("--cull-after", type=int, metavar="S",
+                        help="run jupyterhub-idle-culler (--timeout=S) and wait for it to stop "
+                             "the last round's servers")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO / "tools"))
