@@ -353,15 +353,23 @@ async def run_all(hub, name, token, path, cells):
 
 
 def memory(hub, names) -> dict:
-    """MiB per student: server RSS, kernel RSS, kernel peak (VmHWM); hub + proxy RSS."""
+    """Per student: server and kernel RSS and the kernel's peak (VmHWM), in MiB, and the
+    CPU seconds each has used (start, open, Run All: what a class costs the machine,
+    whatever else runs on it); the hub's, proxy's and services' RSS."""
     by_user = hub.processes()
-    out = {"server": [], "kernel": [], "kernel peak": [], "user total": []}
+    out = {"server": [], "kernel": [], "kernel peak": [], "user total": [], "kernel CPU s": [],
+           "server CPU s": []}
     for name in names:
-        server = kernel = peak = 0.0
+        server = kernel = peak = kernel_cpu = server_cpu = 0.0
         for p in by_user.get(name, []):
             try:
                 rss = p.memory_info().rss / MIB
                 is_kernel = "ipykernel_launcher" in " ".join(p.cmdline())
+                cpu = p.cpu_times()
+                if is_kernel:
+                    kernel_cpu += cpu.user + cpu.system
+                else:
+                    server_cpu += cpu.user + cpu.system
                 if is_kernel:
                     kernel += rss
                     with open(f"/proc/{p.pid}/status") as f:
@@ -375,6 +383,8 @@ def memory(hub, names) -> dict:
         out["kernel"].append(kernel)
         out["kernel peak"].append(peak)
         out["user total"].append(server + kernel)
+        out["kernel CPU s"].append(kernel_cpu)
+        out["server CPU s"].append(server_cpu)
     hub_rss = 0.0
     for p in by_user.get("_hub", []):
         try:
@@ -461,6 +471,8 @@ async def classroom(args):
                 "kernel peak MiB (max)": round(max(per_user["kernel peak"]), 1)
                 if per_user["kernel peak"] else None,
                 "user total MiB (median)": med(per_user["user total"]),
+                "kernel CPU s (median)": med(per_user["kernel CPU s"]),
+                "server CPU s (median)": med(per_user["server CPU s"]),
                 "hub, proxy, services MiB": round(mem["hub, proxy, services MiB"], 1),
             }
             if failed:

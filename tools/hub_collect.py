@@ -6,7 +6,8 @@
 For each student (every user of the hub unless ``--users`` names some), it reads the
 notebook at ``--path`` in their home through their Jupyter server's contents API, with the
 token of a hub service (docs/teaching-at-scale.md gives its role: scopes ``list:users``,
-``read:users``, ``access:servers`` and, to open a stopped server, ``servers``), and writes
+``read:users``, ``read:servers``, ``access:servers`` and, to open a stopped server,
+``servers``), and writes
 it as ``DEST/submitted/<student>/<assignment>/<notebook>``, with nbgrader's
 ``timestamp.txt`` (the file's last modification). ``nbgrader autograde`` then grades them
 in the instructors' environment: nothing of nbgrader runs in the students' servers, and
