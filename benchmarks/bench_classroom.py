@@ -71,6 +71,16 @@ MIB = 2 ** 20
 LOG = REPO / "out" / "classroom" / "jupyterhub.log"     # the last run's hub log (kept)
 
 
+def calibration_s() -> float:
+    """The project's calibration loop (as in benchmarks/__main__.py): 10 million steps of
+    ``total += i`` in a function."""
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    return time.perf_counter() - start
+
+
 def default_notebook() -> Path:
     """Notebook 02 with its solutions (every cell runs): the instructors' source if the
     course keeps it apart (instructors/source/), else notebooks/."""
@@ -267,7 +277,7 @@ class Hub:
                 p.terminate()
             except psutil.NoSuchProcess:
                 pass
-        gone, alive = psutil.wait_procs(left, timeout=15)
+        _, alive = psutil.wait_procs(left, timeout=15)
         for p in alive:
             p.kill()
         self.log.close()
@@ -556,8 +566,12 @@ def main(argv=None):
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO / "tools"))
     print(f"machine: {psutil.cpu_count()} cores, {psutil.virtual_memory().total / 2**30:.0f} GiB, "
-          f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}")
+          f"Python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.2f}, "
+          f"calibration loop {calibration_s():.3f} s (10M steps)", flush=True)
     report = asyncio.run(classroom(args))
+    report["calibration loop s, at end"] = round(calibration_s(), 3)
+    print(f"calibration loop at the end: {report['calibration loop s, at end']:.3f} s, "
+          f"load average {os.getloadavg()[0]:.2f}")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1) + "\n")
     return 0
