@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
 import sys
 import time
 from datetime import datetime
@@ -95,7 +96,9 @@ def execute(nb, cwd=NOTEBOOKS):
     error = None
     start = time.perf_counter()
     try:
-        client.execute()
+        # the kernel's own stderr (ipykernel's warning about TCP without encryption) would
+        # interleave with the printed figures; a cell's errors still come back as outputs
+        client.execute(stderr=subprocess.DEVNULL)
     except Exception as exc:              # a failing notebook is a figure too, not a crash
         error = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
     wall_s = time.perf_counter() - start
