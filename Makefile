@@ -10,7 +10,7 @@ PY := $(VENV)/bin/python
 # so that nbgrader (and its JupyterLab menus) never reaches the students' environment.
 IVENV := .venv-instructors
 
-.PHONY: course test release benchmarks system-packages
+.PHONY: course test release benchmarks classroom system-packages
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,5 +59,21 @@ system-packages:
 	  fi; \
 	fi
 
+# Every benchmark in one run (benchmarks/__main__.py); scapy, which one of them compares
+# with, is installed for it only (benchmarks/requirements.txt).
 benchmarks: $(VENV)/.installed
-	for f in benchmarks/bench_*.py; do $(PY) $$f || exit 1; done
+	$(PY) -m pip install --quiet -r benchmarks/requirements.txt
+	$(PY) -m benchmarks
+
+# The classroom on a real JupyterHub, by hand (docs/teaching-at-scale.md): its own venv,
+# with JupyterHub and configurable-http-proxy (npm), never the students'.
+CVENV := .venv-classroom
+$(CVENV)/.installed: benchmarks/requirements-classroom.txt requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(CVENV)
+	$(CVENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CVENV)/bin/python -m pip install --quiet -r benchmarks/requirements-classroom.txt -e .
+	npm install --silent --prefix $(CVENV) configurable-http-proxy@5.3.0
+	touch $@
+
+classroom: $(CVENV)/.installed
+	$(CVENV)/bin/python benchmarks/bench_classroom.py $(if $(STUDENTS),--students $(STUDENTS))

@@ -7,7 +7,8 @@
   close (target: under 3 s in all);
 * simulated segments per second for both.
 
-Each figure is also printed as a ratio against a baseline measured in the same process
+``run()`` returns the figures (``python -m benchmarks`` prints them with the others).
+Each figure is also given as a ratio against a baseline measured in the same process
 (parsing the same scenarios without simulating), so runs on different machines compare.
 """
 from __future__ import annotations
@@ -37,20 +38,33 @@ def timed(fn):
     return time.perf_counter() - start, result
 
 
-def main():
-    elapsed, trace = timed(lambda: tcpsim.run(bulk(10_000_000)))
+def run(quick=False) -> dict:
+    """The figures: a bulk transfer (10 MB; 200 kB with ``quick``) and many short
+    connections (10 000; 100 with ``quick``), against parsing the same scenarios."""
+    n_bytes, n_short = (200_000, 100) if quick else (10_000_000, 10_000)
+    elapsed, trace = timed(lambda: tcpsim.run(bulk(n_bytes)))
     n = len(trace.doc["segments"])
-    ok = trace.delivered["server"] == tcpsim.scenario.payload_pattern(10_000_000)
-    print(f"10 MB at MTU 1500, 1% loss: {elapsed:.3f} s (target < 0.5 s), {n} segments, "
-          f"{n / elapsed:,.0f} segments/s, delivered intact: {ok}")
+    ok = trace.delivered["server"] == tcpsim.scenario.payload_pattern(n_bytes)
+    figures = {f"bulk {n_bytes / 1e6:g} MB, 1% loss: s": round(elapsed, 3),
+               "bulk: target s": 0.5 if not quick else None,
+               "bulk: segments": n, "bulk: segments/s": round(n / elapsed),
+               "bulk: delivered intact": ok}
 
-    scenarios = [short_scenario(seed) for seed in range(10_000)]
+    scenarios = [short_scenario(seed) for seed in range(n_short)]
     parse_s, _ = timed(lambda: [parse_scenario(s) for s in scenarios])
     # Count each run's segments and let its trace go, as a widget does with the previous one.
     elapsed, n = timed(lambda: sum(len(tcpsim.run(s).doc["segments"]) for s in scenarios))
-    print(f"10 000 short connections: {elapsed:.3f} s (target < 3 s), {n} segments, "
-          f"{n / elapsed:,.0f} segments/s; parsing alone {parse_s:.3f} s "
-          f"(simulation = {elapsed / parse_s:.1f}x parsing)")
+    figures.update({f"{n_short} short connections: s": round(elapsed, 3),
+                    "short connections: target s": 3.0 if not quick else None,
+                    "short connections: segments/s": round(n / elapsed),
+                    "short connections: parsing alone s": round(parse_s, 3),
+                    "short connections: simulation / parsing": round(elapsed / parse_s, 1)})
+    return {k: v for k, v in figures.items() if v is not None}
+
+
+def main():
+    for name, value in run().items():
+        print(f"  {name:45s} {value}")
 
 
 if __name__ == "__main__":

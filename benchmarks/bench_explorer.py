@@ -185,6 +185,45 @@ def player_steps():
         print(f"  {label:18s} {len(p.times) - 1:5d} | {build:6.0f} | {passes[0]} | {passes[1]}")
 
 
+
+def run(quick=False) -> dict:
+    """The overall figures that main() and player_steps() print (``python -m benchmarks``):
+    every change of every control over the course's scenarios (with ``quick``: the first
+    scenario, 4 changes per control), and one step of the player."""
+    cases = scenarios()[:1] if quick else scenarios()
+    changes = 4 if quick else CHANGES
+    walls, cpus, steps, builds = [], [], [], []
+    for _label, scenario in cases:
+        e = widgets.explorer(scenario, controls=("profile", "delay_ms", "drop"), debounce_s=0)
+        drops = [value for _, value in e.controls["drop"].options]
+        for name, values in (("delay_ms", [DELAYS_MS[k % len(DELAYS_MS)]
+                                           for k in range(changes + 1)]),
+                             ("profile", ["rfc9293", "linux"] * (changes // 2)),
+                             ("drop", [drops[k % len(drops)] for k in range(changes)])):
+            for wall, cpu in timed_changes(e, name, values):
+                walls.append(wall)
+                cpus.append(cpu)
+        trace = tcpsim.run(scenario)
+        t0 = time.perf_counter()
+        p = widgets.player(trace)
+        builds.append((time.perf_counter() - t0) * 1000)
+        for _ in range(len(p.times) - 1):
+            t0 = time.perf_counter()
+            p.step(+1)
+            steps.append((time.perf_counter() - t0) * 1000)
+    figures = {"explorer changes": len(walls)}
+    for what, times in (("wall", walls), ("CPU", cpus)):
+        median, worst = median_worst(times)
+        figures[f"explorer change, {what}: median ms"] = round(median, 1)
+        figures[f"explorer change, {what}: worst ms"] = round(worst, 1)
+    figures[f"explorer targets (median < {TARGET_MEDIAN_MS}, worst < {TARGET_WORST_MS} ms, "
+            "wall)"] = verdict(*median_worst(walls))
+    figures["player build: median ms"] = round(statistics.median(builds), 1)
+    figures["player step (first pass): median ms"] = round(statistics.median(steps), 1)
+    figures["player step (first pass): worst ms"] = round(max(steps), 1)
+    return figures
+
+
 if __name__ == "__main__":
     main()
     player_steps()

@@ -112,8 +112,9 @@ def text_floor(fig):
     return floor
 
 
-def ladder_line(label, make, target=None, ref=None, ref_label="", runs=7):
-    """Print build and build + PNG times of ``make()`` (a Figure), the text floor, the target."""
+def ladder_line(label, make, target=None, ref=None, ref_label="", runs=7, figures=None):
+    """Print build and build + PNG times of ``make()`` (a Figure), the text floor, the
+    target; put them into ``figures`` (a dict) too. Returns the build + PNG median ms."""
     fig = make()
     chars = sum(len(t.get_text()) for t in fig.findobj(Text) if t.get_visible())
     build = timed(make, n=runs)[0]
@@ -122,36 +123,63 @@ def ladder_line(label, make, target=None, ref=None, ref_label="", runs=7):
     out = (f"  {label:30s} build {build:5.0f} ms   build+PNG {png:5.0f} ms (best {best:4.0f})"
            f"   {fig.get_size_inches()[1]:4.1f} in, {chars:4d} chars,"
            f" {png / floor:.1f}x its text floor ({floor:.0f} ms)")
+    if figures is not None:
+        figures[f"{label}: build ms"] = round(build, 1)
+        figures[f"{label}: build + PNG ms"] = round(png, 1)
+        figures[f"{label}: / its text floor"] = round(png / floor, 1)
     if ref is not None:
         out += f", {png / ref:.2f}x {ref_label}"
+        if figures is not None:
+            figures[f"{label}: / {ref_label}"] = round(png / ref, 2)
     if target is not None:
         out += f"   target < {target} ms: {'met' if png < target else 'NOT met'}"
-    print(out)
+        if figures is not None:
+            figures[f"{label}: target < {target} ms"] = "met" if png < target else "NOT met"
+    if figures is None:
+        print(out)
     return png
 
 
-def main():
-    trace = bulk_trace()
-    long = first_segments(trace, 300)
+def run(quick=False, verbose=False) -> dict:
+    """The figures (``verbose``: also print each line as it is measured)."""
+    runs = 1 if quick else 7
+    figures = {}
+    out = None if verbose else figures
+    trace = bulk_trace(60 if quick else 300)
+    long = first_segments(trace, 60 if quick else 300)
     n = len(long.doc["segments"])
-    print(f"ladder of a {n}-segment trace (median of 7 runs, 3 for all segments):")
+    if verbose:
+        print(f"ladder of a {n}-segment trace (median of 7 runs, 3 for all segments):")
+    figures["long trace: segments"] = n
     whole = ladder_line("all segments (segments='all')",
-                        lambda: plots.ladder(long, segments="all"), runs=3)
+                        lambda: plots.ladder(long, segments="all"), runs=min(runs, 3),
+                        figures=out)
     ladder_line(f"default: first {MAX_SEGMENTS} + note", lambda: plots.ladder(long),
-                TARGET_LONG_MS, whole, "all segments")
+                TARGET_LONG_MS, whole, "all segments", runs=runs, figures=out)
     middle = (120, 120 + MAX_SEGMENTS)
-    ladder_line(f"segments={middle}", lambda: plots.ladder(long, segments=middle),
-                TARGET_LONG_MS, whole, "all segments")
-    print("small ladders, PNG (the explorer draws SVG: see bench_explorer.py):")
+    if not quick:
+        ladder_line(f"segments={middle}", lambda: plots.ladder(long, segments=middle),
+                    TARGET_LONG_MS, whole, "all segments", runs=runs, figures=out)
+    if verbose:
+        print("small ladders, PNG (the explorer draws SVG: see bench_explorer.py):")
     for what, small in (("handshake + data", data_trace()), ("close, TIME-WAIT", close_trace())):
         ladder_line(f"{what} ({len(small.doc['segments'])} segments)",
-                    lambda: plots.ladder(small))
-    print("other pictures (build + PNG, median / best of 7):")
+                    lambda: plots.ladder(small), runs=runs, figures=out)
+    if verbose:
+        print("other pictures (build + PNG, median / best of 7):")
     for name, make in (("state_graph", lambda: plots.state_graph(trace, host="client")),
                        ("time_sequence", lambda: plots.time_sequence(trace, host="client")),
                        ("buffers", lambda: plots.buffers(trace, 0.2)),
                        ("header", lambda: plots.header(trace.segments.iloc[0], trace=trace))):
-        print("  %-15s %4.0f ms / %4.0f ms" % ((name,) + timed(lambda: render(make()))))
+        median, best = timed(lambda: render(make()), n=runs)
+        figures[f"{name}: build + PNG median ms"] = round(median, 1)
+        if verbose:
+            print("  %-15s %4.0f ms / %4.0f ms" % (name, median, best))
+    return figures
+
+
+def main():
+    run(verbose=True)
 
 
 if __name__ == "__main__":
