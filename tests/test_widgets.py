@@ -7,6 +7,7 @@ never from hard-coded numbers.
 from __future__ import annotations
 
 import asyncio
+import re
 
 import matplotlib
 
@@ -73,7 +74,12 @@ def test_player_is_a_vbox_with_its_css_class_and_fixed_size_pictures(player):
         assert "tcpsim-picture" in image._dom_classes
         assert image.layout.width.endswith("px") and image.layout.height == "auto"
         assert image.layout.max_width in ("100%", "50%")   # shrinks in a narrow notebook
-        assert png(image).startswith(PNG_MAGIC)
+        if image.format == "png":
+            assert png(image).startswith(PNG_MAGIC)
+        else:
+            assert image.format == "svg+xml" and png(image).startswith(b"<svg")
+            width = f'width="{image.layout.width[:-2]}"'.encode()
+            assert width in png(image)[:300]                 # drawn at the image's size
 
 
 def test_player_times_are_every_instant_of_the_trace(trace, player):
@@ -131,8 +137,10 @@ def test_a_listener_in_syn_received_already_stores_its_iss(trace):
 
 
 def test_the_ladder_cursor_sits_on_the_arrows_sent_at_t(trace, player):
-    """At a segment's send time, the cursor is at the height where its arrow starts."""
-    ax = player.ladder.ax
+    """At a segment's send time, the cursor is at the height where its arrow starts, in the
+    SVG the player shows (the cursor line's path) and in Matplotlib's static ladder."""
+    ax = tcpsim.plots.ladder(trace, segments="all").axes[0]
+    scene = player.ladder.scene
     for seg in trace.doc["segments"]:
         first_at_t = next(s for s in trace.doc["segments"]
                           if s["src"] == seg["src"] and s["t"] == seg["t"])
@@ -140,7 +148,12 @@ def test_the_ladder_cursor_sits_on_the_arrows_sent_at_t(trace, player):
             continue                            # later segments of a burst get lower rows
         player.go_to(seg["t"])
         arrow_y = ax.tcpsim["arrows"][seg["i"]]._posA_posB[0][1]
-        assert player.ladder.cursor.get_ydata()[0] == pytest.approx(arrow_y)
+        _, arrow_row = scene.to_pixels(0, arrow_y)
+        assert player.ladder.cursor_row(seg["t"]) == pytest.approx(arrow_row)
+        cursor = re.findall(r'<path d="M[\d.]+ ([\d.]+) L[\d.]+ ([\d.]+)" fill="none" '
+                            r'stroke="#009E73"', png(player.ladder_image).decode())
+        assert len(cursor) == 1, "one cursor line in the ladder picture"
+        assert float(cursor[0][0]) == float(cursor[0][1]) == pytest.approx(arrow_row, abs=0.06)
 
 
 def test_step_buttons_go_to_the_next_and_previous_instant(trace, player):

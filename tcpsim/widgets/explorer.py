@@ -22,6 +22,7 @@ import ipywidgets as widgets
 
 from .. import plots
 from ..errors import ScenarioError
+from ..plots.ladder import ladder_svg
 from ..plots.style import flag_label, host_order
 from ..simulator import run
 from ._pictures import (figure_png, figure_svg, freeze_long_lived_objects,
@@ -274,10 +275,13 @@ class Explorer(widgets.VBox):
     def draw(self, trace):
         """The picture of the run: ``(format, bytes)`` for the Image widget.
 
-        Ladders and time-sequence graphs are SVG (fast to make, sharp at any zoom); the
-        state graphs are one PNG of two pictures side by side."""
+        The ladder is SVG written directly from its scene (the geometry ``plots.ladder``
+        draws with Matplotlib: a millisecond or two); the time-sequence graph is SVG from
+        Matplotlib; the state graphs are one PNG of two pictures side by side."""
         if self.view == "states":
             return "png", state_graphs_side_by_side(trace)
+        if self.view == "ladder":
+            return "svg+xml", ladder_svg(trace).encode()
         figure = self.figure(trace)
         if figure is None:
             return "png", message_png(NO_DATA, 950, 200)

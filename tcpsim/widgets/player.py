@@ -95,11 +95,11 @@ def what_happens(trace, after, until) -> list:
     return [text for _, text in items]
 
 
-def picture(png, width_px, height_px, max_width="100%") -> widgets.Image:
+def picture(png, width_px, height_px, max_width="100%", format="png") -> widgets.Image:
     """An Image widget (CSS class ``tcpsim-picture``) of a fixed size, ``width_px`` ×
     ``height_px``: every picture it shows has that size, so a redraw never moves the page.
     In a narrower notebook it shrinks to ``max_width`` of its row, keeping its proportions."""
-    image = widgets.Image(value=png, format="png",
+    image = widgets.Image(value=png, format=format,
                           layout=widgets.Layout(width=f"{width_px}px", max_width=max_width,
                                                 height="auto", object_fit="contain",
                                                 flex="0 1 auto"))
@@ -167,7 +167,8 @@ class Player(widgets.VBox):
         if "ladder" in self.views:
             self.ladder = LadderPicture(self.trace, hosts=self.hosts, max_height_px=ladder_height,
                                         decimals=self.decimals)
-            self.ladder_image = picture(b"", self.ladder.width_px, self.ladder.height_px)
+            self.ladder_image = picture(b"", self.ladder.width_px, self.ladder.height_px,
+                                        format="svg+xml")
             children.append(self.ladder_image)
         if "states" in self.views:
             for host in self.hosts:
@@ -221,7 +222,7 @@ class Player(widgets.VBox):
                                 f"(instant {k + 1} of {len(self.times)}): "
                                 + html.escape(self.what_happens_at(t)))
         if self.ladder is not None:
-            self.ladder_image.value = self.ladder.png_at(t)
+            self.ladder_image.value = self.ladder.svg_at(t)
         for host, pictures in self.state_pictures.items():
             self.state_images[host].value = pictures.png_at(t)
         if self.buffer_pictures is not None:

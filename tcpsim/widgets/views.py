@@ -1,8 +1,8 @@
 """The views the widgets show, as PNG bytes (and pixel arrays), for any time ``t``.
 
-* ``LadderPicture``: the ladder, drawn once; at each ``t`` only the cursor is drawn on top
-  of the saved picture (matplotlib "blitting"), and a window of fixed height around the
-  cursor is cut out, so a long ladder still fits a fixed-size image.
+* ``LadderPicture``: the ladder as SVG, written once from its scene (``plots.scene``); at
+  each ``t`` only the cursor is added, and a window of fixed height around the cursor is
+  shown, so a long ladder still fits a fixed-size image.
 * ``StateGraphPictures``: one host's state machine with its state at ``t`` filled. The
   picture changes only when the host's state changes, so each one is drawn once and kept.
 * ``BufferPictures``: the send/receive buffers at ``t`` (``plots.buffers``), kept per TCB
@@ -18,14 +18,14 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from .. import plots
+from ..plots.ladder import ladder_scene
+from ..plots.scene import Frame, Lines, Text, draw_items, svg_body, svg_open
 from ..plots.style import FONT, FONT_FAMILY, OKABE_ITO, host_colours, host_order
-from ._pictures import (figure_png, message_png, pixels_png, png_pixels, table_pixels,
-                        text_pixels)
+from ._pictures import (figure_pixels, figure_png, message_png, pixels_png, png_pixels,
+                        table_pixels, text_pixels)
 
 MOD = 2 ** 32
 CURSOR_COLOUR = OKABE_ITO["bluish_green"]
@@ -49,60 +49,82 @@ def ladder_y(ax, t):
     return t                              # a ladder drawn on a linear time axis
 
 
-class LadderPicture:
-    """The ladder of a trace with a horizontal cursor at time ``t``.
+def cursor_items(layout, t, decimals=5) -> list:
+    """The ladder cursor at time ``t`` as scene items: a see-through green line across the
+    ladder (labels under it stay readable) and the time in the left margin. The SVG picture
+    and the static snapshot both draw these."""
+    y = layout.axis.time_to_y(t)
+    return [Lines((((0, y), (1, y)),), CURSOR_COLOUR, 2.2, coords="yaxis", zorder=10,
+                  alpha=0.55),
+            Text(-0.004, y, time_text(t, decimals), size=FONT["small"], colour="white",
+                 weight="bold", ha="right", coords="yaxis", zorder=11,
+                 frame=Frame(CURSOR_COLOUR, None, pad=0.25))]
 
-    The ladder is drawn once. ``png_at(t)`` puts back the saved picture, draws the cursor
-    line and its label on it, and cuts out a window at most ``max_height_px`` tall around
-    the cursor; the title and host names at the top always stay in the window.
+
+def window_top(full_height_px, header_px, height_px, row) -> int:
+    """The first pixel row of the ladder shown under the header, in a window ``height_px``
+    tall around pixel row ``row`` (a third of the window above it)."""
+    body = height_px - header_px
+    top = int(round(row)) - body // 3
+    return max(header_px, min(top, full_height_px - body))
+
+
+class LadderPicture:
+    """The ladder of a trace with a horizontal cursor at time ``t``, as SVG.
+
+    The ladder's scene is made and written as SVG once. ``svg_at(t)`` adds the cursor and
+    shows a window at most ``max_height_px`` tall around it: the title and host names at the
+    top always stay in the window, and a grey line marks where the ladder was cut.
+    ``pixels_at(t)`` is the same picture drawn by Matplotlib (for the static snapshot).
     """
 
     def __init__(self, trace, hosts=None, max_height_px=440, decimals=5):
+        self.trace, self.hosts = trace, hosts
         self.decimals = decimals
-        self.figure = plots.ladder(trace, hosts=hosts, segments="all")
-        self.ax = self.figure.axes[0]
-        # The cursor is "animated": canvas.draw() leaves it out of the saved picture.
-        self.cursor = Line2D([0, 1], [0, 0], transform=self.ax.get_yaxis_transform(),
-                             color=CURSOR_COLOUR, lw=2.2, alpha=0.55, zorder=10,
-                             animated=True)   # see-through: labels under it stay readable
-        self.ax.add_artist(self.cursor)
-        # the time, in the left margin over the ladder's own time labels
-        self.cursor_label = self.ax.text(
-            -0.004, 0, "", transform=self.ax.get_yaxis_transform(), ha="right", va="center",
-            fontsize=FONT["small"], family=FONT_FAMILY, color="white", fontweight="bold",
-            zorder=11, animated=True, clip_on=False,
-            bbox=dict(boxstyle="round,pad=0.25", fc=CURSOR_COLOUR, ec="none"))
-        self.canvas = FigureCanvasAgg(self.figure)
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
-        self.width_px, self.full_height_px = self.canvas.get_width_height()
-        # pixel rows above the Axes: the title and the host names
-        self.header_px = int(self.full_height_px - self.ax.bbox.y1)
+        self.layout = ladder_scene(trace, hosts=hosts, segments="all")
+        self.scene = self.layout.scene
+        self.width_px, self.full_height_px = self.scene.width_px, self.scene.height_px
+        self.header_px = self.layout.header_px          # the title and the host names
         self.height_px = min(max(max_height_px, self.header_px + 100), self.full_height_px)
+        self._ladder_svg = svg_body(self.scene, self.scene.items)
 
-    def cursor_row(self, t) -> int:
+    def cursor_row(self, t) -> float:
         """The pixel row (from the top of the full picture) of time ``t``."""
-        _, y_display = self.ax.transData.transform((0, ladder_y(self.ax, t)))
-        return int(round(self.full_height_px - y_display))
+        return self.layout.row_of(t)
+
+    def top_at(self, t) -> int:
+        """The first row under the header shown at ``t`` (the header's row: no cut)."""
+        if self.full_height_px <= self.height_px:
+            return self.header_px
+        return window_top(self.full_height_px, self.header_px, self.height_px,
+                          self.cursor_row(t))
+
+    def svg_at(self, t) -> bytes:
+        w, h, head = self.width_px, self.height_px, self.header_px
+        cursor = svg_body(self.scene, cursor_items(self.layout, t, self.decimals), "cursor-axes")
+        shift = head - self.top_at(t)
+        parts = [svg_open(w, h), f'<rect width="{w}" height="{h}" fill="white"/>',
+                 f'<defs><g id="ladder">{self._ladder_svg}</g></defs>',
+                 f'<clipPath id="head"><rect width="{w}" height="{head}"/></clipPath>',
+                 f'<clipPath id="body"><rect y="{head}" width="{w}" height="{h - head}"/>'
+                 "</clipPath>",
+                 '<use href="#ladder" clip-path="url(#head)"/>',
+                 f'<g clip-path="url(#body)"><g transform="translate(0 {shift})">'
+                 f'<use href="#ladder"/>{cursor}</g></g>']
+        if shift < 0:
+            parts.append(f'<rect y="{head}" width="{w}" height="1" fill="rgb(190,190,190)"/>')
+        parts.append("</svg>")
+        return "\n".join(parts).encode()
 
     def pixels_at(self, t) -> np.ndarray:
-        y = ladder_y(self.ax, t)
-        self.canvas.restore_region(self.background)
-        self.cursor.set_ydata([y, y])
-        self.cursor_label.set_y(y)
-        self.cursor_label.set_text(time_text(t, self.decimals))
-        self.ax.draw_artist(self.cursor)
-        self.ax.draw_artist(self.cursor_label)
-        pixels = np.asarray(self.canvas.buffer_rgba())
-        return self.window(pixels, self.cursor_row(t))
-
-    def window(self, pixels, row) -> np.ndarray:
-        """The header rows plus ``height_px - header`` rows around ``row`` (a third above)."""
+        """The same window, drawn by Matplotlib (the static snapshot; slower)."""
+        figure = plots.ladder(self.trace, hosts=self.hosts, segments="all")
+        draw_items(cursor_items(self.layout, t, self.decimals), figure.axes[0])
+        pixels = figure_pixels(figure)
         if self.full_height_px <= self.height_px:
-            return pixels.copy()
+            return pixels
+        top = self.top_at(t)
         body = self.height_px - self.header_px
-        top = row - body // 3
-        top = max(self.header_px, min(top, self.full_height_px - body))
         window = np.vstack([pixels[:self.header_px], pixels[top:top + body]])
         if top > self.header_px:          # a grey line shows where the ladder was cut
             window[self.header_px] = (190, 190, 190, 255)
