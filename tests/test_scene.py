@@ -24,7 +24,8 @@ from matplotlib.colors import to_hex  # noqa: E402
 import tcpsim  # noqa: E402
 from tcpsim import plots  # noqa: E402
 from tcpsim.plots.ladder import ladder_scene, ladder_svg  # noqa: E402
-from tcpsim.plots.scene import Scene, Text, text_layout, to_svg  # noqa: E402
+from tcpsim.plots.buffers import buffers_svg  # noqa: E402
+from tcpsim.plots.scene import NBSP, Scene, Text, text_layout, to_svg  # noqa: E402
 
 CAPTURES = Path(__file__).resolve().parents[1] / "data" / "captures"
 SCENARIOS = ["handshake", "syn-loss", "synack-loss", "server-closes-first", "refused",
@@ -74,7 +75,8 @@ def flipped(height, x, y):
 
 
 def text_of(group):
-    return "\n".join(el.text for el in group.iter(f"{SVG}text"))
+    """A text group's words (browsers fold two spaces: the SVG writes a no-break space)."""
+    return "\n".join(el.text.replace(NBSP, " ") for el in group.iter(f"{SVG}text"))
 
 
 @pytest.mark.parametrize("name", SCENARIOS)
@@ -161,3 +163,45 @@ def test_scene_pixels_follow_an_inverted_axis():
     assert scene.width_px == 200 and scene.height_px == 100
     svg = to_svg(scene)
     assert svg.startswith("<svg") and 'width="200" height="100"' in svg
+
+
+def svg_texts(root):
+    """[(words, x of its leftmost line)] of every text group of an SVG, sorted."""
+    out = []
+    for group in root.iter(f"{SVG}g"):
+        lines = list(group.iter(f"{SVG}text"))
+        if lines and not any(c.tag == f"{SVG}g" for c in group):
+            out.append((text_of(group), min(float(line.get("x")) for line in lines)))
+    return sorted(out)
+
+
+@pytest.mark.parametrize("name", ["data-loss-middle", "handshake", "bulk-100k"])
+def test_svg_buffers_agree_with_matplotlib(name):
+    """The buffers at several instants: the same texts at the same places, and one
+    rectangle (same colour, same pixels) per bar part Matplotlib draws."""
+    trace = scenario_trace(name)
+    for t in sorted({row["t"] for row in trace.doc["segments"]})[::3]:
+        fig = plots.buffers(trace, t)
+        renderer, height = drawn(fig)
+        root = ET.fromstring(buffers_svg(trace, t))
+        artists = [a for ax in fig.axes for a in ax.texts + [ax.title] if a.get_text()]
+        artists += [a for a in fig.texts if a.get_text()]
+        drawn_texts = sorted((a.get_text(), a.get_window_extent(renderer).x0) for a in artists)
+        texts = svg_texts(root)
+        assert [words for words, _ in texts] == [words for words, _ in drawn_texts]
+        for (_, x), (_, drawn_x) in zip(texts, drawn_texts):
+            assert x == pytest.approx(drawn_x, abs=PX)
+        bars = sorted((round(float(r.get("x")), 1), round(float(r.get("y")), 1),
+                       r.get("fill").upper())
+                      for r in root.iter(f"{SVG}rect") if r.get("fill", "").startswith("#")
+                      and r.get("fill") != "white" or False)
+        drawn_bars = []
+        for ax in fig.axes:
+            for patch in ax.patches:
+                box = patch.get_window_extent(renderer)
+                colour = to_hex(patch.get_facecolor()).upper()
+                if colour != "#FFFFFF":
+                    drawn_bars.append((round(box.x0, 1), round(height - box.y1, 1), colour))
+        assert [b[2] for b in bars] == [b[2] for b in sorted(drawn_bars)]
+        for (x, y, _), (bx, by, _) in zip(bars, sorted(drawn_bars)):
+            assert (x, y) == pytest.approx((bx, by), abs=PX + 0.1)

@@ -21,7 +21,9 @@ without DejaVu Sans still puts each word where the static picture has it.
 
 Coordinates: ``coords`` says what x and y of an item are: ``"data"`` (the Axes' limits),
 ``"axes"`` (0..1 across the Axes), ``"yaxis"`` (x in 0..1 across the Axes, y in data) or
-``"xaxis"`` (x in data, y in 0..1); ``offset_pt`` moves an item by points (y up).
+``"xaxis"`` (x in data, y in 0..1) or ``"figure"`` (0..1 across the whole picture);
+``offset_pt`` moves an item by points (y up). A picture of several Axes is several scenes
+of the same size (``to_svg`` takes a list).
 Sizes and line widths are in points, as in Matplotlib.
 """
 from __future__ import annotations
@@ -34,6 +36,7 @@ from .style import DPI, FONT_FAMILY
 
 # the fonts an SVG asks for: Matplotlib's own first, then ones of nearly the same widths
 SVG_FONTS = "'DejaVu Sans', 'Bitstream Vera Sans', Verdana, sans-serif"
+NBSP = "\u00a0"      # browsers fold two spaces into one, whatever xml:space says
 
 
 # ------------------------------------------------------------------------------ items
@@ -107,6 +110,9 @@ class Rect:
     face: str
     zorder: float = 0.0
     gid: str | None = None
+    edge: str | None = None         # None: no edge
+    edge_width_pt: float = 0.8
+    hatch: str | None = None        # Matplotlib's "//" or "xx", drawn in the edge colour
 
 
 @dataclass
@@ -136,6 +142,9 @@ class Scene:
         left, bottom, width, height = self.axes
         ax_x0, ax_w = left * self.width_in * self.dpi, width * self.width_in * self.dpi
         ax_y0, ax_h = bottom * self.height_in * self.dpi, height * self.height_in * self.dpi
+        if coords == "figure":
+            ax_x0, ax_w = 0.0, self.width_in * self.dpi
+            ax_y0, ax_h = 0.0, self.height_in * self.dpi
         if coords in ("data", "xaxis"):
             fx = (x - self.xlim[0]) / (self.xlim[1] - self.xlim[0])
         else:
@@ -203,7 +212,7 @@ CAPS = {"projecting": "projecting", "butt": "butt", "round": "round"}
 def _transform(ax, coords, offset_pt=(0.0, 0.0)):
     from matplotlib.transforms import offset_copy
     base = {"data": ax.transData, "axes": ax.transAxes, "yaxis": ax.get_yaxis_transform(),
-            "xaxis": ax.get_xaxis_transform()}[coords]
+            "xaxis": ax.get_xaxis_transform(), "figure": ax.figure.transFigure}[coords]
     if offset_pt != (0.0, 0.0) and offset_pt != (0, 0):
         return offset_copy(base, fig=ax.figure, x=offset_pt[0], y=offset_pt[1], units="points")
     return base
@@ -263,7 +272,8 @@ def draw_items(items, ax) -> list:
             ax.add_artist(artist)    # add_artist: the limits are the scene's, no autoscale
         elif isinstance(item, Rect):
             artist = Rectangle((item.x, item.y), item.width, item.height, facecolor=item.face,
-                               edgecolor="none", zorder=item.zorder, gid=item.gid)
+                               edgecolor=item.edge or "none", lw=item.edge_width_pt,
+                               hatch=item.hatch, zorder=item.zorder, gid=item.gid)
             ax.add_artist(artist)
         else:
             raise TypeError(f"not a scene item: {item!r}")
@@ -311,7 +321,7 @@ def _svg_text(scene, item) -> list:
             continue
         out.append(f'<text x="{_n(ax_ + lx)}" y="{_n(ay_ - ly)}" {font} fill="{item.colour}" '
                    f'textLength="{_n(width)}" lengthAdjust="spacingAndGlyphs">'
-                   f'{html.escape(line, quote=False)}</text>')
+                   f'{html.escape(line, quote=False).replace("  ", " " + NBSP)}</text>')
     out.append("</g>")
     return out
 
@@ -359,11 +369,43 @@ def _svg_arrow(scene, item) -> list:
             f'stroke-linejoin="miter"/>', "</g>"]
 
 
+# Matplotlib's hatches (matplotlib/hatch.py): 6 lines per "/" (or "x") across a cell one
+# inch wide, in the edge colour, 1 point wide (rcParams["hatch.linewidth"])
+HATCH_DENSITY = 6
+
+
+def _hatch_pattern(scene, hatch, colour) -> tuple:
+    """(pattern id, <pattern> element) for a hatch of "/" and "x" characters."""
+    lines = hatch.count("/") + hatch.count("x") + hatch.count("X")
+    step = 2 * scene.dpi / (lines * HATCH_DENSITY)    # hatch.py: lines x - y = 2s, s every 1/n
+    paths = []
+    if any(c in "/xX" for c in hatch):               # north-east lines
+        paths.append(f"M0 {_n(step)} L{_n(step)} 0 M{_n(-step / 2)} {_n(step / 2)} "
+                     f"L{_n(step / 2)} {_n(-step / 2)} M{_n(step / 2)} {_n(step * 1.5)} "
+                     f"L{_n(step * 1.5)} {_n(step / 2)}")
+    if any(c in "xX\\" for c in hatch):            # north-west lines
+        paths.append(f"M0 0 L{_n(step)} {_n(step)} M{_n(-step / 2)} {_n(step / 2)} "
+                     f"L{_n(step / 2)} {_n(step * 1.5)} M{_n(step / 2)} {_n(-step / 2)} "
+                     f"L{_n(step * 1.5)} {_n(step / 2)}")
+    pid = f"hatch-{hatch.replace('/', 'f').replace(chr(92), 'b')}-{colour.lstrip('#')}"
+    return pid, (f'<pattern id="{pid}" width="{_n(step)}" height="{_n(step)}" '
+                 f'patternUnits="userSpaceOnUse"><path d="{" ".join(paths)}" stroke="{colour}" '
+                 f'stroke-width="{_n(_pt(scene, 1.0))}"/></pattern>')
+
+
 def _svg_rect(scene, item) -> list:
     xa, ya = scene.to_pixels(item.x, item.y)
     xb, yb = scene.to_pixels(item.x + item.width, item.y + item.height)
-    return [f'<rect{_attr_id(item.gid)} x="{_n(min(xa, xb))}" y="{_n(min(ya, yb))}" '
-            f'width="{_n(abs(xb - xa))}" height="{_n(abs(yb - ya))}" fill="{item.face}"/>']
+    box = (f'x="{_n(min(xa, xb))}" y="{_n(min(ya, yb))}" width="{_n(abs(xb - xa))}" '
+           f'height="{_n(abs(yb - ya))}"')
+    out = [f'<rect{_attr_id(item.gid)} {box} fill="{item.face}"/>']
+    if item.hatch:
+        pid, pattern = _hatch_pattern(scene, item.hatch, item.edge or "#000000")
+        out += [pattern, f'<rect {box} fill="url(#{pid})"/>']
+    if item.edge:
+        out.append(f'<rect {box} fill="none" stroke="{item.edge}" '
+                   f'stroke-width="{_n(_pt(scene, item.edge_width_pt))}"/>')
+    return out
 
 
 def svg_open(width_px, height_px) -> str:
@@ -374,10 +416,14 @@ def svg_open(width_px, height_px) -> str:
 
 
 def to_svg(scene) -> str:
-    """The scene as an SVG document (text as text), sized as the Matplotlib picture."""
-    w, h = scene.width_px, scene.height_px
+    """The scene (or a list of scenes of one size: a picture of several Axes) as an SVG
+    document (text as text), sized as the Matplotlib picture."""
+    scenes = scene if isinstance(scene, (list, tuple)) else [scene]
+    w, h = scenes[0].width_px, scenes[0].height_px
+    bodies = [svg_body(one, one.items, f"axes{k}" if k else "axes")
+              for k, one in enumerate(scenes)]
     return "\n".join([svg_open(w, h), f'<rect width="{w}" height="{h}" fill="white"/>',
-                      svg_body(scene, scene.items), "</svg>"])
+                      *bodies, "</svg>"])
 
 
 def svg_body(scene, items, clip_id="axes") -> str:

@@ -183,7 +183,8 @@ class Player(widgets.VBox):
         if "buffers" in self.views:
             self.buffer_pictures = BufferPictures(self.trace)
             self.buffers_image = picture(b"", self.buffer_pictures.width_px,
-                                         self.buffer_pictures.height_px)
+                                         self.buffer_pictures.height_px,
+                                         format=self.buffer_pictures.format)
             children.append(self.buffers_image)
         self.children = children
 
@@ -226,7 +227,7 @@ class Player(widgets.VBox):
         for host, pictures in self.state_pictures.items():
             self.state_images[host].value = pictures.png_at(t)
         if self.buffer_pictures is not None:
-            self.buffers_image.value = self.buffer_pictures.png_at(t)
+            self.buffers_image.value = self.buffer_pictures.svg_at(t)
         if self.variables is not None:
             self.variables.value = variables_html(self.trace, t, self.hosts, self.decimals)
 

@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import plots
+from ..plots.buffers import panel_rects
 from ..plots.ladder import ladder_scene
 from ..plots.scene import Frame, Lines, Text, draw_items, svg_body, svg_open
 from ..plots.style import FONT, FONT_FAMILY, OKABE_ITO, host_colours, host_order
@@ -222,15 +223,19 @@ def state_graphs_side_by_side(trace, hosts=None, t=None) -> bytes:
 
 # ----------------------------------------------------------------------------- buffers
 class BufferPictures:
-    """``plots.buffers`` at ``t``, drawn in one reused Figure, kept per TCB snapshot."""
+    """``plots.buffers`` at ``t``, kept per TCB snapshot: ``svg_at`` (what the player shows,
+    written directly from the picture's scenes) and ``png_at`` (the same picture drawn by
+    Matplotlib, for the static snapshot). A trace without TCB gets a message (PNG)."""
     SIZE_IN = (9.5, 4.6)
+    RECTS = panel_rects(left=0.13, right=0.97, top=0.92, bottom=0.03, hspace=0.4)
 
     def __init__(self, trace):
         self.trace = trace
         self.tcb = trace.tcb
         self.hosts = host_order(trace)
-        self.figure = Figure(figsize=self.SIZE_IN, dpi=100)
-        self.pictures = {}           # (index of each host's snapshot) -> PNG bytes
+        self.format = "png" if self.tcb.empty else "svg+xml"
+        self.pictures = {}           # (index of each host's snapshot) -> SVG bytes
+        self.pngs = {}               # the same keys -> PNG bytes
 
     @property
     def width_px(self):
@@ -250,23 +255,34 @@ class BufferPictures:
             out.append(rows[-1] if len(rows) else None)
         return tuple(out)
 
-    def png_at(self, t) -> bytes:
+    def key_at(self, t):
+        return "no tcb" if self.tcb.empty else self.snapshots_at(t)
+
+    def svg_at(self, t) -> bytes:
+        """The picture the player shows at ``t`` (SVG; the message PNG without TCB)."""
         if self.tcb.empty:
-            key = "no tcb"
-        else:
-            key = self.snapshots_at(t)
+            return self.png_at(t)
+        key = self.key_at(t)
         if key not in self.pictures:
-            self.pictures[key] = self.draw(t)
+            self.pictures[key] = plots.buffers_svg(self.trace, t, title=False,
+                                                   size_in=self.SIZE_IN,
+                                                   rects=self.RECTS).encode()
         return self.pictures[key]
+
+    def png_at(self, t) -> bytes:
+        key = self.key_at(t)
+        if key not in self.pngs:
+            self.pngs[key] = self.draw(t)
+        return self.pngs[key]
 
     def draw(self, t) -> bytes:
         if self.tcb.empty:
             return message_png(NO_TCB.replace(": ", ":\n", 1), self.width_px, self.height_px)
-        self.figure.clear()
-        axes = self.figure.subplots(2, 1)
-        self.figure.subplots_adjust(left=0.13, right=0.97, top=0.92, bottom=0.03, hspace=0.4)
+        figure = Figure(figsize=self.SIZE_IN, dpi=100)
+        axes = figure.subplots(2, 1)
+        figure.subplots_adjust(left=0.13, right=0.97, top=0.92, bottom=0.03, hspace=0.4)
         plots.buffers(self.trace, t, ax=list(axes))
-        return figure_png(self.figure)
+        return figure_png(figure)
 
 
 # --------------------------------------------------------------------------- variables
