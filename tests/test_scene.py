@@ -41,6 +41,11 @@ def scenario_trace(name):
     return tcpsim.run(json.loads(path.read_text()))
 
 
+def titles(ax):
+    """The Axes' three title Texts (left, centre, right)."""
+    return [ax._left_title, ax.title, ax._right_title]
+
+
 def drawn(fig):
     canvas = FigureCanvasAgg(fig)
     canvas.draw()
@@ -124,7 +129,7 @@ def test_svg_ladder_puts_every_item_where_matplotlib_draws_it(name, options):
                 (box.x0, box.y0, box.x1, box.y1), abs=PX)
 
     # every text Matplotlib draws is in the SVG, once
-    mpl_texts = sorted(t.get_text() for t in ax.texts if t.get_text())
+    mpl_texts = sorted(t.get_text() for t in ax.texts + titles(ax) if t.get_text())
     svg_texts = sorted(text_of(g) for g in root.iter(f"{SVG}g")
                        if any(True for _ in g.iter(f"{SVG}text")) and
                        not any(c.tag == f"{SVG}g" for c in g))
@@ -139,7 +144,8 @@ def test_every_text_sits_on_matplotlibs_baseline(name):
     layout = ladder_scene(trace, options=True)
     fig = plots.ladder(trace, options=True)
     renderer, height = drawn(fig)
-    texts = [a for a in fig.axes[0].texts if a.get_text()]
+    ax = fig.axes[0]
+    texts = [a for a in ax.texts + titles(ax) if a.get_text()]      # the title comes last
     items = [it for it in layout.scene.items if isinstance(it, Text)]
     assert len(texts) == len(items)
     for artist, item in zip(texts, items):
@@ -184,7 +190,7 @@ def test_svg_buffers_agree_with_matplotlib(name):
         fig = plots.buffers(trace, t)
         renderer, height = drawn(fig)
         root = ET.fromstring(buffers_svg(trace, t))
-        artists = [a for ax in fig.axes for a in ax.texts + [ax.title] if a.get_text()]
+        artists = [a for ax in fig.axes for a in ax.texts + titles(ax) if a.get_text()]
         artists += [a for a in fig.texts if a.get_text()]
         drawn_texts = sorted((a.get_text(), a.get_window_extent(renderer).x0) for a in artists)
         texts = svg_texts(root)
@@ -205,3 +211,55 @@ def test_svg_buffers_agree_with_matplotlib(name):
         assert [b[2] for b in bars] == [b[2] for b in sorted(drawn_bars)]
         for (x, y, _), (bx, by, _) in zip(bars, sorted(drawn_bars)):
             assert (x, y) == pytest.approx((bx, by), abs=PX + 0.1)
+
+
+@pytest.mark.parametrize("name, host", [("server-closes-first", "client"),
+                                        ("synack-loss", "server"), ("refused", "client")])
+@pytest.mark.parametrize("small", [False, True])
+def test_svg_state_graph_agrees_with_matplotlib(name, host, small):
+    """The state graph (full, and compact at 80 dpi as the player shows it): every box,
+    arc and label where Matplotlib draws it, in the same colours."""
+    from matplotlib.figure import Figure
+
+    from tcpsim.plots.states import state_graph_svg
+    trace = scenario_trace(name)
+    t = trace.doc["states"][len(trace.doc["states"]) // 2]["t"]
+    if small:
+        fig = Figure(figsize=(6.0, 5.3), dpi=80)
+        ax = fig.add_axes((0, 0, 1, 0.93))
+        plots.state_graph(trace, host=host, t=t, ax=ax, title=False)
+        svg = state_graph_svg(trace, host, t, title=False, size_in=(6.0, 5.3),
+                              axes=(0, 0, 1, 0.93), dpi=80)
+    else:
+        fig = plots.state_graph(trace, host=host, t=t)
+        ax = fig.axes[0]
+        svg = state_graph_svg(trace, host, t)
+    renderer, height = drawn(fig)
+    root, ids = svg_elements(svg)
+    reg = ax.tcpsim
+    assert reg["compact"] == small
+    for key, box in reg["boxes"].items():
+        rect = ids[box.get_gid()]
+        extent = box.get_window_extent(renderer)
+        x, y = float(rect.get("x")), float(rect.get("y"))
+        w, h = float(rect.get("width")), float(rect.get("height"))
+        assert (x, height - y - h, x + w, height - y) == pytest.approx(
+            (extent.x0, extent.y0, extent.x1, extent.y1), abs=PX)
+        assert to_hex(rect.get("fill")) == to_hex(box.get_facecolor())
+        assert to_hex(rect.get("stroke")) == to_hex(box.get_edgecolor())
+    for (u, v), arrow in reg["edges"].items():
+        paths = list(ids[f"edge-{u}-{v}"].iter(f"{SVG}path"))
+        vertices = arrow._path_original.vertices
+        start = flipped(height, *ax.transData.transform(vertices[0]))
+        end = flipped(height, *ax.transData.transform(vertices[-1]))
+        d = paths[0].get("d")
+        first = [float(v) for v in d[1:].split()[:2]]
+        assert first == pytest.approx(start, abs=PX)
+        assert stroked_tip(paths[1]) == pytest.approx(end, abs=PX)
+        assert paths[0].get("stroke") == to_hex(arrow.get_edgecolor()).upper()
+    artists = [a for a in ax.texts + titles(ax) if a.get_text()]
+    drawn_texts = sorted((a.get_text(), a.get_window_extent(renderer).x0) for a in artists)
+    texts = svg_texts(root)
+    assert [words for words, _ in texts] == [words for words, _ in drawn_texts]
+    for (_, x), (_, drawn_x) in zip(texts, drawn_texts):
+        assert x == pytest.approx(drawn_x, abs=PX)

@@ -378,7 +378,7 @@ def test_refused_and_timed_out_connects_are_said_in_words():
 
 
 @pytest.mark.parametrize("view, kind", [("ladder", "svg+xml"), ("timeseq", "svg+xml"),
-                                        ("states", "png")])
+                                        ("states", "svg+xml")])
 def test_explorer_views_draw_their_picture(view, kind):
     e = explorer(("profile",), view=view)
     assert e.image.format == kind
@@ -388,6 +388,8 @@ def test_explorer_views_draw_their_picture(view, kind):
         picture = png(e.image).decode()
         assert "<svg" in picture and "Verdana, sans-serif" in picture   # fallback fonts
         assert "<text" in picture                          # text stays text (svg.fonttype none)
+        if view == "states":                               # both hosts' graphs
+            assert picture.count('id="state-LISTEN-LISTEN"') == 2
 
 
 def test_explorer_svg_shows_one_arrow_per_segment():

@@ -164,7 +164,7 @@ def buffers_scenes(trace, t, title=True, size_in=BUFFERS_SIZE_IN, rects=BUFFERS_
         put(Text(0, 1, f"{snd} \u2192 {rcv}: {snd}'s send buffer, {rcv}'s receive buffer "
                  f"(sequence numbers relative to {snd}'s ISN)", size=FONT["text"],
                  colour=colours[snd], ha="left", va="baseline", coords="axes",
-                 offset_pt=(0, 6)))                  # where Matplotlib puts an Axes' title
+                 offset_pt=(0, 6), title=True))      # 6 points: the default title pad
         if S is None:
             put(Text(0.5, 0.5, f"{snd} has no connection yet at t = {t:g} s", size=FONT["text"],
                      va="baseline", coords="axes"))

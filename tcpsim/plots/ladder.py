@@ -502,7 +502,7 @@ def ladder_scene(trace, labels="relative", options=False, hosts=None, time_axis=
               zorder=2.5, clip=False))
     if title and trace.name:
         put(Text(0, 1, str(trace.name), size=FONT["title"], ha="left", va="baseline",
-                 coords="axes", offset_pt=(0, 40), zorder=3))
+                 coords="axes", offset_pt=(0, 40), zorder=3, title=True))
     window = (segs[0]["i"], segs[-1]["i"] + 1) if segs else None
     return LadderScene(scene, roles, axis, segment_y, window, len(rows))
 

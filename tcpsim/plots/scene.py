@@ -69,6 +69,8 @@ class Text:
     frame: Frame | None = None
     zorder: float = 3.0
     gid: str | None = None
+    title: bool = False             # the Axes' title (Matplotlib: ``ax.set_title``; then
+    #                                 coords "axes", at x 0, 0.5 or 1 by ``ha``, y 1, offset y = pad)
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,20 @@ class Arrow:
 
 
 @dataclass(frozen=True)
+class Curve:
+    """An arrow along a quadratic (3 points) or cubic (4 points) Bezier curve (a Matplotlib
+    ``FancyArrowPatch`` given a path); the head points along the curve's end."""
+    points: tuple
+    colour: str
+    width_pt: float = 1.5
+    dash_pt: tuple | None = None
+    head: bool = True
+    head_scale: float = 13.0
+    zorder: float = 3.0
+    gid: str | None = None
+
+
+@dataclass(frozen=True)
 class Rect:
     x: float
     y: float
@@ -113,6 +129,7 @@ class Rect:
     edge: str | None = None         # None: no edge
     edge_width_pt: float = 0.8
     hatch: str | None = None        # Matplotlib's "//" or "xx", drawn in the edge colour
+    rounding: float = 0.0           # radius of round corners, in data units
 
 
 @dataclass
@@ -165,12 +182,12 @@ class Scene:
 
 
 # ------------------------------------------------------------------ text measurement
-@functools.lru_cache(maxsize=1)
-def _measuring_text():
+@functools.lru_cache(maxsize=4)
+def _measuring_text(dpi):
     from matplotlib.backends.backend_agg import RendererAgg
     from matplotlib.figure import Figure
-    fig = Figure(dpi=DPI)
-    return fig.text(0, 0, ""), RendererAgg(10, 10, DPI)
+    fig = Figure(dpi=dpi)
+    return fig.text(0, 0, ""), RendererAgg(10, 10, dpi)
 
 
 @functools.lru_cache(maxsize=1)
@@ -181,11 +198,11 @@ def artist_default_spacing():
 
 @functools.lru_cache(maxsize=20000)
 def text_layout(text, size, weight="normal", style="normal", linespacing=None, ha="center",
-                va="center"):
-    """How Matplotlib lays out ``text`` (unrotated, at ``DPI``), in pixels, y up, relative
+                va="center", dpi=DPI):
+    """How Matplotlib lays out ``text`` (unrotated, at ``dpi``), in pixels, y up, relative
     to the anchor point: ((x0, y0, width, height) of the text's box, [(line, x, y of its
     baseline start, width)])."""
-    artist, renderer = _measuring_text()
+    artist, renderer = _measuring_text(dpi)
     artist.set_text(text)
     artist.set_fontsize(size)
     artist.set_fontfamily(FONT_FAMILY)
@@ -233,7 +250,8 @@ def draw(scene, ax) -> list:
 def draw_items(items, ax) -> list:
     """Matplotlib artists for scene items, on ``ax`` (whose limits are the scene's)."""
     from matplotlib.collections import LineCollection
-    from matplotlib.patches import FancyArrowPatch, Rectangle
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch, Rectangle
+    from matplotlib.path import Path
 
     artists = []
     for item in items:
@@ -247,6 +265,12 @@ def draw_items(items, ax) -> list:
                 kw["linespacing"] = item.linespacing
             if item.rotation:
                 kw.update(rotation=item.rotation, rotation_mode="anchor")
+            if item.title:
+                artist = ax.set_title(item.text, loc=item.ha, pad=item.offset_pt[1],
+                                      fontsize=item.size, family=FONT_FAMILY, color=item.colour,
+                                      fontweight=item.weight, style=item.style, **kw)
+                artists.append(artist)
+                continue
             artist = ax.text(item.x, item.y, item.text,
                              transform=_transform(ax, item.coords, item.offset_pt),
                              ha=item.ha, va=item.va, fontsize=item.size, family=FONT_FAMILY,
@@ -270,6 +294,22 @@ def draw_items(items, ax) -> list:
                                      color=item.colour, linestyle=style, shrinkA=0, shrinkB=0,
                                      zorder=item.zorder, gid=item.gid)
             ax.add_artist(artist)    # add_artist: the limits are the scene's, no autoscale
+        elif isinstance(item, Curve):
+            codes = [Path.MOVETO] + [Path.CURVE3 if len(item.points) == 3 else Path.CURVE4] * (
+                len(item.points) - 1)
+            style = (0, tuple(d / item.width_pt for d in item.dash_pt)) if item.dash_pt else "-"
+            artist = FancyArrowPatch(path=Path(item.points, codes),
+                                     arrowstyle="-|>" if item.head else "-",
+                                     mutation_scale=item.head_scale, lw=item.width_pt,
+                                     color=item.colour, linestyle=style, zorder=item.zorder,
+                                     gid=item.gid)
+            ax.add_artist(artist)
+        elif isinstance(item, Rect) and item.rounding:
+            artist = FancyBboxPatch((item.x, item.y), item.width, item.height,
+                                    boxstyle=f"round,pad=0,rounding_size={item.rounding}",
+                                    fc=item.face, ec=item.edge or "none", lw=item.edge_width_pt,
+                                    zorder=item.zorder, gid=item.gid)
+            ax.add_artist(artist)
         elif isinstance(item, Rect):
             artist = Rectangle((item.x, item.y), item.width, item.height, facecolor=item.face,
                                edgecolor=item.edge or "none", lw=item.edge_width_pt,
@@ -296,7 +336,7 @@ def _attr_id(gid) -> str:
 
 def _svg_text(scene, item) -> list:
     (bx, by, bw, bh), lines = text_layout(item.text, item.size, item.weight, item.style,
-                                          item.linespacing, item.ha, item.va)
+                                          item.linespacing, item.ha, item.va, scene.dpi)
     ax_, ay_ = scene.to_pixels(item.x, item.y, item.coords, item.offset_pt)
     out = []
     rotate = f' transform="rotate({_n(-item.rotation)} {_n(ax_)} {_n(ay_)})"' if item.rotation else ""
@@ -344,6 +384,22 @@ def _svg_lines(scene, item) -> list:
             f'stroke-linecap="{SVG_CAPS[item.cap]}" stroke-linejoin="{item.join}"{dash}/>']
 
 
+def _head(scene, item, before, end):
+    """The arrow head ("-|>", Matplotlib's head 0.4 x 0.2 of the mutation scale) pointing
+    from ``before`` to ``end`` (pixels): (its three points, its base). The outline's mitre
+    reaches past the tip: the head is moved back so that it ends at ``end``."""
+    (x0, y0), (x1, y1) = before, end
+    length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 or 1.0
+    ux, uy = (x1 - x0) / length, (y1 - y0) / length
+    head_len = _pt(scene, 0.4 * item.head_scale)
+    head_half = _pt(scene, 0.2 * item.head_scale)
+    back = 0.5 * _pt(scene, item.width_pt) * ((head_len ** 2 + head_half ** 2) ** 0.5) / head_half
+    tx, ty = x1 - ux * back, y1 - uy * back
+    bx, by = tx - ux * head_len, ty - uy * head_len
+    return [(tx, ty), (bx - uy * head_half, by + ux * head_half),
+            (bx + uy * head_half, by - ux * head_half)], (bx, by), (tx, ty)
+
+
 def _svg_arrow(scene, item) -> list:
     (x0, y0), (x1, y1) = (scene.to_pixels(*item.start), scene.to_pixels(*item.end))
     width = _pt(scene, item.width_pt)
@@ -353,20 +409,31 @@ def _svg_arrow(scene, item) -> list:
     if not item.head:
         return [f'<path{_attr_id(item.gid)} d="{_svg_path([(x0, y0), (x1, y1)])}" '
                 f'fill="none" {stroke}{dash}/>']
-    length = ((x1 - x0) ** 2 + (y1 - y0) ** 2) ** 0.5 or 1.0
-    ux, uy = (x1 - x0) / length, (y1 - y0) / length
-    head_len = _pt(scene, 0.4 * item.head_scale)
-    head_half = _pt(scene, 0.2 * item.head_scale)
-    # the outline's mitre reaches past the tip: move the head back so that it ends at the end
-    back = 0.5 * width * ((head_len ** 2 + head_half ** 2) ** 0.5) / head_half
-    tx, ty = x1 - ux * back, y1 - uy * back
-    bx, by = tx - ux * head_len, ty - uy * head_len
-    head = [(tx, ty), (bx - uy * head_half, by + ux * head_half),
-            (bx + uy * head_half, by - ux * head_half)]
+    head, (bx, by), _ = _head(scene, item, (x0, y0), (x1, y1))
     return [f'<g{_attr_id(item.gid)}>',
             f'<path d="{_svg_path([(x0, y0), (bx, by)])}" fill="none" {stroke}{dash}/>',
             f'<path d="{_svg_path(head)} Z" fill="{item.colour}" {stroke} '
             f'stroke-linejoin="miter"/>', "</g>"]
+
+
+def _svg_curve(scene, item) -> list:
+    points = [scene.to_pixels(x, y) for x, y in item.points]
+    width = _pt(scene, item.width_pt)
+    dash = (f' stroke-dasharray="{" ".join(_n(_pt(scene, v)) for v in item.dash_pt)}"'
+            if item.dash_pt else "")
+    stroke = f'stroke="{item.colour}" stroke-width="{_n(width)}"'
+    out = [f'<g{_attr_id(item.gid)}>']
+    if item.head:    # Matplotlib: the curve ends at the head's tip, moved back by the mitre
+        head, _, points[-1] = _head(scene, item, points[-2], points[-1])
+    letter = "Q" if len(points) == 3 else "C"
+    d = (f"M{_n(points[0][0])} {_n(points[0][1])} {letter}"
+         + " ".join(f"{_n(x)} {_n(y)}" for x, y in points[1:]))
+    out.append(f'<path d="{d}" fill="none" {stroke}{dash}/>')
+    if item.head:
+        out.append(f'<path d="{_svg_path(head)} Z" fill="{item.colour}" {stroke} '
+                   f'stroke-linejoin="miter"/>')
+    out.append("</g>")
+    return out
 
 
 # Matplotlib's hatches (matplotlib/hatch.py): 6 lines per "/" (or "x") across a cell one
@@ -398,6 +465,13 @@ def _svg_rect(scene, item) -> list:
     xb, yb = scene.to_pixels(item.x + item.width, item.y + item.height)
     box = (f'x="{_n(min(xa, xb))}" y="{_n(min(ya, yb))}" width="{_n(abs(xb - xa))}" '
            f'height="{_n(abs(yb - ya))}"')
+    if item.rounding:
+        px_x = abs(xb - xa) / item.width if item.width else 0.0
+        px_y = abs(yb - ya) / item.height if item.height else 0.0
+        stroke = (f' stroke="{item.edge}" stroke-width="{_n(_pt(scene, item.edge_width_pt))}"'
+                  if item.edge else "")
+        return [f'<rect{_attr_id(item.gid)} {box} rx="{_n(item.rounding * px_x)}" '
+                f'ry="{_n(item.rounding * px_y)}" fill="{item.face}"{stroke}/>']
     out = [f'<rect{_attr_id(item.gid)} {box} fill="{item.face}"/>']
     if item.hatch:
         pid, pattern = _hatch_pattern(scene, item.hatch, item.edge or "#000000")
@@ -444,6 +518,8 @@ def svg_body(scene, items, clip_id="axes") -> str:
                 continue
         elif isinstance(item, Arrow):
             parts = _svg_arrow(scene, item)
+        elif isinstance(item, Curve):
+            parts = _svg_curve(scene, item)
         else:
             parts = _svg_rect(scene, item)
         out.append(f'<g clip-path="url(#{clip_id})">')   # as Matplotlib clips them to the Axes

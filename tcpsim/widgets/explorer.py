@@ -28,7 +28,8 @@ from ..simulator import run
 from ._pictures import (figure_png, figure_svg, freeze_long_lived_objects,
                         garbage_collection_paused, message_png, png_pixels, stack, text_pixels)
 from .controls import BUILT_IN, faults
-from .views import socket_states, state_graphs_side_by_side, states_text
+from .views import (socket_states, state_graphs_side_by_side, state_graphs_side_by_side_svg,
+                    states_text)
 
 VIEWS = ("ladder", "timeseq", "states")
 NO_DROP = "nothing"
@@ -275,11 +276,11 @@ class Explorer(widgets.VBox):
     def draw(self, trace):
         """The picture of the run: ``(format, bytes)`` for the Image widget.
 
-        The ladder is SVG written directly from its scene (the geometry ``plots.ladder``
-        draws with Matplotlib: a millisecond or two); the time-sequence graph is SVG from
-        Matplotlib; the state graphs are one PNG of two pictures side by side."""
+        The ladder and the two state graphs (side by side) are SVG written directly from
+        their scenes (the geometry ``plots.ladder`` and ``plots.state_graph`` draw with
+        Matplotlib: a millisecond or two); the time-sequence graph is SVG from Matplotlib."""
         if self.view == "states":
-            return "png", state_graphs_side_by_side(trace)
+            return "svg+xml", state_graphs_side_by_side_svg(trace)
         if self.view == "ladder":
             return "svg+xml", ladder_svg(trace).encode()
         figure = self.figure(trace)

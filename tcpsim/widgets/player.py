@@ -175,7 +175,7 @@ class Player(widgets.VBox):
                 self.state_pictures[host] = StateGraphPictures(self.trace, host)
                 self.state_images[host] = picture(b"", self.state_pictures[host].width_px,
                                                   self.state_pictures[host].height_px,
-                                                  max_width="50%")
+                                                  max_width="50%", format="svg+xml")
             children.append(widgets.HBox(list(self.state_images.values())))
         if "variables" in self.views:
             self.variables = widgets.HTML(layout=widgets.Layout(height="340px", overflow="auto"))
@@ -225,7 +225,7 @@ class Player(widgets.VBox):
         if self.ladder is not None:
             self.ladder_image.value = self.ladder.svg_at(t)
         for host, pictures in self.state_pictures.items():
-            self.state_images[host].value = pictures.png_at(t)
+            self.state_images[host].value = pictures.svg_at(t)
         if self.buffer_pictures is not None:
             self.buffers_image.value = self.buffer_pictures.svg_at(t)
         if self.variables is not None:

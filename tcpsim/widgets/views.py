@@ -23,8 +23,9 @@ from matplotlib.figure import Figure
 from .. import plots
 from ..plots.buffers import panel_rects
 from ..plots.ladder import ladder_scene
-from ..plots.scene import Frame, Lines, Text, draw_items, svg_body, svg_open
-from ..plots.style import FONT, FONT_FAMILY, OKABE_ITO, host_colours, host_order
+from ..plots.scene import Frame, Lines, Text, draw_items, svg_body, svg_open, to_svg
+from ..plots.states import state_graph_scene
+from ..plots.style import FONT, OKABE_ITO, host_colours, host_order
 from ._pictures import (figure_pixels, figure_png, message_png, pixels_png, png_pixels,
                         table_pixels, text_pixels)
 
@@ -162,20 +163,24 @@ def states_text(current: dict) -> str:
 class StateGraphPictures:
     """One host's state machine with its state at ``t`` filled, the path taken lit.
 
-    Compact: drawn at 80 dpi so that two graphs fit side by side in 1000 pixels. The picture
+    Compact: 80 dpi, so that two graphs fit side by side in 1000 pixels. The picture
     depends only on how many of the host's state changes happened by ``t``, so each
-    distinct picture is drawn once and kept.
+    distinct picture is made once and kept: ``svg_at`` (what the player shows, written
+    directly from the state graph's scene) and ``png_at`` (the same scene drawn by
+    Matplotlib, for the static snapshot).
     """
     SIZE_IN = (6.0, 5.3)
     DPI = 80
+    AXES = (0, 0, 1, 0.93)
 
     def __init__(self, trace, host):
         self.trace = trace
         self.host = host
         self.colour = host_colours(trace).get(host, OKABE_ITO["blue"])
         self.change_times = [r["t"] for r in trace.doc.get("states", []) if r["host"] == host]
-        self.figure = Figure(figsize=self.SIZE_IN, dpi=self.DPI)
-        self.pictures = {}            # number of state changes so far -> PNG bytes
+        self.pictures = {}            # number of state changes so far -> SVG bytes
+        self.pngs = {}                # the same key -> PNG bytes
+        self.figure = None            # the last Matplotlib figure drawn (for png_at)
         self.filled = {}              # the same key -> {socket: state} filled in the picture
 
     @property
@@ -191,26 +196,39 @@ class StateGraphPictures:
             return len(self.change_times)
         return sum(1 for when in self.change_times if when <= t)
 
-    def png_at(self, t) -> bytes:
+    def header(self, t):
+        """The line on top: the host and its state(s) at ``t``."""
+        now = states_text(socket_states(self.trace, self.host, t))
+        return Text(0.01, 0.99, f"{self.host}: {now}", size=FONT["label"] + 2,
+                    colour=self.colour, weight="bold", ha="left", va="top", coords="figure")
+
+    def svg_at(self, t) -> bytes:
         key = self.changes_by(t)
         if key not in self.pictures:
-            self.pictures[key] = self.draw(t)
-            self.filled[key] = self.figure.axes[0].tcpsim["current"]
+            layout = state_graph_scene(self.trace, self.host, t, title=False,
+                                       size_in=self.SIZE_IN, axes=self.AXES, dpi=self.DPI)
+            layout.scene.add(self.header(t))
+            self.pictures[key] = to_svg(layout.scene).encode()
+            self.filled[key] = layout.info["current"]
         return self.pictures[key]
+
+    def png_at(self, t) -> bytes:
+        key = self.changes_by(t)
+        if key not in self.pngs:
+            self.pngs[key] = self.draw(t)
+        return self.pngs[key]
 
     def filled_at(self, t) -> dict:
         """{socket: state} of the states filled in the picture for time ``t``."""
-        self.png_at(t)
+        self.svg_at(t)
         return self.filled[self.changes_by(t)]
 
     def draw(self, t) -> bytes:
-        self.figure.clear()
-        ax = self.figure.add_axes((0, 0, 1, 0.93))
+        """The PNG at ``t``, drawn by Matplotlib (kept in ``self.figure``)."""
+        self.figure = Figure(figsize=self.SIZE_IN, dpi=self.DPI)
+        ax = self.figure.add_axes(self.AXES)
         plots.state_graph(self.trace, host=self.host, t=t, ax=ax, title=False)
-        now = states_text(socket_states(self.trace, self.host, t))
-        self.figure.text(0.01, 0.99, f"{self.host}: {now}", ha="left", va="top",
-                         fontsize=FONT["label"] + 2, family=FONT_FAMILY, color=self.colour,
-                         fontweight="bold")
+        draw_items([self.header(t)], ax)
         return figure_png(self.figure)
 
 
@@ -219,6 +237,19 @@ def state_graphs_side_by_side(trace, hosts=None, t=None) -> bytes:
     pictures = [png_pixels(StateGraphPictures(trace, host).png_at(t))
                 for host in host_order(trace, hosts)]
     return pixels_png(np.hstack(pictures))
+
+
+def state_graphs_side_by_side_svg(trace, hosts=None, t=None) -> bytes:
+    """The same two pictures side by side, as one SVG."""
+    pictures = [StateGraphPictures(trace, host) for host in host_order(trace, hosts)]
+    width, height = sum(p.width_px for p in pictures), max(p.height_px for p in pictures)
+    parts, x = [svg_open(width, height)], 0
+    for picture in pictures:                     # each one an SVG of its own, moved right
+        inner = picture.svg_at(t).decode()
+        parts.append(inner.replace("<svg ", f'<svg x="{x}" ', 1))
+        x += picture.width_px
+    parts.append("</svg>")
+    return "\n".join(parts).encode()
 
 
 # ----------------------------------------------------------------------------- buffers
