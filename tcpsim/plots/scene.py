@@ -148,11 +148,11 @@ class Scene:
 
     @property
     def width_px(self) -> int:
-        return int(self.width_in * self.dpi)       # as Matplotlib's Agg canvas: cut, not rounded
+        return int(self.width_in * self.dpi + 1e-6)   # as Matplotlib's Agg canvas: cut, not rounded
 
     @property
     def height_px(self) -> int:
-        return int(self.height_in * self.dpi)
+        return int(self.height_in * self.dpi + 1e-6)
 
     def to_pixels(self, x, y, coords="data", offset_pt=(0.0, 0.0)):
         """(column, row) in pixels from the top left corner, as Matplotlib's Agg draws it."""
