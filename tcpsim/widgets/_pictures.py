@@ -118,23 +118,38 @@ def text_pixels(lines, width_px, size="text") -> np.ndarray:
     return figure_pixels(fig)
 
 
-def stack(rows) -> Figure:
-    """One Figure showing pictures (pixel arrays) at their own size: ``rows`` is a list of
-    rows, each a list of pictures placed side by side, rows one under the other.
-
-    The Figure is sized so that ``figure_png`` gives back exactly these pixels.
-    """
+def stack_pixels(rows) -> np.ndarray:
+    """Pictures (pixel arrays) at their own size in one pixel array on white: ``rows`` is a
+    list of rows, each a list of pictures placed side by side (tops aligned), rows one
+    under the other."""
     rows = [[p for p in row if p is not None] for row in rows]
     rows = [row for row in rows if row]
     widths = [sum(p.shape[1] for p in row) for row in rows]
     heights = [max(p.shape[0] for p in row) for row in rows]
-    width, height = max(widths), sum(heights)
-    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
-    top = height                      # figimage offsets count from the bottom left corner
+    out = np.full((sum(heights), max(widths), 4), 255, np.uint8)
+    top = 0
     for row, row_height in zip(rows, heights):
-        top -= row_height
         x = 0
         for picture in row:
-            fig.figimage(picture, xo=x, yo=top + row_height - picture.shape[0], origin="upper")
-            x += picture.shape[1]
+            h, w = picture.shape[:2]
+            out[top:top + h, x:x + w] = picture
+            x += w
+        top += row_height
+    return out
+
+
+def stack(rows) -> Figure:
+    """One Figure showing pictures (pixel arrays) at their own size (see ``stack_pixels``).
+
+    The Figure is sized so that ``figure_png`` gives back exactly these pixels.
+    """
+    pixels = stack_pixels(rows)
+    height, width = pixels.shape[:2]
+    fig = Figure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    fig.figimage(pixels, xo=0, yo=0, origin="upper")
     return fig
+
+
+def stack_png(rows) -> bytes:
+    """``stack(rows)`` as PNG bytes, encoded directly (no Matplotlib figure)."""
+    return pixels_png(stack_pixels(rows))

@@ -25,8 +25,7 @@ import ipywidgets as widgets
 
 from ..plots._common import as_trace
 from ..plots.style import flag_label, host_order
-from ._pictures import (figure_png, garbage_collection_paused, png_pixels, stack,
-                        text_pixels)
+from ._pictures import garbage_collection_paused, png_pixels, stack, stack_png, text_pixels
 from .views import (BufferPictures, LadderPicture, StateGraphPictures, time_text,
                     variables_html, variables_pixels)
 
@@ -235,6 +234,10 @@ class Player(widgets.VBox):
     def snapshot(self, t=None):
         """One matplotlib Figure with the player's views at ``t`` (default: the current
         time): for exports and printing, where widgets do not run."""
+        return stack(self.snapshot_rows(t))
+
+    def snapshot_rows(self, t=None) -> list:
+        """The snapshot's pictures (pixel arrays), row by row, drawn by Matplotlib."""
         if t is None:
             t = self.t
         width = 950
@@ -248,11 +251,11 @@ class Player(widgets.VBox):
             rows.append([png_pixels(self.buffer_pictures.png_at(t))])
         if self.variables is not None:
             rows.append([variables_pixels(self.trace, t, self.hosts, self.decimals, width)])
-        return stack(rows)
+        return rows
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["image/png"] = figure_png(self.snapshot())
+        bundle["image/png"] = stack_png(self.snapshot_rows())
         bundle["text/plain"] = (f"tcpsim player: {self.trace.name or 'trace'} at "
                                 f"t = {time_text(self.t, self.decimals)}")
         return bundle
