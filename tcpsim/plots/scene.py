@@ -72,6 +72,10 @@ class Text:
     title: bool = False             # the Axes' title (Matplotlib: ``ax.set_title``; then
     #                                 coords "axes", at x 0, 0.5 or 1 by ``ha``, y 1, offset y = pad)
 
+    def __post_init__(self):
+        if type(self.text) is not str:   # e.g. a state as a str Enum: its value, the RFC name
+            object.__setattr__(self, "text", str(getattr(self.text, "value", self.text)))
+
 
 @dataclass(frozen=True)
 class Lines:

@@ -12,8 +12,9 @@ one, and Play runs through them. At the chosen time ``t`` the player shows:
 * the send and receive buffers (the sliding windows) at ``t``,
 * each host's TCB variables and running timers at ``t``.
 
-The pictures are PNG images of fixed size, so a redraw replaces the bytes in place: no
-flicker, no jump of the page.
+The pictures are SVG images of fixed size (written from the plots' scenes, see
+``tcpsim/plots/scene.py``), so a redraw replaces the bytes in place: no flicker, no jump of
+the page. The static snapshot (the mimebundle's PNG) draws the same scenes with Matplotlib.
 """
 from __future__ import annotations
 
