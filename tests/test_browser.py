@@ -392,7 +392,6 @@ def test_explorer_reacts_in_jupyterlab(lab, notebook, request):
 def ink(picture, dilate=0):
     """Where a picture (RGBA array) has ink (darker than light grey), grown by ``dilate``
     pixels in every direction."""
-    import numpy as np
     grey = picture[..., :3].astype(float).mean(axis=2)
     mask = grey < 170
     for _ in range(dilate):

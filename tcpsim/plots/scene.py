@@ -1,13 +1,17 @@
 """A picture as plain geometry, drawn by two renderers that share it: Matplotlib and SVG.
 
 A ``Scene`` is what a picture *is*: its size, one Axes (position and limits), and a list of
-items (lines, arrows, rectangles, texts) with their coordinates, colours and sizes. Nothing
+items (``Text`` with an optional ``Frame``, ``Lines``, ``Arrow``, ``Curve``, ``Rect``) with
+their coordinates, colours and sizes. Nothing
 in it knows how it will be drawn. Two renderers read the same scene:
 
 * ``draw(scene, ax)`` makes the Matplotlib artists (the static pictures: ``plots.ladder``,
   PNG and SVG export, the widgets' offline fallback);
-* ``to_svg(scene)`` writes an SVG document directly, in about a millisecond (the widgets'
+* ``to_svg(scene)`` writes an SVG document directly, in a millisecond or two (the widgets'
   interactive pictures): no Matplotlib figure, no text rasterised glyph by glyph.
+
+Used by ``ladder.py`` (``ladder_scene``), ``states.py`` (``state_graph_scene``) and
+``buffers.py`` (``buffers_scenes``).
 
 Because both read one scene, the interactive picture and the static one cannot drift apart:
 a position, a label or a colour is decided once (``tests/test_scene.py`` checks that every
@@ -227,9 +231,6 @@ def text_layout(text, size, weight="normal", style="normal", linespacing=None, h
 
 
 # ------------------------------------------------------------------- Matplotlib renderer
-CAPS = {"projecting": "projecting", "butt": "butt", "round": "round"}
-
-
 def _transform(ax, coords, offset_pt=(0.0, 0.0)):
     from matplotlib.transforms import offset_copy
     base = {"data": ax.transData, "axes": ax.transAxes, "yaxis": ax.get_yaxis_transform(),
@@ -284,7 +285,7 @@ def draw_items(items, ax) -> list:
             dash = [(0, item.dash_pt)] if item.dash_pt else "solid"
             artist = LineCollection([list(p) for p in item.paths], colors=item.colour,
                                     linewidths=item.width_pt, linestyles=dash, snap=True,
-                                    capstyle=CAPS[item.cap], joinstyle=item.join,
+                                    capstyle=item.cap, joinstyle=item.join,
                                     zorder=item.zorder, gid=item.gid, alpha=item.alpha,
                                     transform=_transform(ax, item.coords))
             if item.dash_pt:                       # dashes given in points, not line widths
