@@ -195,6 +195,21 @@ def test_pictures_change_exactly_when_their_view_changes(trace, player):
             assert png(player.state_images["server"]) == server0
 
 
+def test_buffers_picture_follows_each_hosts_last_tcb_snapshot(trace, player):
+    """The buffers picture at each instant is the one of each host's last TCB row at or
+    before it: the same picture while those rows stay the same."""
+    tcb = trace.tcb
+    shown = {}
+    for k, t in enumerate(player.times):
+        player.slider.index = k
+        rows = tuple(last_tcb_row(trace, host, t).name if last_tcb_row(trace, host, t)
+                     is not None else None for host in ("client", "server"))
+        assert player.buffer_pictures.snapshots_at(t) == rows
+        picture = png(player.buffers_image)
+        assert shown.setdefault(rows, picture) == picture
+    assert len(shown) > 3 and not tcb.empty
+
+
 def test_player_says_what_happens_at_each_instant(trace, player):
     syn = next(s for s in trace.doc["segments"] if s["flags"] == "S")
     player.go_to(syn["t"])

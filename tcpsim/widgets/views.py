@@ -265,6 +265,7 @@ class BufferPictures:
         self.tcb = trace.tcb
         self.hosts = host_order(trace)
         self.format = "png" if self.tcb.empty else "svg+xml"
+        self._rows = None            # see snapshots_at
         self.pictures = {}           # (index of each host's snapshot) -> SVG bytes
         self.pngs = {}               # the same keys -> PNG bytes
 
@@ -279,11 +280,17 @@ class BufferPictures:
         return int(self.SIZE_IN[1] * 100)
 
     def snapshots_at(self, t) -> tuple:
-        """Which TCB row each host's numbers come from at ``t`` (None: no TCB yet)."""
+        """Which TCB row each host's numbers come from at ``t`` (None: no TCB yet): its
+        last snapshot at or before ``t`` (each host's rows are in time order)."""
+        if self._rows is None:        # once: each host's snapshot times and row labels
+            self._rows = {host: (self.tcb["t"][self.tcb["host"] == host].to_numpy(),
+                                 self.tcb.index[self.tcb["host"] == host])
+                          for host in self.hosts}
         out = []
         for host in self.hosts:
-            rows = self.tcb.index[(self.tcb["host"] == host) & (self.tcb["t"] <= t)]
-            out.append(rows[-1] if len(rows) else None)
+            times, labels = self._rows[host]
+            k = int(np.searchsorted(times, t, side="right")) - 1
+            out.append(labels[k] if k >= 0 else None)
         return tuple(out)
 
     def key_at(self, t):
