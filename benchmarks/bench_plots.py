@@ -9,8 +9,9 @@ which is what a student waits for):
   the first ``MAX_SEGMENTS``): target < 300 ms. For reference, the whole trace
   (``segments="all"``, what ``ladder`` drew before it drew windows), measured here too.
 * small ladders of about 10 segments, as PNG: a handshake with data (9 segments) and a close
-  with TIME-WAIT (11). No target: the explorer widget, which redraws one on every slider
-  change, draws SVG instead (3.4x faster; benchmarks/bench_explorer.py has its figures).
+  with TIME-WAIT (11). No target: the widgets, which redraw on every change, write SVG from
+  the pictures' scenes instead (the last table: the same pictures, SVG against PNG, timed in
+  turn in one loop; benchmarks/bench_explorer.py has the widgets' own figures).
 
 Each ladder is also compared with its "text floor": a plain figure of the same size holding
 only the same texts (no boxes, arrows or lines). With Matplotlib 3.11 Agg, text costs about
@@ -140,6 +141,33 @@ def ladder_line(label, make, target=None, ref=None, ref_label="", runs=7, figure
     return png
 
 
+def svg_lines(trace, figures, runs=7, verbose=False):
+    """The pictures the widgets show, as SVG written from their scenes, against the same
+    pictures built and saved as PNG by Matplotlib (timed in turn, in the same loop);
+    ``trace``: a simulated one (with TCB snapshots, for the buffers)."""
+    from tcpsim.plots.ladder import ladder_svg
+    small = data_trace()
+    assert not trace.tcb.empty
+    t = trace.doc["segments"][len(trace.doc["segments"]) // 3]["t"]
+    if verbose:
+        print("the same pictures as SVG from their scenes (what the widgets show) vs "
+              f"Matplotlib build + PNG, median of {runs}:")
+    for name, png, svg in (
+            ("ladder, 9 segments", lambda: render(plots.ladder(small)),
+             lambda: ladder_svg(small)),
+            (f"ladder, first {MAX_SEGMENTS}", lambda: render(plots.ladder(trace)),
+             lambda: ladder_svg(trace)),
+            ("state_graph", lambda: render(plots.state_graph(trace, host="client")),
+             lambda: plots.state_graph_svg(trace, host="client")),
+            ("buffers", lambda: render(plots.buffers(trace, t)),
+             lambda: plots.buffers_svg(trace, t))):
+        (png_ms, _), (svg_ms, _) = timed(png, svg, n=runs)
+        if verbose:
+            print(f"  {name:22s} SVG {svg_ms:6.1f} ms   PNG {png_ms:6.0f} ms   {png_ms / svg_ms:5.0f}x")
+        figures[f"{name} SVG ms"] = round(svg_ms, 2)
+        figures[f"{name} PNG / SVG"] = round(png_ms / svg_ms, 1)
+
+
 def run(quick=False, verbose=False) -> dict:
     """The figures (``verbose``: also print each line as it is measured)."""
     runs = 1 if quick else 7
@@ -175,6 +203,7 @@ def run(quick=False, verbose=False) -> dict:
         figures[f"{name}: build + PNG median ms"] = round(median, 1)
         if verbose:
             print("  %-15s %4.0f ms / %4.0f ms" % (name, median, best))
+    svg_lines(trace, figures, runs=runs, verbose=verbose)
     return figures
 
 

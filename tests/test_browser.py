@@ -164,6 +164,11 @@ JS_WATCH = """([root, old]) => {
         document.removeEventListener('keydown', input, true);
         document.removeEventListener('change', input, true); };
     window.__tcpsimWatch = w; }"""
+JS_ALL_PICTURES = """async (root) => Promise.all([...root.querySelectorAll('.tcpsim-picture')]
+    .map(async img => {
+        const text = await (await fetch(img.src)).text();
+        return {svg: text.startsWith('<svg'), naturalWidth: img.naturalWidth,
+                declaredWidth: parseInt(img.style.width)}; }))"""
 JS_CELLS = """() => [...document.querySelectorAll('.jp-Notebook .jp-CodeCell')].map(c => ({
     prompt: (c.querySelector('.jp-InputPrompt') || {}).textContent || '',
     code: ((c.querySelector('.cm-content') || {}).textContent || '').trim()}))"""
@@ -253,6 +258,14 @@ def check_player_steps(page, shots, request, notebook) -> None:
     report(request, f"{notebook} player: step \u25b6 moved {before[0]} \u2192 {after[0]}")
     assert after[0] != before[0], "the player's time did not move"
     assert after[1] != before[1], "the player's ladder did not change"
+    # every picture of the player (ladder, both state graphs, buffers) is an SVG the
+    # browser drew, at the size the widget gives it
+    pictures = page.evaluate(JS_ALL_PICTURES, root)
+    assert len(pictures) >= 4, f"the player shows {len(pictures)} pictures"
+    for k, picture in enumerate(pictures):
+        assert picture["svg"], f"picture {k} of the player is not an SVG"
+        assert picture["naturalWidth"] > 0, f"picture {k} of the player was not drawn"
+        assert picture["naturalWidth"] == picture["declaredWidth"], picture
 
 
 def check_predict_reveals_after_commit(page, shots, request, notebook) -> None:
@@ -373,3 +386,108 @@ def test_explorer_reacts_in_jupyterlab(lab, notebook, request):
             raise
         finally:
             browser.close()
+
+
+# ------------------------------------------------ the SVG pictures beside the static PNGs
+def ink(picture, dilate=0):
+    """Where a picture (RGBA array) has ink (darker than light grey), grown by ``dilate``
+    pixels in every direction."""
+    grey = picture[..., :3].astype(float).mean(axis=2)
+    mask = grey < 170
+    for _ in range(dilate):
+        grown = mask.copy()
+        grown[1:] |= mask[:-1]
+        grown[:-1] |= mask[1:]
+        grown[:, 1:] |= mask[:, :-1]
+        grown[:, :-1] |= mask[:, 1:]
+        mask = grown
+    return mask
+
+
+def unmatched_ink(a, b, reach=2) -> float:
+    """The share of the ink of either picture that has no ink of the other within ``reach``
+    pixels: 0 for the same drawing, however its edges are smoothed."""
+    ink_a, ink_b = ink(a), ink(b)
+    missing = (ink_a & ~ink(b, reach)).sum() + (ink_b & ~ink(a, reach)).sum()
+    return missing / max(1, ink_a.sum() + ink_b.sum())
+
+
+def static_and_interactive_pictures():
+    """(name, Matplotlib PNG, the SVG the widgets show) of each kind of picture: ladders of
+    the course's captures (notebook 02's explorer scenario among them), the player's
+    compact state graphs at 80 dpi, and its buffers."""
+    import tcpsim
+    from tcpsim.plots.ladder import ladder_svg
+    from tcpsim.widgets._pictures import figure_png
+    from tcpsim.widgets.views import BufferPictures, StateGraphPictures
+    captures = REPO / "data" / "captures"
+    notebook_02 = {"name": "a handshake, then 100 bytes at 4 s",
+                   "hosts": {"client": {"port": 40001}, "server": {"port": 5201}},
+                   "actions": [{"at": 0.0, "host": "server", "do": "listen"},
+                               {"at": 0.1, "host": "client", "do": "connect", "to": "server"},
+                               {"at": 4.0, "host": "client", "do": "send", "bytes": 100}]}
+    traces = {"notebook-02-explorer": tcpsim.run(notebook_02)}
+    for name in ("syn-loss", "data-loss-middle", "server-closes-first"):
+        traces[name] = tcpsim.run(json.loads((captures / f"{name}.json").read_text()))
+    out = []
+    for name, trace in traces.items():
+        out.append((f"ladder-{name}", figure_png(tcpsim.plots.ladder(trace)),
+                    ladder_svg(trace).encode()))
+    trace = traces["data-loss-middle"]
+    t = trace.doc["segments"][8]["t"]            # during the recovery
+    for host in ("client", "server"):
+        pictures = StateGraphPictures(trace, host)
+        out.append((f"states-{host}", pictures.png_at(t), pictures.svg_at(t)))
+    buffers = BufferPictures(trace)
+    out.append(("buffers", buffers.png_at(t), buffers.svg_at(t)))
+    return out
+
+
+def test_svg_pictures_look_like_the_static_ones(request):
+    """Chromium shows each SVG picture as the widgets do (an <img>, one pixel per pixel: the
+    size a student sees at 100 % zoom); it has the static PNG's size and the same ink in
+    the same places (within 2 pixels). Side-by-side PNGs go to the artifacts folder."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    shots = ARTIFACTS / "svg-vs-png"
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    pictures = static_and_interactive_pictures()
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 800},
+                                    device_scale_factor=1)
+            shown = {}
+            for name, _, svg in pictures:
+                src = "data:image/svg+xml;base64," + base64.b64encode(svg).decode()
+                page.set_content(f"<body style='margin:0;background:white'>"
+                                 f"<img id='p' src='{src}'></body>")
+                page.wait_for_function("document.getElementById('p').complete")
+                shown[name] = page.locator("#p").screenshot()
+        finally:
+            browser.close()
+    differences = {}
+    for name, png, _ in pictures:
+        static = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
+        browser_view = np.asarray(Image.open(io.BytesIO(shown[name])).convert("RGBA"))
+        side = Image.new("RGB", (static.shape[1] * 2 + 10, static.shape[0]), "grey")
+        side.paste(Image.fromarray(static).convert("RGB"), (0, 0))
+        side.paste(Image.fromarray(browser_view).convert("RGB"), (static.shape[1] + 10, 0))
+        side.save(shots / f"{name}.png")
+        assert browser_view.shape == static.shape, f"{name}: not the static picture's size"
+        differences[name] = unmatched_ink(static, browser_view)
+    report(request, "SVG in Chromium vs Matplotlib's PNG, ink without a match within 2 px: "
+           + ", ".join(f"{name} {share:.1%}" for name, share in differences.items())
+           + f" (side by side: {shots})")
+    worst = max(differences, key=differences.get)
+    assert differences[worst] < 0.04, f"{worst}: {differences[worst]:.1%} of the ink differs"
+    # and the measure tells different pictures apart: two different ladders
+    a = np.asarray(Image.open(io.BytesIO(pictures[1][1])).convert("RGBA"))
+    b = np.asarray(Image.open(io.BytesIO(shown[pictures[2][0]])).convert("RGBA"))
+    rows, cols = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
+    assert unmatched_ink(a[:rows, :cols], b[:rows, :cols]) > 0.2

@@ -11,6 +11,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import pytest  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 import tcpsim  # noqa: E402
@@ -279,6 +280,51 @@ def test_time_sequence_shows_data_acks_windows_sacks(lossy):
     assert d["windows"][-1][1] == last["rel_ack"] + last["win"] * (1 << shift)
     sack_rows = [r for r in acks if r["options"].get("sack")]
     assert len(d["sacks"]) == sum(len(r["options"]["sack"]) for r in sack_rows) > 0
+
+
+def data_points(ax):
+    """Every point of data the time-sequence graph draws, in display pixels: each I-bar's
+    ends and points along it, every corner of the ACK and window lines, the SACK bars'
+    ends, the markers and the ✗ marks."""
+    reg = ax.tcpsim
+    points = []
+    for collection in (reg["data"], reg["rtx"], reg["dropped"], reg.get("sack")):
+        if collection is None:
+            continue
+        transform = collection.get_transform()
+        for (x0, y0), (x1, y1) in collection.get_segments():
+            points += [transform.transform((x0 + (x1 - x0) * f, y0 + (y1 - y0) * f))
+                       for f in (0, 0.25, 0.5, 0.75, 1)]
+    for line in ax.lines:                        # ACK, window (steps) and the rtx markers
+        xy = line.get_xydata()
+        points += list(line.get_transform().transform(xy))
+    points += [ax.transData.transform(t.get_position()) for t in reg["drops"]]
+    return points
+
+
+@pytest.mark.parametrize("name", ["data-loss-middle", "data-loss-tail", "data-rto",
+                                  "bulk-100k", "fin-loss"])
+def test_no_legend_hides_a_data_point(name):
+    """The legend covers none of the data the graph draws (on data-loss-middle it used to
+    hide the one retransmission), in the figure and on a given Axes."""
+    trace = tcpsim.run(f"data/captures/{name}.json")
+    host = max(trace.hosts, key=lambda h: sum(r["len"] for r in trace.doc["segments"]
+                                              if r["src"] == h))
+    given = Figure(figsize=(7, 5))
+    given.subplots_adjust(bottom=0.25)               # room under the Axes, as documented
+    for ax in (plots.time_sequence(trace, host=host).axes[0],
+               plots.time_sequence(trace, host=host, ax=given.subplots())):
+        canvas = FigureCanvasAgg(ax.figure)
+        canvas.draw()
+        renderer = canvas.get_renderer()
+        legend = ax.tcpsim["legend"].get_window_extent(renderer)
+        visible = [p for p in data_points(ax) if ax.bbox.contains(*p)]
+        assert len(visible) >= 6
+        hidden = [p for p in visible if legend.contains(*p)]
+        assert not hidden, f"the legend hides {len(hidden)} data points"
+        for text in [*ax.texts, ax.xaxis.label, *ax.get_xticklabels()]:   # nor any text
+            assert not legend.overlaps(text.get_window_extent(renderer)), text.get_text()
+        assert ax.figure.bbox.contains(legend.x0, legend.y0)     # and it is in the picture
 
 
 # ------------------------------------------------------------------------------ buffers

@@ -7,6 +7,7 @@ never from hard-coded numbers.
 from __future__ import annotations
 
 import asyncio
+import re
 
 import matplotlib
 
@@ -73,7 +74,12 @@ def test_player_is_a_vbox_with_its_css_class_and_fixed_size_pictures(player):
         assert "tcpsim-picture" in image._dom_classes
         assert image.layout.width.endswith("px") and image.layout.height == "auto"
         assert image.layout.max_width in ("100%", "50%")   # shrinks in a narrow notebook
-        assert png(image).startswith(PNG_MAGIC)
+        if image.format == "png":
+            assert png(image).startswith(PNG_MAGIC)
+        else:
+            assert image.format == "svg+xml" and png(image).startswith(b"<svg")
+            width = f'width="{image.layout.width[:-2]}"'.encode()
+            assert width in png(image)[:300]                 # drawn at the image's size
 
 
 def test_player_times_are_every_instant_of_the_trace(trace, player):
@@ -131,8 +137,10 @@ def test_a_listener_in_syn_received_already_stores_its_iss(trace):
 
 
 def test_the_ladder_cursor_sits_on_the_arrows_sent_at_t(trace, player):
-    """At a segment's send time, the cursor is at the height where its arrow starts."""
-    ax = player.ladder.ax
+    """At a segment's send time, the cursor is at the height where its arrow starts, in the
+    SVG the player shows (the cursor line's path) and in Matplotlib's static ladder."""
+    ax = tcpsim.plots.ladder(trace, segments="all").axes[0]
+    scene = player.ladder.scene
     for seg in trace.doc["segments"]:
         first_at_t = next(s for s in trace.doc["segments"]
                           if s["src"] == seg["src"] and s["t"] == seg["t"])
@@ -140,7 +148,12 @@ def test_the_ladder_cursor_sits_on_the_arrows_sent_at_t(trace, player):
             continue                            # later segments of a burst get lower rows
         player.go_to(seg["t"])
         arrow_y = ax.tcpsim["arrows"][seg["i"]]._posA_posB[0][1]
-        assert player.ladder.cursor.get_ydata()[0] == pytest.approx(arrow_y)
+        _, arrow_row = scene.to_pixels(0, arrow_y)
+        assert player.ladder.cursor_row(seg["t"]) == pytest.approx(arrow_row)
+        cursor = re.findall(r'<path d="M[\d.]+ ([\d.]+) L[\d.]+ ([\d.]+)" fill="none" '
+                            r'stroke="#009E73"', png(player.ladder_image).decode())
+        assert len(cursor) == 1, "one cursor line in the ladder picture"
+        assert float(cursor[0][0]) == float(cursor[0][1]) == pytest.approx(arrow_row, abs=0.06)
 
 
 def test_step_buttons_go_to_the_next_and_previous_instant(trace, player):
@@ -180,6 +193,21 @@ def test_pictures_change_exactly_when_their_view_changes(trace, player):
             assert png(player.state_images["server"]) != server0
         else:
             assert png(player.state_images["server"]) == server0
+
+
+def test_buffers_picture_follows_each_hosts_last_tcb_snapshot(trace, player):
+    """The buffers picture at each instant is the one of each host's last TCB row at or
+    before it: the same picture while those rows stay the same."""
+    tcb = trace.tcb
+    shown = {}
+    for k, t in enumerate(player.times):
+        player.slider.index = k
+        rows = tuple(last_tcb_row(trace, host, t).name if last_tcb_row(trace, host, t)
+                     is not None else None for host in ("client", "server"))
+        assert player.buffer_pictures.snapshots_at(t) == rows
+        picture = png(player.buffers_image)
+        assert shown.setdefault(rows, picture) == picture
+    assert len(shown) > 3 and not tcb.empty
 
 
 def test_player_says_what_happens_at_each_instant(trace, player):
@@ -365,7 +393,7 @@ def test_refused_and_timed_out_connects_are_said_in_words():
 
 
 @pytest.mark.parametrize("view, kind", [("ladder", "svg+xml"), ("timeseq", "svg+xml"),
-                                        ("states", "png")])
+                                        ("states", "svg+xml")])
 def test_explorer_views_draw_their_picture(view, kind):
     e = explorer(("profile",), view=view)
     assert e.image.format == kind
@@ -375,6 +403,8 @@ def test_explorer_views_draw_their_picture(view, kind):
         picture = png(e.image).decode()
         assert "<svg" in picture and "Verdana, sans-serif" in picture   # fallback fonts
         assert "<text" in picture                          # text stays text (svg.fonttype none)
+        if view == "states":                               # both hosts' graphs
+            assert picture.count('id="state-LISTEN-LISTEN"') == 2
 
 
 def test_explorer_svg_shows_one_arrow_per_segment():

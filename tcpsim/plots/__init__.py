@@ -11,16 +11,18 @@
 Each function takes a ``tcpsim.Trace`` (or a trace document) and an optional ``ax=``; it
 returns a ``matplotlib.figure.Figure`` (or the given Axes). See docs/plots.md.
 """
-from .ladder import ladder, segment_label
-from .states import current_states, highlighted_edges, state_graph, state_machine_graph
+from .ladder import ladder, ladder_svg, segment_label
+from .states import (current_states, highlighted_edges, state_graph, state_graph_svg,
+                     state_machine_graph)
 from .timeseq import time_sequence, time_sequence_data
-from .buffers import buffer_numbers, buffers
+from .buffers import buffer_numbers, buffers, buffers_svg
 from .header import header, header_bytes, header_fields
 from .schedule import schedule, schedule_data
 from .style import HOST_COLOURS, OKABE_ITO, flag_label, host_colours
 
-__all__ = ["ladder", "segment_label", "state_graph", "state_machine_graph",
+__all__ = ["ladder", "ladder_svg", "segment_label", "state_graph", "state_graph_svg",
+           "state_machine_graph",
            "highlighted_edges", "current_states", "time_sequence", "time_sequence_data",
-           "buffers", "buffer_numbers", "header", "header_bytes", "header_fields", "schedule",
-           "schedule_data",
+           "buffers", "buffers_svg", "buffer_numbers", "header", "header_bytes", "header_fields",
+           "schedule", "schedule_data",
            "flag_label", "host_colours", "HOST_COLOURS", "OKABE_ITO"]

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.patches import Rectangle
 
 from ._common import MOD, as_trace, isnan, rel
-from .style import FONT, FONT_FAMILY, LIGHT, host_colours, host_order, new_figure
+from .scene import Frame, Lines, Rect, Scene, Text, draw, to_svg
+from .style import FIG_WIDTH, FONT, LIGHT, host_colours, host_order, new_figure
 
 KEYS = ("snd_una", "snd_nxt", "snd_max", "snd_wnd", "cwnd", "usable", "snd_buffered",
         "rcv_nxt", "rcv_wnd", "rcv_buffered", "rcv_out_of_order", "delivered")
@@ -91,9 +91,9 @@ def _ooo_blocks(trace, sender, t, rcv_nxt, iss, conn):
     return merged
 
 
-def _marks(ax, items, y, above, colour="#222222"):
+def _marks(put, xlim, items, y, above, colour="#222222"):
     """Tick + label for each (x, text); labels that would collide go on further rows."""
-    x0, x1 = ax.get_xlim()
+    x0, x1 = xlim
     width = x1 - x0
     rows = []
     for x, text in sorted(items):
@@ -103,85 +103,87 @@ def _marks(ax, items, y, above, colour="#222222"):
             level += 1
         rows.append((x, est, level))
         dy = (0.2 + 0.3 * level) * (1 if above else -1)
-        ax.plot([x, x], [y, y + dy * 0.9], color=colour, lw=0.9, zorder=5)
+        put(Lines((((x, y), (x, y + dy * 0.9)),), colour, 0.9, zorder=5))
         frac = (x - x0) / width
         ha = "right" if frac > 0.85 else ("left" if frac < 0.1 else "center")
-        ax.text(x, y + dy, text, ha=ha, va="bottom" if above else "top",
-                fontsize=FONT["tiny"] + 0.5, family=FONT_FAMILY, color=colour, zorder=6)
+        put(Text(x, y + dy, text, size=FONT["tiny"] + 0.5, colour=colour, ha=ha,
+                 va="bottom" if above else "top", zorder=6))
 
 
-def _bar(ax, y, parts, h=0.42):
+def _bar(put, xlim, y, parts, h=0.42):
     """parts: [(lo, hi, facecolor, hatch, label)] drawn as one horizontal bar at y."""
-    x0, x1 = ax.get_xlim()
+    x0, x1 = xlim
     for lo, hi, fc, hatch, label in parts:
         lo, hi = max(lo, x0), min(hi, x1)
         if hi <= lo:
             continue
-        ax.add_patch(Rectangle((lo, y - h / 2), hi - lo, h, facecolor=fc, edgecolor="#333333",
-                               lw=0.8, hatch=hatch, zorder=3))
+        put(Rect(lo, y - h / 2, hi - lo, h, fc, edge="#333333", edge_width_pt=0.8, hatch=hatch,
+                 zorder=3))
         if label and (hi - lo) / (x1 - x0) > len(label) * 0.0075 + 0.01:
-            ax.text((lo + hi) / 2, y, label, ha="center", va="center", zorder=4,
-                    fontsize=FONT["tiny"] + 0.5, family=FONT_FAMILY, color="#111111",
-                    bbox=dict(boxstyle="round,pad=0.1", fc="white", ec="none", alpha=0.75))
+            put(Text((lo + hi) / 2, y, label, size=FONT["tiny"] + 0.5, colour="#111111", zorder=4,
+                     frame=Frame("white", None, pad=0.1, alpha=0.75)))
 
 
-def buffers(trace, t, ax=None, title=True):
-    """Draw both directions' send and receive buffers at time ``t``.
+def panel_rects(left, right, top, bottom, hspace, rows=2) -> list:
+    """The (left, bottom, width, height) of ``rows`` Axes one under the other, as
+    ``fig.subplots(rows, 1)`` and ``subplots_adjust`` place them."""
+    height = (top - bottom) / (rows + hspace * (rows - 1))
+    return [(left, top - k * height * (1 + hspace) - height, right - left, height)
+            for k in range(rows)]
 
-    ``ax``: None, or the Axes to draw on, one per direction: a list or tuple of two Axes,
-    or the numpy array ``fig.subplots(2, 1)`` returns (a single Axes draws the first
-    direction only). Returns the Figure (or the list of Axes drawn on).
-    ``fig.tcpsim["numbers"]`` is ``buffer_numbers(trace, t)``.
-    """
+
+BUFFERS_SIZE_IN = (FIG_WIDTH, 5.6)
+BUFFERS_RECTS = panel_rects(left=0.13, right=0.97, top=0.88, bottom=0.04, hspace=0.35)
+
+
+def buffers_scenes(trace, t, title=True, size_in=BUFFERS_SIZE_IN, rects=BUFFERS_RECTS) -> list:
+    """The two panels of ``buffers`` as scenes (``tcpsim.plots.scene``) of a picture
+    ``size_in`` inches, the Axes at ``rects``; ``title``: the picture's title on top."""
     trace = as_trace(trace)
     nums = buffer_numbers(trace, t)
     names = host_order(trace)
     colours = host_colours(trace)
-    created = ax is None
-    if created:
-        fig = new_figure(5.6)
-        axes = fig.subplots(2, 1)
-        fig.subplots_adjust(left=0.13, right=0.97, top=0.88, bottom=0.04, hspace=0.35)
-    else:
-        axes = [ax] if isinstance(ax, Axes) else list(np.ravel(np.asarray(ax, dtype=object)))
-        fig = axes[0].figure
-    for k, a in enumerate(axes[:2]):
+    scenes = []
+    for k, rect in enumerate(rects[:2]):
         snd, rcv = names[k], names[1 - k]
-        a.set_axis_off()
         S, R = nums.get(snd), nums.get(rcv)
-        a.set_title(f"{snd} \u2192 {rcv}: {snd}'s send buffer, {rcv}'s receive buffer "
-                    f"(sequence numbers relative to {snd}'s ISN)", fontsize=FONT["text"],
-                    family=FONT_FAMILY, loc="left", color=colours[snd])
+        xlim, ylim = (0.0, 1.0), (-1.45, 2.0)
+        if S is not None:
+            una, nxt, wnd = S["snd_una"], S["snd_nxt"], S["snd_wnd"]
+            right_edge = una + wnd
+            written = una + S["snd_buffered"]
+            have_r = R is not None and R.get("rcv_nxt") is not None and R["irs"] == S["iss"]
+            lefts = [una] + ([R["delivered"]] if have_r else [])
+            rights = [right_edge, nxt, written] + ([R["rcv_nxt"] + R["rcv_wnd"]] if have_r else [])
+            lo_x, hi_x = min(lefts), max(rights)
+            span = max(hi_x - lo_x, 10)
+            xlim = (max(0, lo_x - 0.22 * span), hi_x + 0.12 * span)
+        scene = Scene(size_in[0], size_in[1], rect, xlim, ylim)
+        put = scene.add
+        scenes.append(scene)
+        put(Text(0, 1, f"{snd} \u2192 {rcv}: {snd}'s send buffer, {rcv}'s receive buffer "
+                 f"(sequence numbers relative to {snd}'s ISN)", size=FONT["text"],
+                 colour=colours[snd], ha="left", va="baseline", coords="axes",
+                 offset_pt=(0, 6), title=True))      # 6 points: the default title pad
         if S is None:
-            a.text(0.5, 0.5, f"{snd} has no connection yet at t = {t:g} s", ha="center",
-                   transform=a.transAxes, fontsize=FONT["text"], family=FONT_FAMILY)
+            put(Text(0.5, 0.5, f"{snd} has no connection yet at t = {t:g} s", size=FONT["text"],
+                     va="baseline", coords="axes"))
             continue
-        una, nxt, wnd = S["snd_una"], S["snd_nxt"], S["snd_wnd"]
-        right_edge = una + wnd
-        written = una + S["snd_buffered"]
-        have_r = R is not None and R.get("rcv_nxt") is not None and R["irs"] == S["iss"]
-        lefts = [una] + ([R["delivered"]] if have_r else [])
-        rights = [right_edge, nxt, written] + ([R["rcv_nxt"] + R["rcv_wnd"]] if have_r else [])
-        lo_x, hi_x = min(lefts), max(rights)
-        span = max(hi_x - lo_x, 10)
-        x0 = max(0, lo_x - 0.22 * span)
-        x1 = hi_x + 0.12 * span
-        a.set_xlim(x0, x1)
-        a.set_ylim(-1.45, 2.0)
+        x0, x1 = xlim
         ys, yr = 0.55, -0.55
-        _bar(a, ys, [(0, una, LIGHT, None, "acked"),
-                     (una, nxt, colours[snd], None, "in flight"),
-                     (nxt, max(nxt, right_edge), "#BFE6D8", None, "usable window"),
-                     (max(nxt, right_edge), x1, "white", "//", "beyond the window")])
-        a.text(x0 - 0.01 * (x1 - x0), ys, f"{snd}\nsends\n({S['state']})", ha="right",
-               va="center", fontsize=FONT["small"], family=FONT_FAMILY, color=colours[snd])
+        _bar(put, xlim, ys, [(0, una, LIGHT, None, "acked"),
+                             (una, nxt, colours[snd], None, "in flight"),
+                             (nxt, max(nxt, right_edge), "#BFE6D8", None, "usable window"),
+                             (max(nxt, right_edge), x1, "white", "//", "beyond the window")])
+        put(Text(x0 - 0.01 * (x1 - x0), ys, f"{snd}\nsends\n({S['state']})", size=FONT["small"],
+                 colour=colours[snd], ha="right"))
         marks = [(una, f"SND.UNA={una}"), (nxt, f"SND.NXT={nxt}"),
                  (right_edge, f"SND.UNA+SND.WND={right_edge} (SND.WND={wnd})")]
         if nxt == una:
             marks = [(una, f"SND.UNA=SND.NXT={una}"), marks[2]]
         if written > nxt:
             marks.append((written, f"written: {written}"))
-        _marks(a, marks, ys + 0.21, above=True)
+        _marks(put, xlim, marks, ys + 0.21, above=True)
         if have_r:
             rn, rw = R["rcv_nxt"], R["rcv_wnd"]
             blocks = _ooo_blocks(trace, snd, t, rn, S["iss"], S["conn"])
@@ -193,14 +195,51 @@ def buffers(trace, t, ax=None, title=True):
                 parts.append((lo, hi, "#F5D5A8", "xx", "out of order"))
                 free_lo = hi
             parts.append((free_lo, max(free_lo, rn + rw), "white", None, "free"))
-            _bar(a, yr, parts)
-            a.text(x0 - 0.01 * (x1 - x0), yr, f"{rcv}\nreceives\n({R['state']})", ha="right",
-                   va="center", fontsize=FONT["small"], family=FONT_FAMILY, color=colours[rcv])
-            _marks(a, [(rn, f"RCV.NXT={rn}"),
-                       (rn + rw, f"RCV.NXT+RCV.WND={rn + rw} (RCV.WND={rw})")],
+            _bar(put, xlim, yr, parts)
+            put(Text(x0 - 0.01 * (x1 - x0), yr, f"{rcv}\nreceives\n({R['state']})",
+                     size=FONT["small"], colour=colours[rcv], ha="right"))
+            _marks(put, xlim, [(rn, f"RCV.NXT={rn}"),
+                               (rn + rw, f"RCV.NXT+RCV.WND={rn + rw} (RCV.WND={rw})")],
                    yr - 0.21, above=False)
-    if title and created:
-        fig.suptitle(f"Buffers at t = {t:g} s" + (f"  ({trace.name})" if trace.name else ""),
-                     x=0.01, ha="left", fontsize=FONT["title"], family=FONT_FAMILY)
-    fig.tcpsim = {"numbers": nums, "t": t}
-    return fig if created else axes[:2]
+    if title and scenes:
+        # where Figure.suptitle puts it
+        scenes[0].add(Text(0.01, 0.98, f"Buffers at t = {t:g} s" +
+                           (f"  ({trace.name})" if trace.name else ""), size=FONT["title"],
+                           ha="left", va="top", coords="figure"))
+    for scene in scenes:
+        scene.numbers = nums
+    return scenes
+
+
+def buffers_svg(trace, t, title=True, size_in=BUFFERS_SIZE_IN, rects=BUFFERS_RECTS) -> str:
+    """The same picture as ``buffers`` (the same scenes), written directly as SVG."""
+    return to_svg(buffers_scenes(trace, t, title, size_in, rects))
+
+
+def buffers(trace, t, ax=None, title=True):
+    """Draw both directions' send and receive buffers at time ``t``.
+
+    ``ax``: None, or the Axes to draw on, one per direction: a list or tuple of two Axes,
+    or the numpy array ``fig.subplots(2, 1)`` returns (a single Axes draws the first
+    direction only). Returns the Figure (or the list of Axes drawn on).
+    ``fig.tcpsim["numbers"]`` is ``buffer_numbers(trace, t)``. ``buffers_svg`` writes the
+    same picture as SVG.
+    """
+    created = ax is None
+    if created:
+        fig = new_figure(BUFFERS_SIZE_IN[1])
+        axes = fig.subplots(2, 1)
+        left, bottom, width, height = BUFFERS_RECTS[0]
+        fig.subplots_adjust(left=0.13, right=0.97, top=0.88, bottom=0.04, hspace=0.35)
+    else:
+        axes = [ax] if isinstance(ax, Axes) else list(np.ravel(np.asarray(ax, dtype=object)))
+        fig = axes[0].figure
+    axes = list(axes[:2])
+    rects = [a.get_position().bounds for a in axes]
+    scenes = buffers_scenes(trace, t, title=title and created,
+                            size_in=(fig.get_figwidth(), fig.get_figheight()), rects=rects)
+    for a, scene in zip(axes, scenes):
+        draw(scene, a)
+        a.set_axis_off()
+    fig.tcpsim = {"numbers": scenes[0].numbers, "t": t}
+    return fig if created else axes

@@ -25,13 +25,10 @@ from __future__ import annotations
 import bisect
 import math
 
-from matplotlib.collections import LineCollection
-from matplotlib.patches import FancyArrowPatch, Rectangle
-from matplotlib.transforms import offset_copy
-
-from ._common import as_trace, get_ax, isnan, rel
-from .style import (DROP_COLOUR, DROP_MARK, FONT, FONT_FAMILY, MUTED, flag_label,
-                    host_colours, host_order)
+from ._common import as_trace, isnan, rel
+from .scene import Arrow, Frame, Lines, Rect, Scene, Text, draw, to_svg
+from .style import (DROP_COLOUR, DROP_MARK, FIG_WIDTH, FONT, MUTED, flag_label, host_colours,
+                    host_order, new_figure)
 
 ROW_IN = 0.42          # inches per row in "auto" mode
 SAME_TIME_STEP = 0.55  # rows between segments sent at the same instant by the same host
@@ -314,8 +311,70 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
     [Text], ``note`` (Text or None), ``window`` (first, stop) of the segments drawn (None
     when none is), ``total`` (segments in the trace), ``segment_y`` {i: (y at the send,
     y at the arrival or the ✗)}, ``time_to_y`` (a function: the y of a time, for a cursor
-    line), ``time_axis``.
+    line), ``time_axis``, ``scene`` (the ``LadderScene`` drawn: ``ladder_svg`` draws the
+    same one as SVG).
     """
+    axes_in = None
+    if ax is not None:
+        bbox = ax.get_position()
+        axes_in = (bbox.width * ax.figure.get_figwidth(), bbox.height * ax.figure.get_figheight())
+    layout = ladder_scene(trace, labels=labels, options=options, hosts=hosts,
+                          time_axis=time_axis, gap=gap, reads=reads, title=title,
+                          segments=segments, tlim=tlim, axes_in=axes_in)
+    scene = layout.scene
+    created = ax is None
+    if created:
+        fig = new_figure(scene.height_in, scene.width_in)
+        left, bottom, width, height = scene.axes
+        fig.subplots_adjust(left=left, right=left + width, bottom=bottom, top=bottom + height)
+        ax = fig.add_subplot(1, 1, 1)
+    artists = draw(scene, ax)
+    reg = {"arrows": {}, "drops": {}, "labels": {}, "gaps": [], "states": [], "calls": [],
+           "times": [], "note": None, "window": layout.window, "total": layout.total,
+           "segment_y": layout.segment_y, "time_to_y": layout.axis.time_to_y,
+           "time_axis": layout.axis, "scene": layout}
+    for (role, key), artist in zip(layout.roles, artists):
+        if role in ("arrows", "drops", "labels"):
+            reg[role][key] = artist
+        elif role == "note":
+            reg["note"] = artist
+        elif role is not None:
+            reg[role].append(artist)
+    ax.tcpsim = reg
+    return ax.figure if created else ax
+
+
+def ladder_svg(trace, **options) -> str:
+    """The same ladder as ``ladder(trace, **options)``, written directly as SVG text (text
+    as text): the same scene, so the same positions, labels and colours, in a millisecond
+    or two instead of Matplotlib's tens. What the widgets show."""
+    return to_svg(ladder_scene(trace, **options).scene)
+
+
+class LadderScene:
+    """A ladder as geometry: ``scene`` (a ``tcpsim.plots.scene.Scene``), ``roles`` (what
+    each item is: ``(role, key)`` aligned with ``scene.items``), ``axis`` (the time axis:
+    ``axis.time_to_y(t)``), ``segment_y``, ``window``, ``total``, ``header_px`` (the pixel
+    rows above the Axes: title and host names)."""
+
+    def __init__(self, scene, roles, axis, segment_y, window, total):
+        self.scene, self.roles, self.axis = scene, roles, axis
+        self.segment_y, self.window, self.total = segment_y, window, total
+
+    @property
+    def header_px(self) -> int:
+        return int(self.scene.axes_pixels()[1])
+
+    def row_of(self, t) -> float:
+        """The pixel row (from the top) of time ``t``: where a cursor line goes."""
+        return self.scene.to_pixels(0, self.axis.time_to_y(t))[1]
+
+
+def ladder_scene(trace, labels="relative", options=False, hosts=None, time_axis="auto",
+                 gap=2.0, reads=False, title=True, segments=None, tlim=None,
+                 axes_in=None) -> LadderScene:
+    """The ladder's geometry (arguments as ``ladder``); ``axes_in``: (width, height) of the
+    Axes in inches when drawing on a given Axes (default: the ladder's own figure)."""
     if labels not in ("relative", "absolute"):
         raise ValueError("labels must be 'relative' or 'absolute'")
     if time_axis not in ("auto", "linear"):
@@ -369,51 +428,44 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
         height = min(max(4.0, span * ROW_IN + 1.3), 200.0)
     else:
         height = min(max(4.0, 0.3 * len(segs) + 1.8), 30.0)
-    created = ax is None
-    fig, ax = get_ax(ax, height)
-    if created:
-        fig.subplots_adjust(left=0.10, right=0.985, top=1 - 0.85 / height,
-                            bottom=0.25 / height)
-    bbox = ax.get_position()
-    ax_w_in = bbox.width * fig.get_figwidth()
-    ax_h_in = bbox.height * fig.get_figheight()
+    axes = (0.10, 0.25 / height, 0.985 - 0.10, 1 - 0.85 / height - 0.25 / height)
+    if axes_in is None:
+        axes_in = (axes[2] * FIG_WIDTH, axes[3] * height)
+    ax_w_in, ax_h_in = axes_in
 
     xlim = (-0.78, 1.78)
     pad = 1.1 if time_axis == "auto" else max(typical_delay, (y_bottom - y_top) * 0.03, 1e-4)
     ylim = (y_bottom + pad + (0.8 if note else 0.0) * (1 if time_axis == "auto" else pad),
             y_top - pad)
-    ax.set_xlim(*xlim)
-    ax.set_ylim(*ylim)
     in_per_x = ax_w_in / (xlim[1] - xlim[0])
     in_per_y = ax_h_in / abs(ylim[0] - ylim[1])
 
-    reg = {"arrows": {}, "drops": {}, "labels": {}, "gaps": [], "states": [], "calls": [],
-           "times": [], "note": None,
-           "window": (segs[0]["i"], segs[-1]["i"] + 1) if segs else None,
-           "total": len(rows), "segment_y": {}, "time_to_y": axis.time_to_y,
-           "time_axis": axis}
-    ax.tcpsim = reg
+    scene = Scene(FIG_WIDTH, height, axes, xlim, ylim)
+    roles = []
 
-    _draw_timelines(ax, axis, names, xpos, xlim, ylim, reg)
-    _draw_hosts(ax, fig, trace, names, xpos, colours)
-    _draw_segments(ax, segs, slots, axis, xpos, colours, labels, options, isns,
-                   time_axis, typical_delay, in_per_x, in_per_y, reg)
+    def put(item, role=None, key=None):
+        scene.add(item)
+        roles.append((role, key))
+
+    segment_y = {}
+    _draw_timelines(put, axis, names, xpos, xlim, ylim)
+    _draw_hosts(put, trace, names, xpos, colours)
+    _draw_segments(put, segs, slots, axis, xpos, colours, labels, options, isns,
+                   time_axis, typical_delay, in_per_x, in_per_y, segment_y)
 
     # --- state names beside each timeline, application calls further out
     ticks_by_colour = {}
 
-    def side_column(items, x, ha, min_sep_in):
-        """items: [(y, text, kw)] -> Text artists, pushed down so none overlap."""
-        out, last = [], None
+    def side_column(items, x, ha, min_sep_in, role):
+        """items: [(y, text, kw)] -> Texts, pushed down so none overlap."""
+        last = None
         for y, text, kw in sorted(items, key=lambda it: it[0]):
             yy = y if last is None else max(y, last + min_sep_in / in_per_y)
-            t = ax.text(x, yy, text, ha=ha, va="center", family=FONT_FAMILY, zorder=5, **kw)
+            put(Text(x, yy, text, ha=ha, va="center", zorder=5, **kw), role)
             if abs(yy - y) > 1e-9:     # pushed down: a thin line back to where it happened
                 lx = x + (-0.01 if ha == "left" else 0.01)
-                ticks_by_colour.setdefault((MUTED, 0.6), []).append([(lx, y), (lx, yy)])
+                ticks_by_colour.setdefault((MUTED, 0.6), []).append(((lx, y), (lx, yy)))
             last = yy
-            out.append(t)
-        return out
 
     for h in names:
         side = -1 if h == left else 1
@@ -423,45 +475,40 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
         first_state = _state_at(all_states, h, t_lo)
         if first_state is not None:
             items.append((y_top - 0.55 * (1 if time_axis == "auto" else pad), first_state,
-                          dict(fontsize=FONT["small"], color=MUTED, fontweight="bold")))
+                          dict(size=FONT["small"], colour=MUTED, weight="bold")))
         for r in states:
             if r["host"] != h:
                 continue
             y = axis.y(_rt(r["t"]), 0)
-            items.append((y, r["to"], dict(fontsize=FONT["small"], color=colours[h],
-                                           fontweight="bold",
-                                           bbox=dict(boxstyle="round,pad=0.2", fc="white",
-                                                     ec=colours[h], lw=0.8))))
+            items.append((y, r["to"], dict(size=FONT["small"], colour=colours[h], weight="bold",
+                                           frame=Frame("white", colours[h], 0.8, pad=0.2))))
             ticks_by_colour.setdefault((colours[h], 2.2), []).append(
-                [(x - 0.025, y), (x + 0.025, y)])
-        reg["states"] += side_column(items, x + side * 0.05, ha, 0.24)
+                ((x - 0.025, y), (x + 0.025, y)))
+        side_column(items, x + side * 0.05, ha, 0.24, "states")
         calls = [(axis.y(_rt(e["t"]), 0), _call_text(e),
-                  dict(fontsize=FONT["small"], color="#333333", style="italic"))
+                  dict(size=FONT["small"], colour="#333333", style="italic"))
                  for e in events if e["host"] == h]
-        reg["calls"] += side_column(calls, x + side * 0.40, ha, 0.2)
+        side_column(calls, x + side * 0.40, ha, 0.2, "calls")
     for (colour, lw), lines in ticks_by_colour.items():   # one collection per colour
-        ax.add_collection(LineCollection(lines, colors=colour, linewidths=lw, snap=True,
-                                         capstyle="projecting", zorder=4 if lw > 1 else 2),
-                          autolim=False)
+        put(Lines(tuple(lines), colour, lw, zorder=4 if lw > 1 else 2))
 
-    _draw_time_labels(ax, segs, slots, axis, time_axis, in_per_y, reg)
+    _draw_time_labels(put, segs, slots, axis, time_axis, in_per_y, ylim, ax_w_in)
     if note:
-        reg["note"] = ax.text(0.5, 0.004, note, transform=ax.transAxes, ha="center",
-                              va="bottom", fontsize=FONT["small"], family=FONT_FAMILY,
-                              color="#444444", style="italic", zorder=6, gid="window-note",
-                              bbox=dict(boxstyle="round,pad=0.3", fc="#F2F2F2", ec="none"))
-    ax.set_xticks([])
-    for sp in ("top", "right", "bottom"):
-        ax.spines[sp].set_visible(False)
-    ax.spines["left"].set_color("#BBBBBB")
+        put(Text(0.5, 0.004, note, size=FONT["small"], colour="#444444", style="italic",
+                 coords="axes", va="bottom", zorder=6, gid="window-note",
+                 frame=Frame("#F2F2F2", None, pad=0.3)), "note")
+    # the left spine, light grey
+    put(Lines((((0, 0), (0, 1)),), "#BBBBBB", 0.8, cap="projecting", coords="axes",
+              zorder=2.5, clip=False))
     if title and trace.name:
-        ax.set_title(str(trace.name), fontsize=FONT["title"], family=FONT_FAMILY, loc="left",
-                     pad=40)
-    return fig if created else ax
+        put(Text(0, 1, str(trace.name), size=FONT["title"], ha="left", va="baseline",
+                 coords="axes", offset_pt=(0, 40), zorder=3, title=True))
+    window = (segs[0]["i"], segs[-1]["i"] + 1) if segs else None
+    return LadderScene(scene, roles, axis, segment_y, window, len(rows))
 
 
 # --------------------------------------------------------------------- the parts drawn
-def _draw_timelines(ax, axis, names, xpos, xlim, ylim, reg):
+def _draw_timelines(put, axis, names, xpos, xlim, ylim):
     """The host timelines, broken where idle gaps are cut out (zig-zag, grey band, "+60 s")."""
     cuts = [(a, b) for a, b, _ in axis.breaks]
     pieces, start = [], ylim[1]
@@ -472,49 +519,37 @@ def _draw_timelines(ax, axis, names, xpos, xlim, ylim, reg):
     solid, dotted, zigzags = [], [], []
     for h in names:
         x = xpos[h]
-        solid += [[(x, a), (x, b)] for a, b in pieces]
-        dotted += [[(x, a + 0.25), (x, b - 0.25)] for a, b in cuts]
+        solid += [((x, a), (x, b)) for a, b in pieces]
+        dotted += [((x, a + 0.25), (x, b - 0.25)) for a, b in cuts]
     for k, (a, b, dt) in enumerate(axis.breaks):
         mid = (a + b) / 2
-        ax.add_artist(Rectangle((xlim[0], a + 0.35), xlim[1] - xlim[0], b - a - 0.7,
-                                facecolor="#F2F2F2", edgecolor="none", zorder=0))
+        put(Rect(xlim[0], a + 0.35, xlim[1] - xlim[0], b - a - 0.7, "#F2F2F2", zorder=0))
         for h in names:          # the zig-zag "broken axis" mark on each timeline
             x = xpos[h]
             zx = [x - 0.035, x - 0.012, x + 0.012, x + 0.035]
             for dy in (-0.12, 0.12):
                 zy = [mid + dy + 0.08, mid + dy - 0.08, mid + dy + 0.08, mid + dy - 0.08]
-                zigzags.append(list(zip(zx, zy)))
-        txt = ax.text(0.5, mid, _fmt_gap(dt) + " (idle, not to scale)", ha="center", va="center",
-                      fontsize=FONT["small"], family=FONT_FAMILY, color="#444444",
-                      style="italic", gid=f"gap-{k}", zorder=5,
-                      bbox=dict(boxstyle="round,pad=0.25", fc="#F2F2F2", ec="none"))
-        reg["gaps"].append(txt)
-    # snap and caps as Line2D draws them by default, for crisp lines
-    ax.add_collection(LineCollection(solid, colors=TIMELINE, linewidths=1.6, snap=True,
-                                     capstyle="projecting", zorder=1), autolim=False)
+                zigzags.append(tuple(zip(zx, zy)))
+        put(Text(0.5, mid, _fmt_gap(dt) + " (idle, not to scale)", size=FONT["small"],
+                 colour="#444444", style="italic", gid=f"gap-{k}", zorder=5,
+                 frame=Frame("#F2F2F2", None, pad=0.25)), "gaps")
+    put(Lines(tuple(solid), TIMELINE, 1.6, zorder=1))
     if dotted:
-        ax.add_collection(LineCollection(dotted, colors=TIMELINE, linewidths=1.2, snap=True,
-                                         linestyles=[(0, (1, 2))], zorder=1), autolim=False)
+        put(Lines(tuple(dotted), TIMELINE, 1.2, dash_pt=(1.2, 2.4), cap="butt", zorder=1))
     if zigzags:
-        ax.add_collection(LineCollection(zigzags, colors=TIMELINE, linewidths=1.3,
-                                         capstyle="projecting", joinstyle="round", zorder=4),
-                          autolim=False)
+        put(Lines(tuple(zigzags), TIMELINE, 1.3, join="round", zorder=4))
 
 
-def _draw_hosts(ax, fig, trace, names, xpos, colours):
+def _draw_hosts(put, trace, names, xpos, colours):
     """Each host's name above its timeline, its address:port under the name."""
-    top = ax.get_xaxis_transform()          # x in data, y in axes fraction
-    name_at = offset_copy(top, fig=fig, y=17, units="points")
-    addr_at = offset_copy(top, fig=fig, y=3, units="points")
     for h in names:
         info = (trace.hosts or {}).get(h) or {}
         sub = ":".join(str(v) for v in (info.get("addr"), info.get("port")) if v is not None)
-        ax.text(xpos[h], 1.0, h, transform=name_at, ha="center", va="bottom",
-                color=colours[h], fontsize=FONT["label"] + 1, fontweight="bold",
-                family=FONT_FAMILY)
+        put(Text(xpos[h], 1.0, h, size=FONT["label"] + 1, colour=colours[h], weight="bold",
+                 va="bottom", coords="xaxis", offset_pt=(0, 17)))
         if sub:
-            ax.text(xpos[h], 1.0, sub, transform=addr_at, ha="center", va="bottom",
-                    color="#444444", fontsize=FONT["small"], family=FONT_FAMILY)
+            put(Text(xpos[h], 1.0, sub, size=FONT["small"], colour="#444444", va="bottom",
+                     coords="xaxis", offset_pt=(0, 3)))
 
 
 # label positions tried along an arrow: (fraction of the way, shift in label heights)
@@ -523,8 +558,8 @@ _LABEL_SPOTS = ((0.5, 0), (0.3, 0), (0.7, 0), (0.5, -1), (0.5, 1), (0.3, -1), (0
 _DROPPED_SPOTS = ((0.45, -1.2), (0.45, 1.2), (0.3, -1.2), (0.3, 1.2), (0.5, -2.2), (0.5, 0))
 
 
-def _draw_segments(ax, segs, slots, axis, xpos, colours, labels, options, isns, time_axis,
-                   typical_delay, in_per_x, in_per_y, reg):
+def _draw_segments(put, segs, slots, axis, xpos, colours, labels, options, isns, time_axis,
+                   typical_delay, in_per_x, in_per_y, segment_y):
     """One arrow per segment, its label, a ✗ where a dropped one was lost.
 
     Labels are placed with estimated sizes (characters x average width), never measured:
@@ -547,19 +582,13 @@ def _draw_segments(ax, segs, slots, axis, xpos, colours, labels, options, isns, 
             xe, ye = (x0 + x1) / 2, y0 + max(typical_dy, 1e-9) / 2
         else:
             xe, ye = x1, axis.y(_rt(r["arrival"]), s)
-        reg["segment_y"][i] = (y0, ye)
+        segment_y[i] = (y0, ye)
         rtx = bool(r.get("retransmission"))
-        arrow = FancyArrowPatch((x0, y0), (xe, ye), arrowstyle="-" if dropped else "-|>",
-                                mutation_scale=13, lw=1.5, color=colour,
-                                linestyle=(0, (5, 3)) if rtx else "-", shrinkA=0, shrinkB=0,
-                                zorder=3, gid=f"seg-{i}")
-        ax.add_artist(arrow)      # add_artist: limits are set by hand, skip autoscale work
-        reg["arrows"][i] = arrow
+        put(Arrow((x0, y0), (xe, ye), colour, 1.5, dash_pt=(7.5, 4.5) if rtx else None,
+                  head=not dropped, zorder=3, gid=f"seg-{i}"), "arrows", i)
         if dropped:
-            mark = ax.text(xe, ye, DROP_MARK, ha="center", va="center", color=DROP_COLOUR,
-                           fontsize=17, fontweight="bold", family=FONT_FAMILY, zorder=7,
-                           gid=f"drop-{i}")
-            reg["drops"][i] = mark
+            put(Text(xe, ye, DROP_MARK, size=17, colour=DROP_COLOUR, weight="bold", zorder=7,
+                     gid=f"drop-{i}"), "drops", i)
         # label: try points along the arrow, keep the first that overlaps nothing
         text = segment_label(r, labels, options, isns)
         lines = text.split("\n")
@@ -587,23 +616,31 @@ def _draw_segments(ax, segs, slots, axis, xpos, colours, labels, options, isns, 
             box = (bx, bx + w, ly * in_per_y - hgt / 2, ly * in_per_y + hgt / 2) if direction > 0 \
                 else (bx - w, bx, ly * in_per_y - hgt / 2, ly * in_per_y + hgt / 2)
         placed.append(box)
-        lab = ax.text(lx, ly, text, ha=ha, va="center", fontsize=FONT["small"],
-                      family=FONT_FAMILY, color="#111111", zorder=5, gid=f"label-{i}",
-                      linespacing=1.1,
-                      bbox=dict(boxstyle="round,pad=0.15", fc="white", ec=colour, lw=0.6,
-                                alpha=0.92))
-        reg["labels"][i] = lab
+        put(Text(lx, ly, text, size=FONT["small"], colour="#111111", ha=ha, zorder=5,
+                 gid=f"label-{i}", linespacing=1.1,
+                 frame=Frame("white", colour, 0.6, pad=0.15, alpha=0.92)), "labels", i)
 
 
-def _draw_time_labels(ax, segs, slots, axis, time_axis, in_per_y, reg):
+def _draw_time_labels(put, segs, slots, axis, time_axis, in_per_y, ylim, ax_w_in):
     """The real send times on the left: one number per instant, a tick per row.
 
     Segments sent at the same instant (a burst) share one number; a thin bracket joins
     their ticks. Each character drawn costs time, and ten "0.050" said nothing more.
+    In ``"linear"`` mode: round times, evenly spaced.
     """
     if time_axis != "auto":
-        ax.set_ylabel("time (s)  \u2193", fontsize=FONT["text"], family=FONT_FAMILY)
-        ax.tick_params(axis="y", labelsize=FONT["tiny"], length=3, colors="#444444")
+        from matplotlib.ticker import MaxNLocator
+        lo, hi = sorted(ylim)
+        values = [v for v in MaxNLocator(nbins=8, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+                  if lo <= v <= hi]
+        out_tick = 3 / 72 / ax_w_in        # 3 points outside the Axes
+        put(Lines(tuple(((0, v), (-out_tick, v)) for v in values), "#444444", 0.8,
+                  cap="butt", coords="yaxis", clip=False))
+        for v in values:
+            put(Text(0, v, f"{v:g}", size=FONT["tiny"], colour="#444444", ha="right",
+                     coords="yaxis", offset_pt=(-5, 0)), "times")
+        put(Text(0, 0.5, "time (s)  \u2193", size=FONT["text"], rotation=90, va="bottom",
+                 coords="axes", offset_pt=(-36, 0)))
         return
     rows_at = {}                 # send time -> the ys of the rows sent then
     for r, s in zip(segs, slots):
@@ -615,21 +652,17 @@ def _draw_time_labels(ax, segs, slots, axis, time_axis, in_per_y, reg):
         ys = sorted(set(rows_at[t]))
         ticks += ys
         if len(ys) > 1:
-            brackets.append([(0.003, ys[0]), (0.003, ys[-1])])
+            brackets.append(((0.003, ys[0]), (0.003, ys[-1])))
         y = ys[0]
         if last is not None and (y - last) * in_per_y < 0.17:
             continue
         texts.append((y, _fmt_time(t, dec)))
         last = y
-    # plain texts, not ticks: 300 Tick objects cost more than the whole picture
-    tr = ax.get_yaxis_transform()
-    reg["times"] = [ax.text(-0.008, y, lab, transform=tr, ha="right", va="center",
-                            fontsize=FONT["tiny"], family=FONT_FAMILY, color="#444444")
-                    for y, lab in texts]
-    # one collection for the tick marks and brackets: 300 Line2D cost ~90 ms
-    ax.add_collection(LineCollection([[(0, y), (0.006, y)] for y in ticks] + brackets,
-                                     transform=tr, colors="#BBBBBB", linewidths=0.8),
-                      autolim=False)
-    ax.set_yticks([])
-    ax.set_ylabel("send time (s)  \u2193", fontsize=FONT["text"], family=FONT_FAMILY,
-                  labelpad=42)
+    for y, lab in texts:
+        put(Text(-0.008, y, lab, size=FONT["tiny"], colour="#444444", ha="right",
+                 coords="yaxis"), "times")
+    if ticks or brackets:
+        put(Lines(tuple(((0, y), (0.006, y)) for y in ticks) + tuple(brackets), "#BBBBBB",
+                  0.8, coords="yaxis"))
+    put(Text(0, 0.5, "send time (s)  \u2193", size=FONT["text"], rotation=90, va="bottom",
+             coords="axes", offset_pt=(-42, 0)))

@@ -31,12 +31,11 @@ from typing import NamedTuple
 
 import networkx as nx
 import numpy as np
-from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from matplotlib.path import Path
-from matplotlib.transforms import ScaledTranslation
 
 from ._common import as_trace, get_ax
-from .style import FONT, FONT_FAMILY, host_colours, host_order
+from .scene import Curve, Frame, Rect, Scene, Text, draw, text_layout, to_svg
+from .style import DPI, FIG_WIDTH, FONT, host_colours, host_order
 
 STATES = ("CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
           "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT")
@@ -337,19 +336,17 @@ def _arcs():
     return out
 
 
-def _label_placement(ax, point, tangent, side, gap_pt=4.0):
-    """(ha, va, transform) for a label beside an arc: ``gap_pt`` points off ``point``,
-    perpendicular to the arc as drawn (on screen), aligned to grow away from it."""
+def _label_placement(per_x, per_y, tangent, side, gap_pt=4.0):
+    """(ha, va, offset in points) for a label beside an arc: ``gap_pt`` points off its
+    point, perpendicular to the arc as drawn (on screen, ``per_x``, ``per_y`` pixels per
+    data unit), aligned to grow away from it."""
     if side == 0:
-        return "center", "center", ax.transData
-    per_x = ax.bbox.width / (XLIM[1] - XLIM[0])       # pixels per data unit
-    per_y = ax.bbox.height / (YLIM[1] - YLIM[0])
+        return "center", "center", (0.0, 0.0)
     tx, ty = tangent[0] * per_x, tangent[1] * per_y
     nx_, ny_ = np.array([ty, -tx]) * side / np.hypot(tx, ty)   # right of travel for side 1
     ha = "left" if nx_ > 0.38 else "right" if nx_ < -0.38 else "center"
     va = "bottom" if ny_ > 0.38 else "top" if ny_ < -0.38 else "center"
-    shift = ScaledTranslation(nx_ * gap_pt / 72, ny_ * gap_pt / 72, ax.figure.dpi_scale_trans)
-    return ha, va, ax.transData + shift
+    return ha, va, (float(nx_ * gap_pt), float(ny_ * gap_pt))
 
 
 # ------------------------------------------------------------------------------ drawing
@@ -364,10 +361,9 @@ _SIZES = {
 COMPACT_BELOW_IN = 7.5     # compact="auto" draws compact on Axes narrower than this (inches)
 
 
-def _is_compact(ax, compact):
+def _is_compact(width_in, compact):
     if compact not in ("auto", None):
         return bool(compact)
-    width_in = ax.get_position().width * ax.figure.get_figwidth()
     return bool(width_in < COMPACT_BELOW_IN)
 
 
@@ -397,9 +393,9 @@ def _closed_box_of_sockets(trace, host, t):
     return out
 
 
-def _draw_boxes(ax, size, colour, visited, current, in_bottom):
+def _draw_boxes(put, size, colour, visited, current, in_bottom):
     """The state boxes: outlined in ``colour`` if ``visited``, filled if ``current``."""
-    boxes = {}
+    pad = 0.02                     # Matplotlib's "round,pad=0.02,rounding_size=0.15"
     for name, key in [(s, "top" if s == "CLOSED" else s) for s in STATES] + [("CLOSED", "bottom")]:
         filled = any(state == name and (name != "CLOSED"
                                         or in_bottom.get(sock, False) == (key == "bottom"))
@@ -410,32 +406,25 @@ def _draw_boxes(ax, size, colour, visited, current, in_bottom):
         if filled:
             fc, tc, ec, lw = colour, "white", colour, size["box_lit"] + 0.2
         x, y = _box_centre(name, key)
-        box = FancyBboxPatch((x - BOX_W / 2, y - BOX_H / 2), BOX_W, BOX_H,
-                             boxstyle="round,pad=0.02,rounding_size=0.15", fc=fc, ec=ec, lw=lw,
-                             zorder=3, gid=f"state-{name}-{key}")
-        ax.add_artist(box)        # not add_patch: the limits are fixed, no need to update them
-        ax.text(x, y, name, ha="center", va="center", color=tc, zorder=4,
-                fontsize=size["state"], fontweight="bold", family=FONT_FAMILY)
-        boxes[key] = box
-    return boxes
+        put(Rect(x - BOX_W / 2 - pad, y - BOX_H / 2 - pad, BOX_W + 2 * pad, BOX_H + 2 * pad, fc,
+                 edge=ec, edge_width_pt=lw, rounding=0.15, zorder=3, gid=f"state-{name}-{key}"),
+            "boxes", key)
+        put(Text(x, y, name, size=size["state"], colour=tc, weight="bold", zorder=4))
 
 
-def _draw_arcs(ax, g, size, colour, taken):
+def _draw_arcs(put, g, size, colour, taken):
     """The arrows: taken ones thick in ``colour``, abort arcs thin grey dashes."""
-    edges = {}
     for (u, v), arc in _arcs().items():
         lit = (u, v) in taken
         abort = g.edges[u, v]["abort"] and not lit
-        edges[(u, v)] = FancyArrowPatch(
-            path=arc.path, arrowstyle="-|>", mutation_scale=size["head"],
-            lw=size["lit"] if lit else size["abort"] if abort else size["line"],
-            color=colour if lit else "#B0B0B0" if abort else "#333333",
-            linestyle=(0, (2, 2)) if abort else "-", zorder=5 if lit else 2, gid=f"edge-{u}-{v}")
-        ax.add_artist(edges[(u, v)])
-    return edges
+        width = size["lit"] if lit else size["abort"] if abort else size["line"]
+        put(Curve(tuple(map(tuple, arc.path.vertices.tolist())),
+                  colour if lit else "#B0B0B0" if abort else "#333333", width,
+                  dash_pt=(2 * width, 2 * width) if abort else None, head_scale=size["head"],
+                  zorder=5 if lit else 2, gid=f"edge-{u}-{v}"), "edges", (u, v))
 
 
-def _draw_labels(ax, g, size, colour, taken, compact):
+def _draw_labels(put, scene, g, size, colour, taken, compact):
     """The labels of the arcs taken, "(steps) event" (first line only when compact); in full
     drawings also those of the other arcs (not the abort arcs), except where one would cover
     a label of an arc taken."""
@@ -448,51 +437,56 @@ def _draw_labels(ax, g, size, colour, taken, compact):
         for u, v, data in g.edges(data=True):
             if (u, v) not in taken and not data["abort"]:
                 texts[(u, v)] = _edge_text(u, v, data)
-    # measuring texts needs a renderer (Figure._get_renderer: what tight_layout uses)
-    renderer = ax.figure._get_renderer() if taken and len(texts) > len(taken) else None
-    labels, taken_extents = {}, []
+    x0, y0, x1, y1 = scene.axes_pixels()
+    per_x, per_y = (x1 - x0) / (XLIM[1] - XLIM[0]), (y1 - y0) / (YLIM[1] - YLIM[0])
+    taken_extents = []
     for edge, text in texts.items():          # the arcs taken come first
         lit = edge in taken
         point, tangent, side = _arcs()[edge].compact if compact else _arcs()[edge].label
-        ha, va, transform = _label_placement(ax, point, tangent, side)
-        label = ax.text(*point, text, ha=ha, va=va, transform=transform, fontsize=size["label"],
-                        family=FONT_FAMILY, color=colour if lit else "#222222",
-                        fontweight="bold" if lit else "normal", zorder=6, linespacing=1.05,
-                        bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.85))
-        if renderer is not None:
-            extent = label.get_window_extent(renderer)
-            if lit:
-                taken_extents.append(extent)
-            elif any(extent.overlaps(other) for other in taken_extents):
-                label.remove()
-                continue
-        labels[edge] = label
-    return labels
+        ha, va, offset = _label_placement(per_x, per_y, tangent, side)
+        label = Text(float(point[0]), float(point[1]), text, size=size["label"],
+                     colour=colour if lit else "#222222", weight="bold" if lit else "normal",
+                     ha=ha, va=va, offset_pt=offset, linespacing=1.05, zorder=6,
+                     frame=Frame("white", None, pad=0.1, alpha=0.85, round=False))
+        # its extent in pixels (x0, x1, y0, y1; y down), as Matplotlib lays it out
+        (bx, by, bw, bh), _ = text_layout(text, label.size, label.weight, "normal", 1.05, ha,
+                                          va, scene.dpi)
+        px, py = scene.to_pixels(label.x, label.y, offset_pt=offset)
+        extent = (px + bx, px + bx + bw, py - by - bh, py - by)
+        if lit:
+            taken_extents.append(extent)
+        elif any(extent[0] < e[1] and e[0] < extent[1] and extent[2] < e[3] and e[2] < extent[3]
+                 for e in taken_extents):
+            continue
+        put(label, "labels", edge)
 
 
-def state_graph(trace=None, host=None, t=None, ax=None, title=True, compact="auto"):
-    """Draw the state machine; with a trace and a host, light up the transitions that host's
-    sockets made (numbered in order) and fill its state(s) at time ``t`` (at the end if None).
+STATE_GRAPH_SIZE_IN = (FIG_WIDTH, 8.4)
+STATE_GRAPH_AXES = (0.01, 0.01, 0.98, 0.92)
 
-    compact: True draws only the labels of the transitions taken (their first line), with
-    smaller fonts and the short note, for small pictures (the player's two graphs side by
-    side); "auto" (the default) does so when the Axes are less than 7.5 inches wide.
 
-    Returns the Figure (or ``ax`` when one was given). ``ax.tcpsim`` holds ``graph`` (the
-    DiGraph), ``highlighted`` (the (from, to) list), ``current`` ({socket: state}),
-    ``edges`` {(from, to): FancyArrowPatch}, ``labels`` {(from, to): Text}, ``boxes``
-    {state, or "top"/"bottom" for the two CLOSED boxes: FancyBboxPatch} and ``compact``.
-    """
+class StateGraphScene(NamedTuple):
+    """A state graph as geometry: ``scene``, ``roles`` ((role, key) per item), and what
+    ``ax.tcpsim`` reports."""
+    scene: Scene
+    roles: list
+    info: dict
+
+
+def state_graph_scene(trace=None, host=None, t=None, title=True, compact="auto",
+                      size_in=STATE_GRAPH_SIZE_IN, axes=STATE_GRAPH_AXES,
+                      dpi=DPI) -> StateGraphScene:
+    """The state graph's geometry (arguments as ``state_graph``) for a picture ``size_in``
+    inches at ``dpi``, the Axes at ``axes`` (left, bottom, width, height fractions)."""
     g = state_machine_graph()
-    created = ax is None
-    fig, ax = get_ax(ax, 8.4)
-    if created:
-        fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.01)
-    compact = _is_compact(ax, compact)
+    compact = _is_compact(axes[2] * size_in[0], compact)
     size = _SIZES[compact]
-    ax.set_xlim(*XLIM)
-    ax.set_ylim(*YLIM)
-    ax.set_axis_off()
+    scene = Scene(size_in[0], size_in[1], axes, XLIM, YLIM, dpi=dpi)
+    roles = []
+
+    def put(item, role=None, key=None):
+        scene.add(item)
+        roles.append((role, key))
 
     colour, took, current, taken, in_bottom, visited = None, [], {}, {}, {}, set()
     if trace is not None:
@@ -508,27 +502,66 @@ def state_graph(trace=None, host=None, t=None, ax=None, title=True, compact="aut
             visited.add("top" if u == "CLOSED" else u)
             visited.add(_target_key(u, v))
 
-    boxes = _draw_boxes(ax, size, colour, visited, current, in_bottom)
-    edges = _draw_arcs(ax, g, size, colour, taken)
-    labels = _draw_labels(ax, g, size, colour, taken, compact)
+    _draw_boxes(put, size, colour, visited, current, in_bottom)
+    _draw_arcs(put, g, size, colour, taken)
+    _draw_labels(put, scene, g, size, colour, taken, compact)
 
-    ax.text(XLIM[0] + 0.1, YLIM[0] + 0.03, NOTE_COMPACT if compact else NOTE,
-            fontsize=size["note"], family=FONT_FAMILY, color="#555555", ha="left", va="bottom")
+    put(Text(XLIM[0] + 0.1, YLIM[0] + 0.03, NOTE_COMPACT if compact else NOTE,
+             size=size["note"], colour="#555555", ha="left", va="bottom", zorder=3))
     if not compact:
-        ax.text(XLIM[0] + 0.1, YLIM[1] - 0.2, READING, fontsize=size["note"],
-                family=FONT_FAMILY, color="#555555", ha="left", va="top")
+        put(Text(XLIM[0] + 0.1, YLIM[1] - 0.2, READING, size=size["note"], colour="#555555",
+                 ha="left", va="top", zorder=3))
     if title:
         title_size = FONT["text"] if compact else FONT["label"] + 1
         if trace is not None:
             now = ", ".join(f"{st} ({sock})" for sock, st in current.items()) or "CLOSED"
             when = "end of trace" if t is None else f"t = {t:g} s"
-            ax.set_title(f"{host} at {when}: {now}" if compact else
-                         f"TCP state machine: {host} at {when}: {now}", fontsize=title_size,
-                         family=FONT_FAMILY, color=colour, loc="left")
+            text = (f"{host} at {when}: {now}" if compact else
+                    f"TCP state machine: {host} at {when}: {now}")
         else:
-            ax.set_title("TCP state machine (RFC 9293 \u00a73.3.2, Figure 5" +
-                         (")" if compact else ", with the arcs it leaves out)"),
-                         fontsize=title_size, family=FONT_FAMILY, loc="left")
-    ax.tcpsim = {"graph": g, "highlighted": took, "current": current, "edges": edges,
-                 "labels": labels, "boxes": boxes, "compact": compact, "host": host, "t": t}
+            text = ("TCP state machine (RFC 9293 \u00a73.3.2, Figure 5" +
+                    (")" if compact else ", with the arcs it leaves out)"))
+        # where Matplotlib puts an Axes' title (loc="left", 6 points above)
+        put(Text(0, 1, text, size=title_size, colour=colour or "#000000", ha="left",
+                 va="baseline", coords="axes", offset_pt=(0, 6), zorder=3, title=True), "title")
+    info = {"graph": g, "highlighted": took, "current": current, "compact": compact,
+            "host": host, "t": t}
+    return StateGraphScene(scene, roles, info)
+
+
+def state_graph_svg(trace=None, host=None, t=None, title=True, compact="auto",
+                    size_in=STATE_GRAPH_SIZE_IN, axes=STATE_GRAPH_AXES, dpi=DPI) -> str:
+    """The same picture as ``state_graph`` (the same scene), written directly as SVG."""
+    return to_svg(state_graph_scene(trace, host, t, title, compact, size_in, axes, dpi).scene)
+
+
+def state_graph(trace=None, host=None, t=None, ax=None, title=True, compact="auto"):
+    """Draw the state machine; with a trace and a host, light up the transitions that host's
+    sockets made (numbered in order) and fill its state(s) at time ``t`` (at the end if None).
+
+    compact: True draws only the labels of the transitions taken (their first line), with
+    smaller fonts and the short note, for small pictures (the player's two graphs side by
+    side); "auto" (the default) does so when the Axes are less than 7.5 inches wide.
+
+    Returns the Figure (or ``ax`` when one was given). ``ax.tcpsim`` holds ``graph`` (the
+    DiGraph), ``highlighted`` (the (from, to) list), ``current`` ({socket: state}),
+    ``edges`` {(from, to): FancyArrowPatch}, ``labels`` {(from, to): Text}, ``boxes``
+    {state, or "top"/"bottom" for the two CLOSED boxes: FancyBboxPatch} and ``compact``.
+    ``state_graph_svg`` writes the same picture as SVG.
+    """
+    created = ax is None
+    fig, ax = get_ax(ax, STATE_GRAPH_SIZE_IN[1])
+    if created:
+        left, bottom, width, height = STATE_GRAPH_AXES
+        fig.subplots_adjust(left=left, right=left + width, top=bottom + height, bottom=bottom)
+    layout = state_graph_scene(trace, host, t, title, compact,
+                               size_in=(fig.get_figwidth(), fig.get_figheight()),
+                               axes=ax.get_position().bounds, dpi=fig.dpi)
+    artists = draw(layout.scene, ax)
+    ax.set_axis_off()
+    reg = {**layout.info, "edges": {}, "labels": {}, "boxes": {}}
+    for (role, key), artist in zip(layout.roles, artists):
+        if role in ("edges", "labels", "boxes"):
+            reg[role][key] = artist
+    ax.tcpsim = reg
     return fig if created else ax

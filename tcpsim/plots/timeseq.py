@@ -120,16 +120,17 @@ def time_sequence(trace, host=None, ax=None, conn=None, window=True, sack=True, 
 
     Returns the Figure (or ``ax``). ``ax.tcpsim`` holds the numbers
     (``time_sequence_data``) and the artists: ``data``, ``rtx``, ``dropped``
-    (LineCollections), ``drops`` [✗ Text], ``ack`` and ``window`` (Line2D), ``sack``.
+    (LineCollections), ``drops`` [✗ Text], ``ack`` and ``window`` (Line2D), ``sack``,
+    ``legend`` (under the time axis, outside the Axes, so that it hides no data).
     """
     trace = as_trace(trace)
     d = time_sequence_data(trace, host, conn)
     host, peer = d["host"], d["peer"]
     colour = host_colours(trace)[host]
     created = ax is None
-    fig, ax = get_ax(ax, 6.2)
-    if created:
-        fig.subplots_adjust(left=0.11, right=0.98, top=0.88, bottom=0.1)
+    fig, ax = get_ax(ax, 7.0)
+    if created:    # room under the time axis for the legend (two rows of three)
+        fig.subplots_adjust(left=0.11, right=0.98, top=0.89, bottom=0.2)
     reg = {"numbers": d, "drops": []}
 
     def ibars(items, col, lw, gid):
@@ -210,8 +211,14 @@ def time_sequence(trace, host=None, ax=None, conn=None, window=True, sack=True, 
     if sack and d["sacks"]:
         handles.append(Line2D([], [], color=SACK_COLOUR, lw=4.5, alpha=0.55,
                               label="SACK blocks (drawn just right of their time)"))
-    ax.legend(handles=handles, loc="lower right", fontsize=FONT["small"], frameon=True,
-              framealpha=0.95, prop={"family": FONT_FAMILY, "size": FONT["small"]})
+    # under the time axis, outside the Axes: a legend inside hides data somewhere (on
+    # data-loss-middle it hid the one retransmission the picture is about)
+    # (tick labels and the axis label take about 36 points under the Axes; on a given Axes,
+    # leave about 0.9 inch under it for the legend)
+    below = 36 / (ax.get_position().height * ax.figure.get_figheight() * 72)
+    reg["legend"] = ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -below),
+                              ncol=3, frameon=False, borderaxespad=0.0, columnspacing=1.6,
+                              prop={"family": FONT_FAMILY, "size": FONT["small"]})
     if title:
         ax.set_title(_title(ax, f"Time-sequence graph: {host} \u2192 {peer}", trace.name,
                             FONT["title"]), fontsize=FONT["title"], family=FONT_FAMILY, loc="left")

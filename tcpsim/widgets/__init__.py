@@ -5,10 +5,12 @@
     widgets.explorer(scenario, controls=("profile", "drop"))   # change it, see it again
     widgets.predict("What comes next?", choices=[...], check=..., reveal=...)
 
-Every widget shows its pictures as fixed-size images (CSS class ``tcpsim-picture``: PNG,
-or SVG for the explorer's ladder, which is three times faster to make), and also carries a
-static PNG of its current state for places where widgets cannot run (nbviewer, GitHub,
-HTML/PDF export). See docs/widgets.md.
+Every widget shows its pictures as fixed-size images (CSS class ``tcpsim-picture``): the
+ladder, the state graphs and the buffers as SVG written directly from the same scenes that
+``tcpsim.plots`` draws with Matplotlib (``tcpsim/plots/scene.py``: a few milliseconds, where
+Matplotlib takes a hundred or more), so the interactive and the static pictures agree. Each
+widget also carries a static PNG of its current state (Matplotlib) for places where widgets
+cannot run (nbviewer, GitHub, HTML/PDF export). See docs/widgets.md.
 """
 from .explorer import Explorer, explorer
 from .player import Player, player

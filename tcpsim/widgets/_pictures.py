@@ -130,19 +130,15 @@ class StackedFigure(Figure):
     pixels = None
 
 
-def stack(rows) -> Figure:
-    """One Figure showing pictures (pixel arrays) at their own size: ``rows`` is a list of
-    rows, each a list of pictures placed side by side, rows one under the other, each
-    picture at the top of its row, on white.
-
-    The Figure is sized so that ``figure_png`` gives back exactly these pixels.
-    """
+def stack_pixels(rows) -> np.ndarray:
+    """Pictures (pixel arrays) at their own size in one opaque pixel array on white: ``rows``
+    is a list of rows, each a list of pictures placed side by side (tops aligned), rows one
+    under the other."""
     rows = [[p for p in row if p is not None] for row in rows]
     rows = [row for row in rows if row]
     widths = [sum(p.shape[1] for p in row) for row in rows]
     heights = [max(p.shape[0] for p in row) for row in rows]
-    width, height = max(widths), sum(heights)
-    glued = np.full((height, width, 4), 255, dtype=np.uint8)
+    glued = np.full((sum(heights), max(widths), 4), 255, dtype=np.uint8)
     y = 0                             # each row's first pixel line, from the top
     for row, row_height in zip(rows, heights):
         x = 0
@@ -151,10 +147,7 @@ def stack(rows) -> Figure:
             glued[y:y + h, x:x + w] = over_white(picture)
             x += w
         y += row_height
-    fig = StackedFigure(figsize=(width / DPI, height / DPI), dpi=DPI)
-    fig.figimage(glued, origin="upper")   # one image (figimage keeps a copy of each)
-    fig.pixels = glued
-    return fig
+    return glued
 
 
 def over_white(picture) -> np.ndarray:
@@ -165,3 +158,21 @@ def over_white(picture) -> np.ndarray:
     alpha = picture[..., 3:4].astype(np.uint16)
     rgb = (picture[..., :3] * alpha + 255 * (255 - alpha) + 127) // 255
     return np.dstack([rgb.astype(np.uint8), np.full(picture.shape[:2], 255, np.uint8)])
+
+
+def stack(rows) -> Figure:
+    """One Figure showing pictures (pixel arrays) at their own size (see ``stack_pixels``).
+
+    The Figure is sized so that ``figure_png`` gives back exactly these pixels.
+    """
+    glued = stack_pixels(rows)
+    height, width = glued.shape[:2]
+    fig = StackedFigure(figsize=(width / DPI, height / DPI), dpi=DPI)
+    fig.figimage(glued, origin="upper")   # one image (figimage keeps a copy of each)
+    fig.pixels = glued
+    return fig
+
+
+def stack_png(rows) -> bytes:
+    """``stack(rows)`` as PNG bytes, encoded directly (no Matplotlib figure)."""
+    return pixels_png(stack_pixels(rows))

@@ -22,12 +22,15 @@ import ipywidgets as widgets
 
 from .. import plots
 from ..errors import ScenarioError
+from ..plots.ladder import ladder_svg
 from ..plots.style import flag_label, host_order
 from ..simulator import run
-from ._pictures import (figure_png, figure_svg, freeze_long_lived_objects,
-                        garbage_collection_paused, message_png, png_pixels, stack, text_pixels)
+from ._pictures import (figure_pixels, figure_svg, freeze_long_lived_objects,
+                        garbage_collection_paused, message_png, png_pixels, stack, stack_png,
+                        text_pixels)
 from .controls import BUILT_IN, faults
-from .views import socket_states, state_graphs_side_by_side, states_text
+from .views import (socket_states, state_graphs_side_by_side, state_graphs_side_by_side_svg,
+                    states_text)
 
 VIEWS = ("ladder", "timeseq", "states")
 NO_DROP = "nothing"
@@ -274,10 +277,13 @@ class Explorer(widgets.VBox):
     def draw(self, trace):
         """The picture of the run: ``(format, bytes)`` for the Image widget.
 
-        Ladders and time-sequence graphs are SVG (fast to make, sharp at any zoom); the
-        state graphs are one PNG of two pictures side by side."""
+        The ladder and the two state graphs (side by side) are SVG written directly from
+        their scenes (the geometry ``plots.ladder`` and ``plots.state_graph`` draw with
+        Matplotlib: a millisecond or two); the time-sequence graph is SVG from Matplotlib."""
         if self.view == "states":
-            return "png", state_graphs_side_by_side(trace)
+            return "svg+xml", state_graphs_side_by_side_svg(trace)
+        if self.view == "ladder":
+            return "svg+xml", ladder_svg(trace).encode()
         figure = self.figure(trace)
         if figure is None:
             return "png", message_png(NO_DATA, 950, 200)
@@ -305,6 +311,10 @@ class Explorer(widgets.VBox):
 
     def snapshot(self):
         """One matplotlib Figure: the controls' values, the summary and the picture."""
+        return stack(self.snapshot_rows())
+
+    def snapshot_rows(self) -> list:
+        """The snapshot's pictures (pixel arrays), row by row, drawn by Matplotlib."""
         lines = [self.settings_text(), self.error or summary_text(self.trace)]
         rows = [[text_pixels(lines, 950, size="small")]]
         if self.trace is not None:
@@ -312,13 +322,13 @@ class Explorer(widgets.VBox):
                 rows.append([png_pixels(state_graphs_side_by_side(self.trace))])
             else:
                 figure = self.figure(self.trace)
-                png = figure_png(figure) if figure is not None else message_png(NO_DATA, 950, 200)
-                rows.append([png_pixels(png)])
-        return stack(rows)
+                rows.append([figure_pixels(figure) if figure is not None
+                             else png_pixels(message_png(NO_DATA, 950, 200))])
+        return rows
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["image/png"] = figure_png(self.snapshot())
+        bundle["image/png"] = stack_png(self.snapshot_rows())
         bundle["text/plain"] = f"tcpsim explorer: {self.settings_text()}"
         return bundle
 

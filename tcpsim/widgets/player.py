@@ -12,8 +12,9 @@ one, and Play runs through them. At the chosen time ``t`` the player shows:
 * the send and receive buffers (the sliding windows) at ``t``,
 * each host's TCB variables and running timers at ``t``.
 
-The pictures are PNG images of fixed size, so a redraw replaces the bytes in place: no
-flicker, no jump of the page.
+The pictures are SVG images of fixed size (written from the plots' scenes, see
+``tcpsim/plots/scene.py``), so a redraw replaces the bytes in place: no flicker, no jump of
+the page. The static snapshot (the mimebundle's PNG) draws the same scenes with Matplotlib.
 """
 from __future__ import annotations
 
@@ -25,8 +26,7 @@ import ipywidgets as widgets
 
 from ..plots._common import as_trace
 from ..plots.style import flag_label, host_order
-from ._pictures import (figure_png, garbage_collection_paused, png_pixels, stack,
-                        text_pixels)
+from ._pictures import garbage_collection_paused, png_pixels, stack, stack_png, text_pixels
 from .views import (BufferPictures, LadderPicture, StateGraphPictures, time_text,
                     variables_html, variables_pixels)
 
@@ -95,11 +95,11 @@ def what_happens(trace, after, until) -> list:
     return [text for _, text in items]
 
 
-def picture(png, width_px, height_px, max_width="100%") -> widgets.Image:
+def picture(png, width_px, height_px, max_width="100%", format="png") -> widgets.Image:
     """An Image widget (CSS class ``tcpsim-picture``) of a fixed size, ``width_px`` ×
     ``height_px``: every picture it shows has that size, so a redraw never moves the page.
     In a narrower notebook it shrinks to ``max_width`` of its row, keeping its proportions."""
-    image = widgets.Image(value=png, format="png",
+    image = widgets.Image(value=png, format=format,
                           layout=widgets.Layout(width=f"{width_px}px", max_width=max_width,
                                                 height="auto", object_fit="contain",
                                                 flex="0 1 auto"))
@@ -167,14 +167,15 @@ class Player(widgets.VBox):
         if "ladder" in self.views:
             self.ladder = LadderPicture(self.trace, hosts=self.hosts, max_height_px=ladder_height,
                                         decimals=self.decimals)
-            self.ladder_image = picture(b"", self.ladder.width_px, self.ladder.height_px)
+            self.ladder_image = picture(b"", self.ladder.width_px, self.ladder.height_px,
+                                        format="svg+xml")
             children.append(self.ladder_image)
         if "states" in self.views:
             for host in self.hosts:
                 self.state_pictures[host] = StateGraphPictures(self.trace, host)
                 self.state_images[host] = picture(b"", self.state_pictures[host].width_px,
                                                   self.state_pictures[host].height_px,
-                                                  max_width="50%")
+                                                  max_width="50%", format="svg+xml")
             children.append(widgets.HBox(list(self.state_images.values())))
         if "variables" in self.views:
             self.variables = widgets.HTML(layout=widgets.Layout(height="340px", overflow="auto"))
@@ -182,7 +183,8 @@ class Player(widgets.VBox):
         if "buffers" in self.views:
             self.buffer_pictures = BufferPictures(self.trace)
             self.buffers_image = picture(b"", self.buffer_pictures.width_px,
-                                         self.buffer_pictures.height_px)
+                                         self.buffer_pictures.height_px,
+                                         format=self.buffer_pictures.format)
             children.append(self.buffers_image)
         self.children = children
 
@@ -221,11 +223,11 @@ class Player(widgets.VBox):
                                 f"(instant {k + 1} of {len(self.times)}): "
                                 + html.escape(self.what_happens_at(t)))
         if self.ladder is not None:
-            self.ladder_image.value = self.ladder.png_at(t)
+            self.ladder_image.value = self.ladder.svg_at(t)
         for host, pictures in self.state_pictures.items():
-            self.state_images[host].value = pictures.png_at(t)
+            self.state_images[host].value = pictures.svg_at(t)
         if self.buffer_pictures is not None:
-            self.buffers_image.value = self.buffer_pictures.png_at(t)
+            self.buffers_image.value = self.buffer_pictures.svg_at(t)
         if self.variables is not None:
             self.variables.value = variables_html(self.trace, t, self.hosts, self.decimals)
 
@@ -233,6 +235,10 @@ class Player(widgets.VBox):
     def snapshot(self, t=None):
         """One matplotlib Figure with the player's views at ``t`` (default: the current
         time): for exports and printing, where widgets do not run."""
+        return stack(self.snapshot_rows(t))
+
+    def snapshot_rows(self, t=None) -> list:
+        """The snapshot's pictures (pixel arrays), row by row, drawn by Matplotlib."""
         if t is None:
             t = self.t
         width = 950
@@ -246,11 +252,11 @@ class Player(widgets.VBox):
             rows.append([png_pixels(self.buffer_pictures.png_at(t))])
         if self.variables is not None:
             rows.append([variables_pixels(self.trace, t, self.hosts, self.decimals, width)])
-        return stack(rows)
+        return rows
 
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["image/png"] = figure_png(self.snapshot())
+        bundle["image/png"] = stack_png(self.snapshot_rows())
         bundle["text/plain"] = (f"tcpsim player: {self.trace.name or 'trace'} at "
                                 f"t = {time_text(self.t, self.decimals)}")
         return bundle

@@ -1,8 +1,8 @@
 """The views the widgets show, as PNG bytes (and pixel arrays), for any time ``t``.
 
-* ``LadderPicture``: the ladder, drawn once; at each ``t`` only the cursor is drawn on top
-  of the saved picture (matplotlib "blitting"), and a window of fixed height around the
-  cursor is cut out, so a long ladder still fits a fixed-size image.
+* ``LadderPicture``: the ladder as SVG, written once from its scene (``plots.scene``); at
+  each ``t`` only the cursor is added, and a window of fixed height around the cursor is
+  shown, so a long ladder still fits a fixed-size image.
 * ``StateGraphPictures``: one host's state machine with its state at ``t`` filled. The
   picture changes only when the host's state changes, so each one is drawn once and kept.
 * ``BufferPictures``: the send/receive buffers at ``t`` (``plots.buffers``), kept per TCB
@@ -18,14 +18,16 @@ from __future__ import annotations
 import html
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from .. import plots
-from ..plots.style import FONT, FONT_FAMILY, OKABE_ITO, host_colours, host_order
-from ._pictures import (figure_png, message_png, pixels_png, png_pixels, table_pixels,
-                        text_pixels)
+from ..plots.buffers import panel_rects
+from ..plots.ladder import ladder_scene
+from ..plots.scene import Frame, Lines, Text, draw_items, svg_body, svg_open, to_svg
+from ..plots.states import state_graph_scene
+from ..plots.style import FONT, OKABE_ITO, host_colours, host_order
+from ._pictures import (figure_pixels, figure_png, message_png, pixels_png, png_pixels,
+                        table_pixels, text_pixels)
 
 MOD = 2 ** 32
 CURSOR_COLOUR = OKABE_ITO["bluish_green"]
@@ -49,60 +51,82 @@ def ladder_y(ax, t):
     return t                              # a ladder drawn on a linear time axis
 
 
-class LadderPicture:
-    """The ladder of a trace with a horizontal cursor at time ``t``.
+def cursor_items(layout, t, decimals=5) -> list:
+    """The ladder cursor at time ``t`` as scene items: a see-through green line across the
+    ladder (labels under it stay readable) and the time in the left margin. The SVG picture
+    and the static snapshot both draw these."""
+    y = layout.axis.time_to_y(t)
+    return [Lines((((0, y), (1, y)),), CURSOR_COLOUR, 2.2, coords="yaxis", zorder=10,
+                  alpha=0.55),
+            Text(-0.004, y, time_text(t, decimals), size=FONT["small"], colour="white",
+                 weight="bold", ha="right", coords="yaxis", zorder=11,
+                 frame=Frame(CURSOR_COLOUR, None, pad=0.25))]
 
-    The ladder is drawn once. ``png_at(t)`` puts back the saved picture, draws the cursor
-    line and its label on it, and cuts out a window at most ``max_height_px`` tall around
-    the cursor; the title and host names at the top always stay in the window.
+
+def window_top(full_height_px, header_px, height_px, row) -> int:
+    """The first pixel row of the ladder shown under the header, in a window ``height_px``
+    tall around pixel row ``row`` (a third of the window above it)."""
+    body = height_px - header_px
+    top = int(round(row)) - body // 3
+    return max(header_px, min(top, full_height_px - body))
+
+
+class LadderPicture:
+    """The ladder of a trace with a horizontal cursor at time ``t``, as SVG.
+
+    The ladder's scene is made and written as SVG once. ``svg_at(t)`` adds the cursor and
+    shows a window at most ``max_height_px`` tall around it: the title and host names at the
+    top always stay in the window, and a grey line marks where the ladder was cut.
+    ``pixels_at(t)`` is the same picture drawn by Matplotlib (for the static snapshot).
     """
 
     def __init__(self, trace, hosts=None, max_height_px=440, decimals=5):
+        self.trace, self.hosts = trace, hosts
         self.decimals = decimals
-        self.figure = plots.ladder(trace, hosts=hosts, segments="all")
-        self.ax = self.figure.axes[0]
-        # The cursor is "animated": canvas.draw() leaves it out of the saved picture.
-        self.cursor = Line2D([0, 1], [0, 0], transform=self.ax.get_yaxis_transform(),
-                             color=CURSOR_COLOUR, lw=2.2, alpha=0.55, zorder=10,
-                             animated=True)   # see-through: labels under it stay readable
-        self.ax.add_artist(self.cursor)
-        # the time, in the left margin over the ladder's own time labels
-        self.cursor_label = self.ax.text(
-            -0.004, 0, "", transform=self.ax.get_yaxis_transform(), ha="right", va="center",
-            fontsize=FONT["small"], family=FONT_FAMILY, color="white", fontweight="bold",
-            zorder=11, animated=True, clip_on=False,
-            bbox=dict(boxstyle="round,pad=0.25", fc=CURSOR_COLOUR, ec="none"))
-        self.canvas = FigureCanvasAgg(self.figure)
-        self.canvas.draw()
-        self.background = self.canvas.copy_from_bbox(self.figure.bbox)
-        self.width_px, self.full_height_px = self.canvas.get_width_height()
-        # pixel rows above the Axes: the title and the host names
-        self.header_px = int(self.full_height_px - self.ax.bbox.y1)
+        self.layout = ladder_scene(trace, hosts=hosts, segments="all")
+        self.scene = self.layout.scene
+        self.width_px, self.full_height_px = self.scene.width_px, self.scene.height_px
+        self.header_px = self.layout.header_px          # the title and the host names
         self.height_px = min(max(max_height_px, self.header_px + 100), self.full_height_px)
+        self._ladder_svg = svg_body(self.scene, self.scene.items)
 
-    def cursor_row(self, t) -> int:
+    def cursor_row(self, t) -> float:
         """The pixel row (from the top of the full picture) of time ``t``."""
-        _, y_display = self.ax.transData.transform((0, ladder_y(self.ax, t)))
-        return int(round(self.full_height_px - y_display))
+        return self.layout.row_of(t)
+
+    def top_at(self, t) -> int:
+        """The first row under the header shown at ``t`` (the header's row: no cut)."""
+        if self.full_height_px <= self.height_px:
+            return self.header_px
+        return window_top(self.full_height_px, self.header_px, self.height_px,
+                          self.cursor_row(t))
+
+    def svg_at(self, t) -> bytes:
+        w, h, head = self.width_px, self.height_px, self.header_px
+        cursor = svg_body(self.scene, cursor_items(self.layout, t, self.decimals), "cursor-axes")
+        shift = head - self.top_at(t)
+        parts = [svg_open(w, h), f'<rect width="{w}" height="{h}" fill="white"/>',
+                 f'<defs><g id="ladder">{self._ladder_svg}</g></defs>',
+                 f'<clipPath id="head"><rect width="{w}" height="{head}"/></clipPath>',
+                 f'<clipPath id="body"><rect y="{head}" width="{w}" height="{h - head}"/>'
+                 "</clipPath>",
+                 '<use href="#ladder" clip-path="url(#head)"/>',
+                 f'<g clip-path="url(#body)"><g transform="translate(0 {shift})">'
+                 f'<use href="#ladder"/>{cursor}</g></g>']
+        if shift < 0:
+            parts.append(f'<rect y="{head}" width="{w}" height="1" fill="rgb(190,190,190)"/>')
+        parts.append("</svg>")
+        return "\n".join(parts).encode()
 
     def pixels_at(self, t) -> np.ndarray:
-        y = ladder_y(self.ax, t)
-        self.canvas.restore_region(self.background)
-        self.cursor.set_ydata([y, y])
-        self.cursor_label.set_y(y)
-        self.cursor_label.set_text(time_text(t, self.decimals))
-        self.ax.draw_artist(self.cursor)
-        self.ax.draw_artist(self.cursor_label)
-        pixels = np.asarray(self.canvas.buffer_rgba())
-        return self.window(pixels, self.cursor_row(t))
-
-    def window(self, pixels, row) -> np.ndarray:
-        """The header rows plus ``height_px - header`` rows around ``row`` (a third above)."""
+        """The same window, drawn by Matplotlib (the static snapshot; slower)."""
+        figure = plots.ladder(self.trace, hosts=self.hosts, segments="all")
+        draw_items(cursor_items(self.layout, t, self.decimals), figure.axes[0])
+        pixels = figure_pixels(figure)
         if self.full_height_px <= self.height_px:
-            return pixels.copy()
+            return pixels
+        top = self.top_at(t)
         body = self.height_px - self.header_px
-        top = row - body // 3
-        top = max(self.header_px, min(top, self.full_height_px - body))
         window = np.vstack([pixels[:self.header_px], pixels[top:top + body]])
         if top > self.header_px:          # a grey line shows where the ladder was cut
             window[self.header_px] = (190, 190, 190, 255)
@@ -139,20 +163,24 @@ def states_text(current: dict) -> str:
 class StateGraphPictures:
     """One host's state machine with its state at ``t`` filled, the path taken lit.
 
-    Compact: drawn at 80 dpi so that two graphs fit side by side in 1000 pixels. The picture
+    Compact: 80 dpi, so that two graphs fit side by side in 1000 pixels. The picture
     depends only on how many of the host's state changes happened by ``t``, so each
-    distinct picture is drawn once and kept.
+    distinct picture is made once and kept: ``svg_at`` (what the player shows, written
+    directly from the state graph's scene) and ``png_at`` (the same scene drawn by
+    Matplotlib, for the static snapshot).
     """
     SIZE_IN = (6.0, 5.3)
     DPI = 80
+    AXES = (0, 0, 1, 0.93)
 
     def __init__(self, trace, host):
         self.trace = trace
         self.host = host
         self.colour = host_colours(trace).get(host, OKABE_ITO["blue"])
         self.change_times = [r["t"] for r in trace.doc.get("states", []) if r["host"] == host]
-        self.figure = Figure(figsize=self.SIZE_IN, dpi=self.DPI)
-        self.pictures = {}            # number of state changes so far -> PNG bytes
+        self.pictures = {}            # number of state changes so far -> SVG bytes
+        self.pngs = {}                # the same key -> PNG bytes
+        self.figure = None            # the last Matplotlib figure drawn (for png_at)
         self.filled = {}              # the same key -> {socket: state} filled in the picture
 
     @property
@@ -168,26 +196,39 @@ class StateGraphPictures:
             return len(self.change_times)
         return sum(1 for when in self.change_times if when <= t)
 
-    def png_at(self, t) -> bytes:
+    def header(self, t):
+        """The line on top: the host and its state(s) at ``t``."""
+        now = states_text(socket_states(self.trace, self.host, t))
+        return Text(0.01, 0.99, f"{self.host}: {now}", size=FONT["label"] + 2,
+                    colour=self.colour, weight="bold", ha="left", va="top", coords="figure")
+
+    def svg_at(self, t) -> bytes:
         key = self.changes_by(t)
         if key not in self.pictures:
-            self.pictures[key] = self.draw(t)
-            self.filled[key] = self.figure.axes[0].tcpsim["current"]
+            layout = state_graph_scene(self.trace, self.host, t, title=False,
+                                       size_in=self.SIZE_IN, axes=self.AXES, dpi=self.DPI)
+            layout.scene.add(self.header(t))
+            self.pictures[key] = to_svg(layout.scene).encode()
+            self.filled[key] = layout.info["current"]
         return self.pictures[key]
+
+    def png_at(self, t) -> bytes:
+        key = self.changes_by(t)
+        if key not in self.pngs:
+            self.pngs[key] = self.draw(t)
+        return self.pngs[key]
 
     def filled_at(self, t) -> dict:
         """{socket: state} of the states filled in the picture for time ``t``."""
-        self.png_at(t)
+        self.svg_at(t)
         return self.filled[self.changes_by(t)]
 
     def draw(self, t) -> bytes:
-        self.figure.clear()
-        ax = self.figure.add_axes((0, 0, 1, 0.93))
+        """The PNG at ``t``, drawn by Matplotlib (kept in ``self.figure``)."""
+        self.figure = Figure(figsize=self.SIZE_IN, dpi=self.DPI)
+        ax = self.figure.add_axes(self.AXES)
         plots.state_graph(self.trace, host=self.host, t=t, ax=ax, title=False)
-        now = states_text(socket_states(self.trace, self.host, t))
-        self.figure.text(0.01, 0.99, f"{self.host}: {now}", ha="left", va="top",
-                         fontsize=FONT["label"] + 2, family=FONT_FAMILY, color=self.colour,
-                         fontweight="bold")
+        draw_items([self.header(t)], ax)
         return figure_png(self.figure)
 
 
@@ -198,17 +239,35 @@ def state_graphs_side_by_side(trace, hosts=None, t=None) -> bytes:
     return pixels_png(np.hstack(pictures))
 
 
+def state_graphs_side_by_side_svg(trace, hosts=None, t=None) -> bytes:
+    """The same two pictures side by side, as one SVG."""
+    pictures = [StateGraphPictures(trace, host) for host in host_order(trace, hosts)]
+    width, height = sum(p.width_px for p in pictures), max(p.height_px for p in pictures)
+    parts, x = [svg_open(width, height)], 0
+    for picture in pictures:                     # each one an SVG of its own, moved right
+        inner = picture.svg_at(t).decode()
+        parts.append(inner.replace("<svg ", f'<svg x="{x}" ', 1))
+        x += picture.width_px
+    parts.append("</svg>")
+    return "\n".join(parts).encode()
+
+
 # ----------------------------------------------------------------------------- buffers
 class BufferPictures:
-    """``plots.buffers`` at ``t``, drawn in one reused Figure, kept per TCB snapshot."""
+    """``plots.buffers`` at ``t``, kept per TCB snapshot: ``svg_at`` (what the player shows,
+    written directly from the picture's scenes) and ``png_at`` (the same picture drawn by
+    Matplotlib, for the static snapshot). A trace without TCB gets a message (PNG)."""
     SIZE_IN = (9.5, 4.6)
+    RECTS = panel_rects(left=0.13, right=0.97, top=0.92, bottom=0.03, hspace=0.4)
 
     def __init__(self, trace):
         self.trace = trace
         self.tcb = trace.tcb
         self.hosts = host_order(trace)
-        self.figure = Figure(figsize=self.SIZE_IN, dpi=100)
-        self.pictures = {}           # (index of each host's snapshot) -> PNG bytes
+        self.format = "png" if self.tcb.empty else "svg+xml"
+        self._rows = None            # see snapshots_at
+        self.pictures = {}           # (index of each host's snapshot) -> SVG bytes
+        self.pngs = {}               # the same keys -> PNG bytes
 
     @property
     def width_px(self):
@@ -221,30 +280,47 @@ class BufferPictures:
         return int(self.SIZE_IN[1] * 100)
 
     def snapshots_at(self, t) -> tuple:
-        """Which TCB row each host's numbers come from at ``t`` (None: no TCB yet)."""
+        """Which TCB row each host's numbers come from at ``t`` (None: no TCB yet): its
+        last snapshot at or before ``t`` (each host's rows are in time order)."""
+        if self._rows is None:        # once: each host's snapshot times and row labels
+            self._rows = {host: (self.tcb["t"][self.tcb["host"] == host].to_numpy(),
+                                 self.tcb.index[self.tcb["host"] == host])
+                          for host in self.hosts}
         out = []
         for host in self.hosts:
-            rows = self.tcb.index[(self.tcb["host"] == host) & (self.tcb["t"] <= t)]
-            out.append(rows[-1] if len(rows) else None)
+            times, labels = self._rows[host]
+            k = int(np.searchsorted(times, t, side="right")) - 1
+            out.append(labels[k] if k >= 0 else None)
         return tuple(out)
 
-    def png_at(self, t) -> bytes:
+    def key_at(self, t):
+        return "no tcb" if self.tcb.empty else self.snapshots_at(t)
+
+    def svg_at(self, t) -> bytes:
+        """The picture the player shows at ``t`` (SVG; the message PNG without TCB)."""
         if self.tcb.empty:
-            key = "no tcb"
-        else:
-            key = self.snapshots_at(t)
+            return self.png_at(t)
+        key = self.key_at(t)
         if key not in self.pictures:
-            self.pictures[key] = self.draw(t)
+            self.pictures[key] = plots.buffers_svg(self.trace, t, title=False,
+                                                   size_in=self.SIZE_IN,
+                                                   rects=self.RECTS).encode()
         return self.pictures[key]
+
+    def png_at(self, t) -> bytes:
+        key = self.key_at(t)
+        if key not in self.pngs:
+            self.pngs[key] = self.draw(t)
+        return self.pngs[key]
 
     def draw(self, t) -> bytes:
         if self.tcb.empty:
             return message_png(NO_TCB.replace(": ", ":\n", 1), self.width_px, self.height_px)
-        self.figure.clear()
-        axes = self.figure.subplots(2, 1)
-        self.figure.subplots_adjust(left=0.13, right=0.97, top=0.92, bottom=0.03, hspace=0.4)
+        figure = Figure(figsize=self.SIZE_IN, dpi=100)
+        axes = figure.subplots(2, 1)
+        figure.subplots_adjust(left=0.13, right=0.97, top=0.92, bottom=0.03, hspace=0.4)
         plots.buffers(self.trace, t, ax=list(axes))
-        return figure_png(self.figure)
+        return figure_png(figure)
 
 
 # --------------------------------------------------------------------------- variables
