@@ -69,8 +69,14 @@ def _agg_stack(rows):
             x += picture.shape[1]
     return fig
 
+def _agg_stack_png(rows):
+    return _pictures.figure_png(_agg_stack(rows))
+
 for _module in ("player", "explorer", "predict"):
-    __import__("tcpsim.widgets." + _module, fromlist=["stack"]).stack = _agg_stack
+    _widget_module = __import__("tcpsim.widgets." + _module, fromlist=["stack"])
+    _widget_module.stack = _agg_stack
+    if hasattr(_widget_module, "stack_png"):
+        _widget_module.stack_png = _agg_stack_png
 """
 BEFORE_NOTEBOOK = "02-three-way-handshake"   # the notebook measured both ways
 
