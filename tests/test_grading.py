@@ -3,7 +3,7 @@
 Submissions are made from the students' release as students make them (an honest one,
 answers typed as strings or read with pandas, the typical wrong answers, two kinds of
 monkeypatching, another student's numbers under one's own id, a friend's id, a forgotten
-id, guessing in a loop) and run through the real ``nbgrader autograde``, configured as
+id, guessing in a loop, a graded cell replaced) and run through the real ``nbgrader autograde``, configured as
 ``instructors/nbgrader_config.py`` says. The scores must be what the issue demands
 (issue 11), the autograder must say nothing about an honest submission, the feedback of a
 wrong one must show neither the hidden tests nor a traceback, and
@@ -358,6 +358,7 @@ def submissions(release: dict) -> dict:
     liam = answer_code("liam")                                         # guesses in a loop
     liam["ex4-answer"] = guess + liam["ex4-answer"]
     s["liam"] = (liam, 9, True)
+    s["mona"] = (answer_code("mona", **{"ex1-check": "pass  # not my problem"}), 9, False)
     return {student: (make_submission(release, spec[0], spec[3] if len(spec) > 3 else None),
                       spec[1], spec[2]) for student, spec in s.items()}
 
@@ -407,7 +408,8 @@ def test_autograde_scores_each_submission_as_the_issue_demands(graded):
     """alice honest 9; carol strings/pandas 9; erin, frank typical wrong 0; gina
     monkeypatching 0; ivan another's numbers 0; judy a friend's id 9 (flagged below); kim
     forgot the id: 0 for exercises 1-2, the rest 5; liam guessed in a loop 9 (flagged);
-    the instructors' edition 9."""
+    mona right answers but a graded cell replaced by `pass` 9 (nbgrader restores it); the
+    instructors' edition 9."""
     want = {s: p for s, p in graded["expected"].items() if p is not None}
     got = {s: graded["scores"][s] for s in want}
     assert got == want
@@ -419,11 +421,12 @@ def test_autograde_says_nothing_about_an_honest_submission(graded):
     assert "cannot be converted to a float" not in log
 
 
-def test_autograde_warns_about_a_changed_locked_cell_still(graded):
-    """Only a real change is reported: the honest run said nothing (above), but a
-    submission whose graded cell was edited would still be named. Here: nobody edited one,
-    so no checksum warning at all in the whole run."""
-    assert "Attribute 'checksum'" not in graded["log"], graded["log"]
+def test_autograde_still_warns_about_a_locked_cell_that_was_changed(graded):
+    """mona replaced exercise 1's graded cell by `pass`: nbgrader restores it (her right
+    answers score, above), and its checksum warning, now the only one of the whole run,
+    names her cell."""
+    warnings = [line for line in graded["log"].splitlines() if "Attribute 'checksum'" in line]
+    assert len(warnings) == 1 and "ex1-check" in warnings[0], warnings
 
 
 def graded_cells(nb: dict):
@@ -467,7 +470,7 @@ def test_tamper_report_flags_what_it_promises(graded):
     def kinds(student):
         return {f.split(":")[0] for f in flags[student] if not f.startswith("note")}
     assert kinds("alice") == set() and flags["alice"] == [], flags["alice"]
-    for student in ("carol", "erin", "frank", "ivan"):
+    for student in ("carol", "erin", "frank", "ivan", "mona"):
         assert kinds(student) == set(), (student, flags[student])
     assert "rebinding" in kinds("gina")
     assert any("exercises" in f and "setattr" in f or "rebinds q" in f for f in flags["gina"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +49,7 @@ class Feedback:
         colour = RIGHT_COLOUR if self.correct else WRONG_COLOUR
         head = "✓ Right." if self.correct else "✗ Not yet."
         body = html.escape(self.message).replace("\n", "<br>")
+        body = re.sub(r"\*([^*<]+)\*", r"<em>\1</em>", body)   # the messages' *emphasis*
         return (f'<div class="tcpsim-feedback" style="border-left: 6px solid {colour}; '
                 f'padding: 6px 10px; margin: 4px 0;">'
                 f'<b style="color: {colour}">{head}</b> {body}</div>')
@@ -72,8 +74,9 @@ def whole_number(value, name: str):
 
 def judge_as_sent(judge, *answers, seed=None) -> Feedback:
     """``judge`` applied to the answers as the hidden test receives them (answers.as_sent)."""
-    try:
-        sent = as_sent(list(answers))
+    try:   # (an unanswered `...` stays "no value yet"; JSON would make it the text "Ellipsis",
+        # which every judge refuses as well, so check and hidden test still agree)
+        sent = as_sent([None if a is Ellipsis else a for a in answers])
     except Unsendable as why:
         return wrong(f"Your answer {why}: use numbers, text, lists and dicts.")
     if seed is None:
