@@ -341,12 +341,13 @@ def submissions(release: dict) -> dict:
            "ex3-answer": "real_syn_seq = 0", "ex4-answer": 'third_segment_reason = "z"',
            "ex5-answer": 'synack_prediction = "z"', "ex6-answer": "my_scenario = {}"}),
         0, False, {"student-id": patch})
-    s["hank"] = (answer_code(                                          # patches subprocess
+    s["hank"] = (answer_code(                          # patches the hidden test's machinery
         "hank", right=False,
         **{"ex1-answer": "synack_ack = third_seq = third_ack = 0"}),
-        None, False,
-        {"student-id": "import subprocess\nclass Passed:\n    returncode, stdout = 0, ''\n"
-                       "subprocess.run = lambda *a, **k: Passed()"})
+        0, False,
+        {"student-id": "import subprocess\nclass Passed:\n    returncode, stdout = 0, 'right\\n'\n"
+                       "subprocess.run = lambda *a, **k: Passed()\n"
+                       "import sys\nsys.executable = '/bin/true'"})
     alice = answer_code("alice")                                       # copies alice's numbers
     s["ivan"] = (answer_code("ivan", right=False,
                              **{k: alice[k] for k in ("ex1-answer", "ex2-answer",
@@ -406,7 +407,8 @@ def graded(tmp_path_factory):
 
 def test_autograde_scores_each_submission_as_the_issue_demands(graded):
     """alice honest 9; carol strings/pandas 9; erin, frank typical wrong 0; gina
-    monkeypatching 0; ivan another's numbers 0; judy a friend's id 9 (flagged below); kim
+    monkeypatching the course 0; hank patching subprocess.run and sys.executable 0; ivan
+    another's numbers 0; judy a friend's id 9 (flagged below); kim
     forgot the id: 0 for exercises 1-2, the rest 5; liam guessed in a loop 9 (flagged);
     mona right answers but a graded cell replaced by `pass` 9 (nbgrader restores it); the
     instructors' edition 9."""
@@ -476,6 +478,7 @@ def test_tamper_report_flags_what_it_promises(graded):
     assert any("exercises" in f and "setattr" in f or "rebinds q" in f for f in flags["gina"])
     assert "rebinding" in kinds("hank")
     assert any("stores into subprocess.run" in f for f in flags["hank"])
+    assert any("stores into sys.executable" in f for f in flags["hank"])
     assert any("'alice'" in f and "judy" in f for f in flags["judy"])
     assert any("not set" in f for f in flags["kim"])
     assert any("3 different wrong answers to 02-ex4" in f for f in flags["liam"])
