@@ -163,6 +163,22 @@ def test_grade_runs_in_a_fresh_process_and_says_only_right_or_not():
     assert bad.returncode == 2 and "unknown exercise" in bad.stdout
 
 
+def test_a_fake_tcpsim_in_the_students_folder_is_not_what_grades(tmp_path):
+    """The autograder runs the hidden test in the submission's folder: a `tcpsim/` package
+    the student put there does not shadow the real one (-I keeps the folder off sys.path)."""
+    fake = tmp_path / "tcpsim" / "exercises"
+    fake.mkdir(parents=True)
+    (tmp_path / "tcpsim" / "__init__.py").write_text("")
+    (fake / "__init__.py").write_text("")
+    (fake / "grade.py").write_text("print('right')\n")
+    done = subprocess.run([sys.executable, "-I", "-m", "tcpsim.exercises.grade", "02-ex1"],
+                          input=json.dumps({"student_id": "alice", "synack_ack": 0,
+                                            "third_seq": 0, "third_ack": 0}),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                          env=dict(os.environ, PYTHONPATH=str(tmp_path)))
+    assert done.returncode == 1 and done.stdout == "not right\n", done.stdout + done.stderr
+
+
 # --------------------------------------------------------------- no answer in clear
 def right_letter(question: str, texts: dict, student_id: str) -> str:
     """The letter this student must give (from the instructors' answer key)."""
