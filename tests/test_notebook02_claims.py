@@ -79,9 +79,10 @@ def test_accept_returns_after_the_third_segment_arrives(where):
 
 
 def test_a_lost_third_segment_is_repaired_by_the_servers_synack_timer():
-    """"drop the third segment (number 2) and watch the server, still in SYN-RECEIVED,
-    retransmit its SYN-ACK after 1 s; the client, already ESTABLISHED, answers it with the
-    ACK again, and only that completes the handshake" (section 5, explorer)."""
+    """"drop ... segment 2 (the ACK): which side retransmits what, and which state is each
+    side in meanwhile?" (section 8, explorer), and "the server sends its SYN-ACK again, with
+    the same ISN" (after exercise 5). Section 5 used to state this answer before exercise 5
+    asked for it; it no longer does (instructors/writing-exercises.md, rule 8)."""
     scenario = dict(HANDSHAKE_THEN_DATA,
                     faults=[{"drop": {"from": "client", "flags": "A", "nth": [1]}}])
     trace = tcpsim.run(scenario)

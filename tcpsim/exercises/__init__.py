@@ -1,26 +1,39 @@
 """Checked exercises for the notebooks.
 
     from tcpsim import exercises
-    STUDENT_SEED = exercises.student_seed("your student id")
+    STUDENT_ID = exercises.student_id("your student id")
+    STUDENT_SEED = exercises.student_seed(STUDENT_ID)
     exercises.check_handshake_numbers(synack_ack, third_seq, third_ack, seed=STUDENT_SEED)
 
-Every ``check_…`` function takes the student's answer and returns a :class:`Feedback`
-(``correct``, ``message``; true when correct, so an autograder can ``assert`` it). A wrong
-answer gets a hint about *that* answer, never the expected value. One module per notebook:
-``start_here.py`` is notebook 00, ``handshake.py`` notebook 02.
+A ``check_…`` function, called in a graded cell, *displays* feedback on the student's answer
+and returns nothing; the ``judge_…`` function behind it returns that :class:`Feedback`
+(``correct``, ``message``). A wrong answer gets a hint naming the idea it missed, never the
+expected value nor how far off it is. The hidden tests run the same judges in a fresh
+process (``python -I -m tcpsim.exercises.grade``). What counts as right is decided in one
+place, ``answers.py``. One module per notebook: ``start_here.py`` is notebook 00,
+``handshake.py`` notebook 02. How to write a new exercise: instructors/writing-exercises.md.
 """
-from .feedback import Feedback, choice_check, student_seed
-from .handshake import (REFUSED_CHOICES, SYNACK_LOSS_CHOICES, THIRD_SEGMENT_CHOICES,
+from .answers import student_seed
+from .feedback import Feedback, show, student_id, wrong_tries
+from .handshake import (REFUSED_CHOICES, SYNACK_LOSS_CHOICES, THIRD_SEGMENT_CHOICES, Choices,
                         HandshakeQuestion, Reveal, check_capture_syn_seq, check_etimedout_scenario,
                         check_first_data, check_handshake_numbers, check_refused,
-                        check_synack_loss, check_third_segment_reason, handshake_question,
-                        reveal_synack_loss)
+                        check_third_segment_reason, handshake_question, judge_capture_syn_seq,
+                        judge_etimedout_scenario, judge_first_data, judge_handshake_numbers,
+                        judge_synack_loss, judge_third_segment_reason, reveal_synack_loss,
+                        synack_loss_choices, synack_loss_reveal, third_segment_choices)
 from .start_here import (CONNECT_RETURNS_CHOICES, CONNECT_RETURNS_QUESTION,
                          check_connect_returns)
 
-__all__ = ["Feedback", "student_seed", "choice_check", "HandshakeQuestion", "handshake_question",
-           "check_handshake_numbers", "check_first_data", "check_capture_syn_seq",
-           "SYNACK_LOSS_CHOICES", "check_synack_loss", "reveal_synack_loss", "Reveal",
-           "check_etimedout_scenario", "THIRD_SEGMENT_CHOICES", "check_third_segment_reason",
+__all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Choices",
+           "HandshakeQuestion", "handshake_question",
+           "check_handshake_numbers", "judge_handshake_numbers",
+           "check_first_data", "judge_first_data",
+           "check_capture_syn_seq", "judge_capture_syn_seq",
+           "THIRD_SEGMENT_CHOICES", "third_segment_choices", "check_third_segment_reason",
+           "judge_third_segment_reason",
+           "SYNACK_LOSS_CHOICES", "synack_loss_choices", "judge_synack_loss",
+           "reveal_synack_loss", "synack_loss_reveal", "Reveal",
+           "check_etimedout_scenario", "judge_etimedout_scenario",
            "REFUSED_CHOICES", "check_refused", "CONNECT_RETURNS_QUESTION",
            "CONNECT_RETURNS_CHOICES", "check_connect_returns"]

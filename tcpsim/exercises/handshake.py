@@ -1,14 +1,24 @@
 """Exercises of notebook 02, the three-way handshake.
 
-| exercise | kind | function |
-|---|---|---|
-| 1 | compute, randomized | ``handshake_question(seed)``, ``check_handshake_numbers(...)`` |
-| 2 | compute, randomized | ``check_first_data(...)`` (same question object) |
-| 3 | read a real capture | ``check_capture_syn_seq(answer)`` |
-| 4 | explain (choice + written) | ``check_third_segment_reason(letter)`` |
-| 5 | predict, then reveal | ``check_synack_loss(letter)``, ``reveal_synack_loss(letter)`` |
-| 6 | build a scenario | ``check_etimedout_scenario(scenario)`` |
-| section 6 | predict widget | ``REFUSED_CHOICES``, ``check_refused(letter)`` |
+| exercise | kind | shown with | judged by (returns Feedback) | graded cell calls |
+|---|---|---|---|---|
+| 1 | compute, randomized | ``handshake_question(seed)`` | ``judge_handshake_numbers`` | ``check_handshake_numbers`` |
+| 2 | compute, randomized | (the same question) | ``judge_first_data`` | ``check_first_data`` |
+| 3 | read a real capture | | ``judge_capture_syn_seq`` | ``check_capture_syn_seq`` |
+| 4 | explain (choice + written) | ``third_segment_choices(seed)`` | ``judge_third_segment_reason`` | ``check_third_segment_reason`` |
+| 5 | predict, then reveal | ``synack_loss_choices(seed)`` | ``judge_synack_loss`` | ``reveal_synack_loss`` |
+| 6 | build a scenario | | ``judge_etimedout_scenario`` | ``check_etimedout_scenario`` |
+| section 6 | predict widget (ungraded) | ``REFUSED_CHOICES`` | ``check_refused`` | |
+
+A ``judge_…`` function decides, and gives the feedback; it is what the hidden tests run,
+in a fresh process (``GRADED`` below, ``python -m tcpsim.exercises.grade``). A ``check_…``
+function runs the same judge on the answer *as the hidden test receives it* (through JSON,
+``answers.as_sent``), displays the feedback, and returns nothing.
+
+What counts as right lives in ``answers.py``: the rule for numbers, the expected numbers
+from the seed, and the digests of the fixed answers. The choice questions' feedback is
+sealed in ``sealed.py`` (from ``instructors/answer_keys.py``), and their order is shuffled
+per student, so the package names no right letter.
 
 Sequence numbers are 32-bit and wrap (RFC 9293 §3.4); the randomized numbers are drawn so
 that the data exercise crosses 2^32 for every student.
@@ -16,12 +26,18 @@ that the data exercise crosses 2^32 for every student.
 from __future__ import annotations
 
 import html
-import random
 from dataclasses import dataclass, field
 
-from .feedback import Feedback, choice_check, choice_letter, right, whole_number, wrong
+from . import answers, sealed
+from .answers import SEQ_SPACE
+from .feedback import Feedback, judge_as_sent, right, show, whole_number, wrong
 
-SEQ_SPACE = 2 ** 32   # RFC 9293 §3.4: sequence numbers are 32 bits, arithmetic modulo 2^32
+NO_ID_MESSAGE = (
+    "STUDENT_ID is still 'anonymous', so there are no numbers for you yet. Every student "
+    "gets their own ISNs from their id, and the autograder grades you against the numbers "
+    "of the id in your notebook: with the default id your answers cannot count. Put your "
+    "student id (the one you hand in under) in the first code cell, run it, then run this "
+    "cell again.")
 
 
 # ----------------------------------------------------------- exercises 1 and 2 (randomized)
@@ -45,17 +61,30 @@ class HandshakeQuestion:
                 f"first data segment = {self.data_bytes} bytes")
 
 
-def handshake_question(seed: int) -> HandshakeQuestion:
-    """This student's ISNs. The client's lies so close to 2^32 that the data wraps around."""
-    rng = random.Random(f"02-handshake-{seed}")
-    data_bytes = rng.randint(100, 1448)
-    client_isn = SEQ_SPACE - rng.randint(2, data_bytes)       # ISN + 1 + data crosses 2^32
-    server_isn = rng.randrange(1_000_000, SEQ_SPACE - 1_000_000)
-    return HandshakeQuestion(seed, client_isn, server_isn, data_bytes)
+class NoQuestion:
+    """What ``handshake_question`` gives for the default id: a refusal that says why."""
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise ValueError(NO_ID_MESSAGE)
+
+    def _repr_html_(self) -> str:
+        return wrong(NO_ID_MESSAGE)._repr_html_()
+
+    def __repr__(self) -> str:
+        return str(wrong(NO_ID_MESSAGE))
+
+
+def handshake_question(seed: int):
+    """This student's ISNs, or a refusal (:class:`NoQuestion`) for the default id."""
+    if seed == answers.DEFAULT_SEED:
+        return NoQuestion()
+    return HandshakeQuestion(seed, *answers.handshake_numbers(seed))
 
 
 def _number_hint(name, value, q: HandshakeQuestion, counts_from: str) -> str:
-    """Why ``value`` is a wrong sequence/ack number, without giving the right one."""
+    """Which idea ``value`` missed, as a sequence/ack number; never how far off it is."""
     own_isn = q.client_isn if counts_from == "client" else q.server_isn
     other_isn = q.server_isn if counts_from == "client" else q.client_isn
     if value >= SEQ_SPACE:
@@ -65,30 +94,29 @@ def _number_hint(name, value, q: HandshakeQuestion, counts_from: str) -> str:
         return (f"{name} = {value} looks like a Wireshark *relative* number. On the wire every "
                 "number is absolute: count from the ISNs above.")
     if value == own_isn:
-        return (f"{name} is the {counts_from}'s ISN itself. The SYN occupies one sequence "
-                "number (RFC 9293 §3.4), so the next number is not the ISN.")
+        return (f"{name} is the {counts_from}'s ISN itself: the idea missed is that the SYN "
+                "itself takes a sequence number (RFC 9293 §3.4).")
     if value in (other_isn, (other_isn + 1) % SEQ_SPACE):
         return (f"{name} counts in the wrong side's sequence space. Each side numbers its own "
                 f"bytes; this number belongs to the {counts_from}'s numbering.")
-    return (f"{name} = {value}: which ISN does it count from, and how many sequence numbers "
-            "have been used since (SYN and FIN take one each, data one per byte)?")
+    return (f"{name} = {value}: which ISN does it count from, and which segments have used "
+            "sequence numbers since (SYN and FIN take one each, data one per byte)?")
 
 
-def check_handshake_numbers(synack_ack, third_seq, third_ack, seed: int) -> Feedback:
+def judge_handshake_numbers(synack_ack, third_seq, third_ack, seed: int) -> Feedback:
     """Exercise 1: the SYN-ACK's ack, and the third segment's seq and ack (absolute)."""
     q = handshake_question(seed)
-    expected = {"synack_ack": ((q.client_isn + 1) % SEQ_SPACE, "client"),
-                "third_seq": ((q.client_isn + 1) % SEQ_SPACE, "client"),
-                "third_ack": ((q.server_isn + 1) % SEQ_SPACE, "server")}
+    if isinstance(q, NoQuestion):
+        return wrong(NO_ID_MESSAGE)
     given = {"synack_ack": synack_ack, "third_seq": third_seq, "third_ack": third_ack}
+    counts_from = {"synack_ack": "client", "third_seq": "client", "third_ack": "server"}
     problems = []
-    for name, raw in given.items():
-        value = whole_number(raw, name)
+    for name, want in answers.expected_handshake(seed).items():
+        value = whole_number(given[name], name)
         if isinstance(value, Feedback):
             return value
-        want, counts_from = expected[name]
         if value != want:
-            problems.append(_number_hint(name, value, q, counts_from))
+            problems.append(_number_hint(name, value, q, counts_from[name]))
     if problems:
         return wrong("\n".join(problems))
     return right("The SYN-ACK acknowledges the client's SYN (ISN + 1), and the third segment "
@@ -96,11 +124,12 @@ def check_handshake_numbers(synack_ack, third_seq, third_ack, seed: int) -> Feed
                  "number, for their SYN.")
 
 
-def check_first_data(data_seq, data_ack, seed: int) -> Feedback:
+def judge_first_data(data_seq, data_ack, seed: int) -> Feedback:
     """Exercise 2: the first data segment's seq, and the ack the server sends for it."""
     q = handshake_question(seed)
-    want_seq = (q.client_isn + 1) % SEQ_SPACE
-    want_ack = (q.client_isn + 1 + q.data_bytes) % SEQ_SPACE
+    if isinstance(q, NoQuestion):
+        return wrong(NO_ID_MESSAGE)
+    want = answers.expected_first_data(seed)
     seq = whole_number(data_seq, "data_seq")
     if isinstance(seq, Feedback):
         return seq
@@ -108,23 +137,23 @@ def check_first_data(data_seq, data_ack, seed: int) -> Feedback:
     if isinstance(ack, Feedback):
         return ack
     problems = []
-    if seq != want_seq:
-        if seq == (want_seq + 1) % SEQ_SPACE:
-            problems.append("data_seq: the third segment of the handshake carried no data and "
-                            "no SYN, so it used no sequence number. The data starts where the "
-                            "third segment's seq was.")
+    if seq != want["data_seq"]:
+        if seq == (want["data_seq"] + 1) % SEQ_SPACE:
+            problems.append("data_seq: the idea missed is that a segment with no data, no SYN "
+                            "and no FIN (the third segment) takes no sequence number "
+                            "(RFC 9293 §3.4).")
         else:
             problems.append(_number_hint("data_seq", seq, q, "client"))
-    if ack != want_ack:
-        if ack == q.client_isn + 1 + q.data_bytes:
-            problems.append(f"data_ack = {ack} does not fit in 32 bits: add modulo 2^32 "
-                            "(RFC 9293 §3.4).")
-        elif ack == (want_ack - 1) % SEQ_SPACE:
+    if ack != want["data_ack"]:
+        if ack >= SEQ_SPACE:
+            problems.append(f"data_ack = {ack} does not fit in 32 bits: sequence numbers wrap, "
+                            "they are counted modulo 2^32 (RFC 9293 §3.4).")
+        elif ack == (want["data_ack"] - 1) % SEQ_SPACE:
             problems.append("data_ack: an ack number names the *next* byte the receiver "
                             "expects, not the last one it got (RFC 9293 §3.4).")
-        elif ack == (want_ack + 1) % SEQ_SPACE:
-            problems.append("data_ack: the ACK counts the data bytes only; the SYN was "
-                            "acknowledged already, and there is no FIN here.")
+        elif ack == (want["data_ack"] + 1) % SEQ_SPACE:
+            problems.append("data_ack: the SYN was acknowledged already, in the handshake; "
+                            "this ACK is about the data, and there is no FIN here.")
         else:
             problems.append(_number_hint("data_ack", ack, q, "client"))
     if problems:
@@ -134,82 +163,144 @@ def check_first_data(data_seq, data_ack, seed: int) -> Feedback:
                  "special happens on the wire when they do.")
 
 
+def check_handshake_numbers(synack_ack, third_seq, third_ack, seed: int) -> None:
+    """Exercise 1, in the notebook: shows :func:`judge_handshake_numbers`' feedback."""
+    show(judge_as_sent(judge_handshake_numbers, synack_ack, third_seq, third_ack, seed=seed),
+         "02-ex1", (synack_ack, third_seq, third_ack))
+
+
+def check_first_data(data_seq, data_ack, seed: int) -> None:
+    """Exercise 2, in the notebook: shows :func:`judge_first_data`' feedback."""
+    show(judge_as_sent(judge_first_data, data_seq, data_ack, seed=seed), "02-ex2",
+         (data_seq, data_ack))
+
+
 # ------------------------------------------------------------- exercise 3 (real capture)
-def check_capture_syn_seq(answer) -> Feedback:
-    """Exercise 3: the real sequence number of the SYN in the shipped handshake capture."""
-    from .. import course
-    segments = course.capture("handshake").segments
-    syn = segments[segments["flags"] == "S"].iloc[0]
+def judge_capture_syn_seq(answer, seed: int | None = None) -> Feedback:
+    """Exercise 3: the real sequence number of the SYN in the shipped handshake capture.
+
+    Right or not is decided by a digest (answers.capture_syn_seq_right); the capture is read
+    only to explain a wrong answer."""
     value = whole_number(answer, "real_syn_seq")
     if isinstance(value, Feedback):
         return value
-    if value == int(syn["seq"]):
+    if answers.capture_syn_seq_right(value):
         return right("Wireshark (and tcpsim's rel_seq) would show this SYN as Seq=0: that is "
                      "only a display convention. The kernel chose this number, and every "
                      "later number of the client counts on from it.")
     if value in (0, 1):
         return wrong("0 and 1 are *relative* numbers, computed by the tool that displays the "
                      "capture. Look at the 'seq' column, not 'rel_seq'.")
+    from .. import course
+    segments = course.capture("handshake").segments
     synack = segments[segments["flags"] == "SA"].iloc[0]
-    if value == int(synack["seq"]):
-        return wrong("That is the server's SYN-ACK. Which segment is the client's SYN?")
-    if value == int(synack["ack"]):
-        return wrong("That is the SYN-ACK's ack number: one more than the number you want.")
+    if value in (int(synack["seq"]), int(synack["ack"])):
+        return wrong("That number is in the SYN-ACK, the server's answer. The question is "
+                     "about the segment the client sent first: select it by its flags.")
     return wrong("Not the SYN's sequence number. Select the row whose flags are 'S' and read "
                  "its 'seq'.")
 
 
-# ------------------------------------------------- exercise 5 (predict, then reveal)
-SYNACK_LOSS_CHOICES = {
+def check_capture_syn_seq(answer) -> None:
+    """Exercise 3, in the notebook."""
+    show(judge_as_sent(judge_capture_syn_seq, answer), "02-ex3", answer)
+
+
+# ------------------------------------------------------------------- choice questions
+class Choices(dict):
+    """{letter: text} in the order one student sees them; shows as a list."""
+
+    def _repr_html_(self) -> str:
+        items = "".join(f"<li><b>{html.escape(letter)}</b>: {html.escape(text)}</li>"
+                        for letter, text in self.items())
+        return f"<ul style='list-style: none; padding-left: 0'>{items}</ul>"
+
+
+def _choices(question: str, texts: dict, seed: int) -> Choices:
+    return Choices({letter: texts[key] for letter, key in
+                    answers.letters_for(question, seed, texts).items()})
+
+
+def _judge_choice(question: str, texts: dict, seed, letter, name: str) -> Feedback:
+    """The feedback for ``letter``, as the student with ``seed`` sees the choices (seed None:
+    the authors' order, for an unshuffled question)."""
+    if seed is None:
+        key = str(letter).strip().lower().rstrip(")").lstrip("(")
+        key = key if key in texts else None
+        letters = list(texts)
+    else:
+        key = answers.choice_key(question, seed, texts, letter)
+        letters = list(answers.letters_for(question, seed, texts))
+    if letter is None or letter is Ellipsis:
+        return wrong(f"{name} has no value yet: set it to one of "
+                     f"{', '.join(map(repr, letters))}.")
+    if key is None:
+        return wrong(f"{name} must be one of {', '.join(map(repr, letters))}; "
+                     f"you gave {letter!r}.")
+    text = answers.unseal(question, key, sealed.FEEDBACK[question][key])
+    if answers.is_right_choice(question, key, sealed.RIGHT[question]):
+        return right(text)
+    return wrong(text)
+
+
+THIRD_SEGMENT_CHOICES = {   # keys are the authors' order; students see them shuffled
+    "a": "The third segment carries the client's first data, which the server needs "
+         "before accept() can return.",
+    "b": "Only the third segment proves that the client received the server's ISN: until "
+         "then the SYN may be an old duplicate or come from a forged address.",
+    "c": "The server learns the client's window size only from the third segment.",
+    "d": "The server does not store its ISN; when the ACK arrives it recomputes it from "
+         "the addresses and only then can create the socket.",
+}
+
+
+def third_segment_choices(seed: int) -> Choices:
+    """Exercise 4's choices, in this student's order."""
+    return _choices("02-ex4", THIRD_SEGMENT_CHOICES, seed)
+
+
+def judge_third_segment_reason(letter, seed: int) -> Feedback:
+    """Exercise 4: why the connection exists on the server only after the third segment."""
+    return _judge_choice("02-ex4", THIRD_SEGMENT_CHOICES, seed, letter,
+                         "third_segment_reason")
+
+
+def check_third_segment_reason(letter, seed: int) -> None:
+    """Exercise 4, in the notebook."""
+    show(judge_as_sent(judge_third_segment_reason, letter, seed=seed), "02-ex4", letter)
+
+
+SYNACK_LOSS_CHOICES = {     # keys are the authors' order; students see them shuffled
     "a": "Nothing: the server waits for the client to retransmit its SYN.",
     "b": "The same SYN-ACK, about 1 s after it sent the first one.",
     "c": "The same SYN-ACK, about 3 s after it sent the first one.",
     "d": "A new SYN-ACK with a new ISN, about 1 s after the first one.",
 }
-SYNACK_LOSS_ANSWER = "b"   # Linux TCP_TIMEOUT_INIT = 1 s (include/net/tcp.h), RFC 6298 §2.1
 
 
-check_synack_loss = choice_check(
-    SYNACK_LOSS_CHOICES, SYNACK_LOSS_ANSWER, name="synack_prediction",
-    right_message="A listener keeps the half-open connection in SYN-RECEIVED with its own "
-                  "retransmission timer, which starts at 1 s (RFC 6298 §2.1). The client's "
-                  "SYN timer also runs out at about 1 s, so the client retransmits its SYN "
-                  "too, and the server answers that SYN with one more SYN-ACK.",
-    hints={
-        "a": "The server does not just wait: a connection in SYN-RECEIVED has sent something "
-             "(its SYN) that must be acknowledged, and RFC 9293 §3.8.1 says every segment "
-             "that occupies sequence space is retransmitted until acknowledged.",
-        "c": "3 s was the initial timeout of RFC 1122 (1989). RFC 6298 §2.1 (2011) changed "
-             "it, and Linux follows RFC 6298 (TCP_TIMEOUT_INIT in include/net/tcp.h).",
-        "d": "A retransmission re-sends the same sequence space: a new ISN would be a new "
-             "connection, and the client's ACK of the first one would no longer match.",
-    })
-check_synack_loss.__doc__ = "Exercise 5: the server's first SYN-ACK is lost. What does the server do?"
+def synack_loss_choices(seed: int) -> Choices:
+    """Exercise 5's choices, in this student's order."""
+    return _choices("02-ex5", SYNACK_LOSS_CHOICES, seed)
+
+
+def judge_synack_loss(letter, seed: int) -> Feedback:
+    """Exercise 5: the server's first SYN-ACK is lost. What does the server do?"""
+    return _judge_choice("02-ex5", SYNACK_LOSS_CHOICES, seed, letter, "synack_prediction")
 
 
 @dataclass
 class Reveal:
-    """What ``reveal_…`` shows: the feedback, then the pictures (only after a prediction)."""
+    """What a reveal shows: the feedback, then the pictures (only after a prediction)."""
     feedback: Feedback
     figures: list = field(default_factory=list)
     captions: list = field(default_factory=list)
 
-    def _ipython_display_(self):
-        from IPython.display import HTML, display
-        display(self.feedback)
-        for caption, figure in zip(self.captions, self.figures):
-            display(HTML(f"<b>{html.escape(caption)}</b>"))
-            display(figure)
 
-
-def reveal_synack_loss(prediction) -> Reveal:
-    """Exercise 5's reveal: check the prediction, then draw what Linux and tcpsim do.
-
-    Nothing is drawn until ``prediction`` is one of the choices: predict first.
-    """
-    feedback = check_synack_loss(prediction)
-    if choice_letter(prediction, SYNACK_LOSS_CHOICES, "synack_prediction") not in \
-            SYNACK_LOSS_CHOICES:
+def synack_loss_reveal(prediction, seed: int) -> Reveal:
+    """Exercise 5's reveal: the feedback, and what Linux and tcpsim do, drawn only once
+    ``prediction`` is one of the choices (predict first)."""
+    feedback = judge_as_sent(judge_synack_loss, prediction, seed=seed)
+    if answers.choice_key("02-ex5", seed, SYNACK_LOSS_CHOICES, prediction) is None:
         return Reveal(feedback)
     from .. import course, plots
     return Reveal(feedback,
@@ -219,8 +310,19 @@ def reveal_synack_loss(prediction) -> Reveal:
                    "tcpsim, linux profile, the same scenario"])
 
 
+def reveal_synack_loss(prediction, seed: int) -> None:
+    """Exercise 5, in the notebook: shows the feedback, then the two ladders."""
+    shown = synack_loss_reveal(prediction, seed)
+    show(shown.feedback, "02-ex5", prediction)
+    from IPython.display import HTML, display
+    for caption, figure in zip(shown.captions, shown.figures):
+        display(HTML(f"<b>{html.escape(caption)}</b>"))
+        display(figure)
+
+
 # --------------------------------------------------------- exercise 6 (build a scenario)
-def check_etimedout_scenario(scenario, limit_s: float = 10.0) -> Feedback:
+def judge_etimedout_scenario(scenario, seed: int | None = None,
+                             limit_s: float = 10.0) -> Feedback:
     """Exercise 6: a scenario whose client connect() fails with ETIMEDOUT within ``limit_s``."""
     from ..errors import ScenarioError
     from ..simulator import run
@@ -263,6 +365,11 @@ def check_etimedout_scenario(scenario, limit_s: float = 10.0) -> Feedback:
                  "Linux the limit is a time computed from it, not a count.")
 
 
+def check_etimedout_scenario(scenario) -> None:
+    """Exercise 6, in the notebook."""
+    show(judge_as_sent(judge_etimedout_scenario, scenario), "02-ex6", scenario)
+
+
 def _connect_time(scenario, host) -> float:
     if isinstance(scenario, dict):
         for action in scenario.get("actions", []):
@@ -272,36 +379,6 @@ def _connect_time(scenario, host) -> float:
     return 0.0
 
 
-# -------------------------------------------------------------- exercise 4 (explain)
-THIRD_SEGMENT_CHOICES = {
-    "a": "The third segment carries the client's first data, which the server needs "
-         "before accept() can return.",
-    "b": "Only the third segment proves that the client received the server's ISN: until "
-         "then the SYN may be an old duplicate or come from a forged address.",
-    "c": "The server learns the client's window size only from the third segment.",
-    "d": "The server does not store its ISN; when the ACK arrives it recomputes it from "
-         "the addresses and only then can create the socket.",
-}
-THIRD_SEGMENT_ANSWER = "b"   # RFC 9293 §3.5, Figure 9 (old duplicate SYN); RFC 4987
-
-
-check_third_segment_reason = choice_check(
-    THIRD_SEGMENT_CHOICES, THIRD_SEGMENT_ANSWER, name="third_segment_reason",
-    right_message="The ACK of the third segment can only be right if the client saw the "
-                  "SYN-ACK, so the client is alive, at that address, and wants *this* "
-                  "connection (RFC 9293 §3.5). Until then the server keeps only a small "
-                  "request entry, which also limits what a SYN flood can cost it.",
-    hints={
-        "a": "Look at the capture: on Linux the third segment has len = 0, yet accept() "
-             "returns when it arrives.",
-        "c": "The client's window is already in its SYN (not scaled there, RFC 7323 §2.2).",
-        "d": "That is how SYN cookies work, a special mode Linux uses only under a SYN "
-             "flood (RFC 4987 §3.6). Normally the server stores its ISN in the request entry.",
-    })
-check_third_segment_reason.__doc__ = ("Exercise 4: why the connection exists on the server "
-                                      "only after the third segment.")
-
-
 # --------------------------------------------------------- quick check (predict widget)
 REFUSED_CHOICES = {
     "a": "Nothing: the SYN is ignored and connect() times out after about two minutes.",
@@ -309,19 +386,21 @@ REFUSED_CHOICES = {
     "c": "A SYN-ACK, then a RST when the client's ACK arrives.",
     "d": "An ICMP 'port unreachable' message.",
 }
-REFUSED_ANSWER = "b"   # RFC 9293 §3.10.7.1 (segment arrives in state CLOSED)
 
 
-check_refused = choice_check(
-    REFUSED_CHOICES, REFUSED_ANSWER,
-    right_message="RFC 9293 §3.10.7.1: a segment for a connection that does not exist "
-                  "(state CLOSED) is answered with a reset. The SYN had no ACK, so the "
-                  "reset carries ACK = the SYN's seq + 1 and seq 0.",
-    hints={
-        "a": "That is what a firewall that drops packets causes. A host whose TCP gets a SYN "
-             "for a port without a listener answers it itself: RFC 9293 §3.10.7.1.",
-        "c": "A SYN-ACK would mean that somebody listens on that port.",
-        "d": "ICMP port unreachable is how a host answers UDP to a closed port. TCP has its "
-             "own way to say no.",
-    })
-check_refused.__doc__ = "Quick check: a client connects to a port on which nothing listens."
+def check_refused(letter) -> Feedback:
+    """Quick check (ungraded, for the predict widget): a client connects to a port on which
+    nothing listens. Returns the Feedback, which the widget shows."""
+    return _judge_choice("02-refused", REFUSED_CHOICES, None, letter, "answer")
+
+
+# ------------------------------------------ what the hidden tests run (tcpsim.exercises.grade)
+# exercise: (judge, the names of its answers in the notebook); every judge takes seed=
+GRADED = {
+    "02-ex1": (judge_handshake_numbers, ("synack_ack", "third_seq", "third_ack")),
+    "02-ex2": (judge_first_data, ("data_seq", "data_ack")),
+    "02-ex3": (judge_capture_syn_seq, ("real_syn_seq",)),
+    "02-ex4": (judge_third_segment_reason, ("third_segment_reason",)),
+    "02-ex5": (judge_synack_loss, ("synack_prediction",)),
+    "02-ex6": (judge_etimedout_scenario, ("my_scenario",)),
+}

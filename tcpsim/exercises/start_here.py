@@ -1,5 +1,9 @@
-"""The one practice question of notebook 00 (how predict-then-reveal works)."""
-from .feedback import choice_check
+"""The one practice question of notebook 00 (how predict-then-reveal works).
+
+Ungraded: the predict widget calls ``check_connect_returns`` and shows the Feedback it
+returns. The right choice and the feedback are sealed (instructors/answer_keys.py).
+"""
+from .handshake import _judge_choice
 
 CONNECT_RETURNS_QUESTION = "The client's connect() returns when its TCP has received ...?"
 CONNECT_RETURNS_CHOICES = {
@@ -7,11 +11,8 @@ CONNECT_RETURNS_CHOICES = {
     "b": "an acknowledgment of the client's third segment",
     "c": "the first data from the server",
 }
-check_connect_returns = choice_check(
-    CONNECT_RETURNS_CHOICES, answer="a",
-    right_message="Once the SYN-ACK arrives the client knows all it needs: the server's ISN, "
-                  "and that its own SYN arrived. It sends the third segment and connect() "
-                  "returns at once (RFC 9293 §3.5).",
-    hints={"b": "The third segment is a pure ACK, and nobody acknowledges a pure ACK: it "
-                "takes no sequence number.",
-           "c": "A connection is open before any data flows; the server may never send any."})
+
+
+def check_connect_returns(letter):
+    """The practice question's feedback (a Feedback, for the predict widget)."""
+    return _judge_choice("00-connect-returns", CONNECT_RETURNS_CHOICES, None, letter, "answer")

@@ -1,0 +1,207 @@
+"""What counts as a right answer: the one place, used by the checks and the hidden tests.
+
+Theory of operation. A notebook's check (``check_…`` in ``handshake.py``) runs in the
+student's kernel and gives feedback; a hidden test (nbgrader) must decide the same thing in a
+way the student's cells cannot change. Both call the functions of this module: the check
+directly, the hidden test through ``python -I -m tcpsim.exercises.grade`` (``grade.py``), a
+fresh Python process that receives only the student's id and answers as JSON, so no name
+the student rebinds in the kernel can reach it.
+
+* **The same data.** The hidden test receives what ``json.dumps(..., default=str)`` makes of
+  the answer; the check judges exactly that too (:func:`as_sent`), never the raw object.
+* **Numbers.** :func:`whole_number` is the only rule for what a number answer may look like:
+  an ``int``, a float without a fraction, or a string of digits ("4294967287", which is also
+  what a numpy int becomes) is that number; ``True``, ``"12.0"``, ``"0x10"``, ``None`` and
+  ``...`` are not numbers.
+* **Expected numbers** are recomputed from the student's seed (:func:`handshake_numbers`),
+  never read from the kernel.
+* **Choices and fixed numbers** are known here only as salted digests (:func:`digest`): the
+  package holds no answer in clear. Where a letter would give the answer away (the same
+  letter for every student), the order of the choices is shuffled per student
+  (:func:`choice_order`).
+
+What this does not stop: the package is on the student's machine, so a student who reads
+this file can compute digests of all four choices, or call a check in a loop. That takes
+more than one line, the loop is counted (``feedback.record_try``), and
+``instructors/tamper_report.py`` lists both. instructors/writing-exercises.md says more.
+
+Only the standard library here: ``grade.py`` imports this module in a fresh process for
+every hidden test, so it must load fast.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from numbers import Integral
+
+SEQ_SPACE = 2 ** 32   # RFC 9293 §3.4: sequence numbers are 32 bits, arithmetic modulo 2^32
+
+# Not a secret (it ships with the package): it makes the digests of this course differ
+# from a plain sha256 of "b", so a table of common answers does not undo them.
+COURSE_SALT = "tcpsim-notebooks/2026"
+
+DEFAULT_STUDENT_ID = "anonymous"   # what the notebooks' first cell says until a student edits it
+
+
+class NotANumber(ValueError):
+    """An answer that the rule of :func:`whole_number` does not take as a number."""
+
+
+def whole_number(value) -> int:
+    """The one rule for a number answer: ``value`` as an int, or :class:`NotANumber`."""
+    if value is None or value is Ellipsis:
+        raise NotANumber("has no value yet: replace the ... with your answer")
+    if isinstance(value, bool):
+        raise NotANumber(f"must be a whole number, not {value}")
+    if isinstance(value, Integral):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit() and value.strip().isascii():
+        return int(value.strip())
+    raise NotANumber(f"must be a whole number (an int); you gave {value!r}")
+
+
+class Unsendable(ValueError):
+    """An answer that JSON cannot carry to the hidden test (a dict with tuple keys, a loop)."""
+
+
+def as_sent(value):
+    """``value`` as the hidden test receives it: through ``json.dumps(..., default=str)``.
+
+    The checks judge this too, not the raw value, so that the check and the hidden test see
+    the very same data: a numpy int arrives as a string of digits in both, an object that
+    JSON cannot carry is refused by both."""
+    try:
+        return json.loads(json.dumps(value, default=str))
+    except (TypeError, ValueError) as error:
+        raise Unsendable(f"cannot be sent to the autograder as data ({error})") from None
+
+
+def digest(exercise: str, value) -> str:
+    """A salted sha256 of ``value`` (a choice's key, or a number) for ``exercise``."""
+    text = f"{COURSE_SALT}|{exercise}|{value}"
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def student_seed(student_id) -> int:
+    """A number from 0 to 2**32 - 1 derived from a student id (any text).
+
+    The same id always gives the same seed, on every machine, so an exercise randomized
+    from it shows each student their own numbers and the hidden tests can recompute them.
+    """
+    text = str(student_id).strip().lower()
+    if not text:
+        raise ValueError("STUDENT_ID is empty: write your student id (any text, for example "
+                         "your login) between the quotes")
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:4], "big")
+
+
+DEFAULT_SEED = student_seed(DEFAULT_STUDENT_ID)
+
+
+def is_default_id(student_id) -> bool:
+    return str(student_id).strip().lower() in ("", DEFAULT_STUDENT_ID)
+
+
+# ------------------------------------------------------------ choices, shuffled per student
+def choice_order(exercise: str, seed: int, keys) -> list:
+    """The choice keys in the order this student sees them (as letters a, b, c, …)."""
+    order = sorted(keys)
+    random.Random(f"{exercise}-order-{seed}").shuffle(order)
+    return order
+
+
+def letters_for(exercise: str, seed: int, keys) -> dict:
+    """{letter: key} as this student sees the choices."""
+    return dict(zip("abcdefgh", choice_order(exercise, seed, keys)))
+
+
+def choice_key(exercise: str, seed: int, keys, letter):
+    """The key behind the letter a student chose, or None if it is not one of the letters."""
+    text = str(letter).strip().lower().rstrip(")").lstrip("(")
+    return letters_for(exercise, seed, keys).get(text)
+
+
+def is_right_choice(exercise: str, key, right_digest: str) -> bool:
+    return key is not None and digest(exercise, key) == right_digest
+
+
+# ---------------------------------------------- notebook 02, exercises 1 and 2 (randomized)
+def handshake_numbers(seed: int) -> tuple[int, int, int]:
+    """(client ISN, server ISN, bytes of the first data segment) for this seed.
+
+    The client's ISN lies so close to 2^32 that the data's ack wraps past it.
+    """
+    rng = random.Random(f"02-handshake-{seed}")
+    data_bytes = rng.randint(100, 1448)
+    client_isn = SEQ_SPACE - rng.randint(2, data_bytes)       # ISN + 1 + data crosses 2^32
+    server_isn = rng.randrange(1_000_000, SEQ_SPACE - 1_000_000)
+    return client_isn, server_isn, data_bytes
+
+
+def expected_handshake(seed: int) -> dict:
+    """Exercise 1: the SYN-ACK's ack and the third segment's seq and ack (absolute)."""
+    client_isn, server_isn, _ = handshake_numbers(seed)
+    return {"synack_ack": (client_isn + 1) % SEQ_SPACE,
+            "third_seq": (client_isn + 1) % SEQ_SPACE,
+            "third_ack": (server_isn + 1) % SEQ_SPACE}
+
+
+def expected_first_data(seed: int) -> dict:
+    """Exercise 2: the first data segment's seq, and the ack for it (absolute, mod 2^32)."""
+    client_isn, _, data_bytes = handshake_numbers(seed)
+    return {"data_seq": (client_isn + 1) % SEQ_SPACE,
+            "data_ack": (client_isn + 1 + data_bytes) % SEQ_SPACE}
+
+
+def numbers_right(expected: dict, answers: dict) -> dict:
+    """{name: True/False/NotANumber} for each expected number."""
+    verdict = {}
+    for name, want in expected.items():
+        try:
+            verdict[name] = whole_number(answers.get(name)) == want
+        except NotANumber as why:
+            verdict[name] = why
+    return verdict
+
+
+# ------------------------------------------------------- notebook 02, the fixed answers
+# The real SYN's sequence number in data/captures/handshake.pcap (exercise 3), as a digest;
+# tests/test_grading.py recomputes it from the capture.
+CAPTURE_SYN_SEQ_DIGEST = "482284eacce996e4c6731653e81233219396179e4b19a651667e87c6bb3e51f3"
+
+
+def capture_syn_seq_right(value) -> bool:
+    """Exercise 3. Raises NotANumber like :func:`whole_number`."""
+    return digest("02-ex3", whole_number(value)) == CAPTURE_SYN_SEQ_DIGEST
+
+
+# ------------------------------------------- sealed feedback texts (tcpsim/exercises/sealed.py)
+def _keystream(exercise: str, key: str, length: int) -> bytes:
+    blocks, i = [], 0
+    while sum(map(len, blocks)) < length:
+        blocks.append(hashlib.sha256(f"{COURSE_SALT}|{exercise}|{key}|seal|{i}".encode())
+                      .digest())
+        i += 1
+    return b"".join(blocks)[:length]
+
+
+def seal(exercise: str, key: str, text: str) -> str:
+    """``text`` made unreadable in the package without the choice it belongs to.
+
+    Obfuscation, not secrecy: whoever runs :func:`unseal` on every key reads them all. It
+    keeps a choice's feedback (which would tell the right choice from the others) out of
+    plain sight: ``grep``, ``check??`` and reading the source show nothing.
+    """
+    import base64
+    data = text.encode()
+    return base64.b64encode(bytes(a ^ b for a, b in
+                                  zip(data, _keystream(exercise, key, len(data))))).decode()
+
+
+def unseal(exercise: str, key: str, sealed: str) -> str:
+    import base64
+    data = base64.b64decode(sealed)
+    return bytes(a ^ b for a, b in zip(data, _keystream(exercise, key, len(data)))).decode()
