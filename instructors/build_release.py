@@ -82,7 +82,7 @@ def build(course_dir: Path, names: list[str], source: Path = SOURCE) -> list[Pat
         # cwd=HERE: nbgrader reads nbgrader_config.py from there; the command line wins
         # over it for the course directory.
         done = subprocess.run([str(nbgrader), "generate_assignment", name, "--force",
-                               f"--CourseDirectory.root={course_dir}"], cwd=HERE, env=env)
+                               f"--CourseDirectory.root={course_dir}"], cwd=HERE, env=env, check=False)
         if done.returncode != 0:
             sys.exit(f"nbgrader generate_assignment {name} failed: see its log above")
         out = release_path(course_dir, name)

@@ -26,6 +26,7 @@ answer, but a determined student can read its code.
 from __future__ import annotations
 
 import argparse
+import importlib
 import re
 import shutil
 import subprocess
@@ -40,8 +41,8 @@ TEMPLATE_FILES = ("README.md", "Makefile", ".gitignore")
 # what must never reach the students' repository (tests/test_student_repo.py checks)
 FORBIDDEN = ("instructors", "tests", "tools", "benchmarks", ".ci")
 
-sys.path.insert(0, str(REPO / "tools"))
-import binder_link  # noqa: E402  (tools/ is not a package)
+sys.path.insert(0, str(REPO / "tools"))  # tools/ is not a package
+binder_link = importlib.import_module("binder_link")
 
 
 def tracked_files(paths: tuple[str, ...]) -> list[str]:
@@ -72,7 +73,7 @@ def identity() -> list[str]:
     """The instructor's git identity if they have one, else the course's."""
     args = []
     for key, fallback in (("user.name", "tcpsim course"), ("user.email", "course@example.invalid")):
-        done = subprocess.run(["git", "-C", str(REPO), "config", key], capture_output=True, text=True)
+        done = subprocess.run(["git", "-C", str(REPO), "config", key], capture_output=True, text=True, check=False)
         if not done.stdout.strip():
             args += ["-c", f"{key}={fallback}"]
     return args
@@ -87,6 +88,7 @@ def write(dest: Path, remote: str | None = None, branch: str = "main") -> list[s
         raise SystemExit(f"{dest} is inside the course's repository: give a folder outside it")
     dest.mkdir(parents=True, exist_ok=True)
     files = tracked_files(COPIED)
+    assert not any(f.split("/")[0] in FORBIDDEN for f in files), "instructors' material copied"
     for rel in files:
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)

@@ -71,7 +71,7 @@ def course(tmp_path_factory):
     lab_args = (f"--no-browser --ServerApp.ip=127.0.0.1 --ServerApp.port={port} "
                 f"--ServerApp.port_retries=0 --IdentityProvider.token={token}")
     log_path = tmp / "make-course.log"
-    log = open(log_path, "w")
+    log = open(log_path, "w")  # noqa: SIM115 (closed after the server stops)
     proc = subprocess.Popen(["make", "course", f"LAB_ARGS={lab_args}"], cwd=REPO, env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"

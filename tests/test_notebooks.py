@@ -24,10 +24,9 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import report
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
-
-from conftest import report
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"                   # the students' edition

@@ -52,7 +52,7 @@ def find_python(version: str) -> Path | None:
                          reverse=True)
     for exe in filter(None, candidates):
         done = subprocess.run([str(exe), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                              capture_output=True, text=True)
+                              capture_output=True, text=True, check=False)
         if done.returncode == 0 and done.stdout.strip() == version:
             return Path(exe)
     return None
@@ -94,7 +94,7 @@ def dry_run(exe: Path, tmp: Path) -> subprocess.CompletedProcess:
     done = subprocess.run([str(exe), "-m", "pip", "install", "--dry-run", "--no-deps", "--ignore-installed",
                            "--quiet", "--disable-pip-version-check", "--report", str(report),
                            "-r", str(REPO / "requirements.txt")],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300, check=False)
     done.report = report
     return done
 

@@ -61,7 +61,7 @@ def badge(url: str) -> str:
 
 def git_remote(repo: Path, name: str = "origin") -> str | None:
     done = subprocess.run(["git", "-C", str(repo), "remote", "get-url", name],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     if done.returncode != 0:
         return None
     return done.stdout.strip() or None
