@@ -1,24 +1,32 @@
-"""Build the students' release of the graded notebooks with nbgrader.
+"""Make the students' edition of the graded notebooks from their nbgrader source.
 
     make release                                   # what instructors type
-    .venv-instructors/bin/python instructors/build_release.py [--course-dir DIR] [NAME ...]
-        [--notebooks DIR] [--into DIR]
+    .venv-instructors/bin/python instructors/build_release.py [NAME ...]
+        [--source DIR] [--course-dir DIR] [--students DIR] [--check]
 
-Every notebook of ``notebooks/`` whose cells carry nbgrader metadata is an nbgrader
-assignment named after the notebook (``02-three-way-handshake``); NAMEs pick some of them.
-``notebooks/`` stays the single source: this script lays out nbgrader's course directory
-(``instructors/course/`` unless told otherwise) with a fresh copy of each notebook as
-``source/<name>/<name>.ipynb``, then runs ``nbgrader generate_assignment``, which writes
-``release/<name>/<name>.ipynb``: solutions replaced by a stub, hidden tests removed, outputs
-cleared, graded cells locked, and the assignment recorded in the course's ``gradebook.db``
-for autograding.
+The layout:
 
-``--into DIR`` also copies each release notebook to ``DIR/<name>.ipynb``, over the source
-if DIR is ``notebooks/``: that is how Binder (``binder/postBuild``) turns its copy of the
-course into the students' edition.
+* ``instructors/source/NAME.ipynb``: the nbgrader SOURCE of each graded notebook (the
+  instructors' edition): answer cells hold the solution between ``### BEGIN SOLUTION`` and
+  ``### END SOLUTION``, graded cells hold hidden tests. This is the file to edit.
+* ``notebooks/NAME.ipynb``: the students' edition, committed, made from the source by this
+  script and never edited by hand. The course's other notebooks (no exercises graded by
+  nbgrader, such as ``00-start-here``) are written in ``notebooks/`` directly.
+* ``instructors/course/``: nbgrader's course directory (gitignored): ``source/NAME/``,
+  ``release/NAME/`` and ``gradebook.db``, which ``nbgrader autograde`` needs.
+
+For each source notebook (an assignment of the same name; NAMEs pick some) the script
+copies it to ``COURSE/source/NAME/NAME.ipynb``, runs ``nbgrader generate_assignment NAME``,
+which writes ``COURSE/release/NAME/NAME.ipynb`` (solutions replaced by the stub of
+``nbgrader_config.py``, hidden tests removed, outputs cleared, graded cells locked, the
+assignment recorded in the gradebook), and copies that release to ``notebooks/NAME.ipynb``.
+
+``--check`` writes nothing into ``notebooks/``: it says which students' notebooks differ
+from what the source gives, and exits 1 if any does (``tests/test_release.py`` and the
+lead's review use it; a course directory is still written, a temporary one is fine).
 
 It must run with the instructors' Python (``.venv-instructors``), which has nbgrader; the
-students' ``.venv`` does not.
+students' ``.venv`` (and Binder) do not.
 """
 from __future__ import annotations
 
@@ -32,7 +40,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-NOTEBOOKS = REPO / "notebooks"
+SOURCE = HERE / "source"
+STUDENTS = REPO / "notebooks"
 DEFAULT_COURSE_DIR = HERE / "course"
 
 
@@ -42,17 +51,17 @@ def is_assignment(notebook: Path) -> bool:
     return any("nbgrader" in cell.get("metadata", {}) for cell in cells)
 
 
-def assignments(notebooks: Path = NOTEBOOKS) -> list[str]:
-    """The names of the graded notebooks of ``notebooks/``."""
-    return sorted(p.stem for p in notebooks.glob("*.ipynb") if is_assignment(p))
+def assignments(source: Path = SOURCE) -> list[str]:
+    """The names of the source notebooks (every notebook of ``source`` is graded)."""
+    return sorted(p.stem for p in source.glob("*.ipynb"))
 
 
 def release_path(course_dir: Path, name: str) -> Path:
     return course_dir / "release" / name / f"{name}.ipynb"
 
 
-def build(course_dir: Path, names: list[str], notebooks: Path = NOTEBOOKS) -> list[Path]:
-    """Copy each notebook into ``course_dir/source/`` and generate its release."""
+def build(course_dir: Path, names: list[str], source: Path = SOURCE) -> list[Path]:
+    """Copy each source notebook into ``course_dir/source/`` and generate its release."""
     bindir = Path(sys.executable).parent   # the venv's bin/, not resolved: nbgrader lives there
     nbgrader = bindir / "nbgrader"
     if not nbgrader.exists():
@@ -65,15 +74,15 @@ def build(course_dir: Path, names: list[str], notebooks: Path = NOTEBOOKS) -> li
     env["PATH"] = f"{bindir}{os.pathsep}{env.get('PATH', '')}"
     released = []
     for name in names:
-        source = course_dir / "source" / name
-        if source.exists():
-            shutil.rmtree(source)
-        source.mkdir(parents=True)
-        shutil.copy2(notebooks / f"{name}.ipynb", source / f"{name}.ipynb")
+        target = course_dir / "source" / name
+        if target.exists():
+            shutil.rmtree(target)
+        target.mkdir(parents=True)
+        shutil.copy2(source / f"{name}.ipynb", target / f"{name}.ipynb")
         # cwd=HERE: nbgrader reads nbgrader_config.py from there; the command line wins
         # over it for the course directory.
         done = subprocess.run([str(nbgrader), "generate_assignment", name, "--force",
-                               f"--CourseDirectory.root={course_dir}"], cwd=HERE, env=env)
+                               f"--CourseDirectory.root={course_dir}"], cwd=HERE, env=env, check=False)
         if done.returncode != 0:
             sys.exit(f"nbgrader generate_assignment {name} failed: see its log above")
         out = release_path(course_dir, name)
@@ -86,30 +95,47 @@ def build(course_dir: Path, names: list[str], notebooks: Path = NOTEBOOKS) -> li
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("names", nargs="*", metavar="NAME",
-                        help="assignments to build (default: every graded notebook)")
+                        help="assignments to build (default: every source notebook)")
+    parser.add_argument("--source", type=Path, default=SOURCE,
+                        help="the nbgrader source notebooks (default: %(default)s)")
     parser.add_argument("--course-dir", type=Path, default=DEFAULT_COURSE_DIR,
                         help="nbgrader's course directory (default: %(default)s)")
-    parser.add_argument("--notebooks", type=Path, default=NOTEBOOKS,
-                        help="where the source notebooks are (default: %(default)s)")
-    parser.add_argument("--into", type=Path, default=None, metavar="DIR",
-                        help="also copy each release notebook to DIR/<name>.ipynb "
-                             "(Binder: --into notebooks makes the students' edition)")
+    parser.add_argument("--students", type=Path, default=STUDENTS, metavar="DIR",
+                        help="where the students' edition goes (default: %(default)s)")
+    parser.add_argument("--check", action="store_true",
+                        help="write nothing into --students: exit 1 if it differs from "
+                             "what the source gives")
     args = parser.parse_args(argv)
-    known = assignments(args.notebooks)
+    known = assignments(args.source)
     names = args.names or known
     unknown = sorted(set(names) - set(known))
     if unknown:
-        parser.error(f"not a graded notebook of {args.notebooks}: {', '.join(unknown)} "
-                     f"(graded: {', '.join(known) or 'none'})")
+        parser.error(f"no source notebook in {args.source}: {', '.join(unknown)} "
+                     f"(there are: {', '.join(known) or 'none'})")
+    ungraded = [n for n in names if not is_assignment(args.source / f"{n}.ipynb")]
+    if ungraded:
+        parser.error(f"{', '.join(ungraded)} in {args.source} carry no nbgrader metadata: a "
+                     "notebook without graded exercises is written in notebooks/ directly")
     if not names:
-        print(f"no notebook of {args.notebooks} carries nbgrader metadata: nothing to release")
+        print(f"no notebook in {args.source}: nothing to release")
         return 0
-    for path in build(args.course_dir, names, args.notebooks):
-        print(f"released: {path}")
-        if args.into is not None:
-            args.into.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, args.into / path.name)
-            print(f"copied to: {args.into / path.name}")
+    stale = []
+    for path in build(args.course_dir, names, args.source):
+        student = args.students / path.name
+        if args.check:
+            if not student.is_file() or student.read_bytes() != path.read_bytes():
+                stale.append(student)
+            continue
+        args.students.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, student)
+        print(f"released: {path}\nstudents' edition: {student}")
+    if stale:
+        print("not what `make release` writes from the source (edit the source in "
+              f"{args.source}, then run `make release`): "
+              + ", ".join(str(s) for s in stale), file=sys.stderr)
+        return 1
+    if args.check:
+        print(f"the students' edition in {args.students} is up to date with {args.source}")
     return 0
 
 

@@ -3,7 +3,7 @@
 nbgrader reads this file when it runs from this folder (``instructors/``); the course
 directory it works in is ``instructors/course/`` (gitignored: it holds the gradebook and the
 students' submissions). ``build_release.py`` (``make release``) fills its ``source/`` from
-``notebooks/`` and writes ``release/``. See README.md beside this file.
+``instructors/source/`` and writes ``release/`` (and ``notebooks/`` from it). See README.md beside this file.
 """
 import os
 import sys

@@ -1,8 +1,13 @@
 """Every notebook of the course runs, top to bottom, in a fresh kernel; and is committed clean.
 
+Both editions run: the students' edition (``notebooks/``, what students open: its answer
+cells are empty, so its checks say "not yet" but nothing raises), and the nbgrader source of
+the graded notebooks (``instructors/source/``, with the solutions and hidden tests: it must
+pass its own checks, so every check there says "✓ Right." and every hidden test holds).
+
 * ``test_notebook_runs``: ``nbclient`` executes the notebook as a student's "Run All" would,
-  in a new ``python3`` kernel of this environment, with the notebook's folder
-  (``notebooks/``) as working directory, a time limit per cell, and no network (the kernel's
+  in a new ``python3`` kernel of this environment, with the notebook's folder as working
+  directory, a time limit per cell, and no network (the kernel's
   ``socket`` refuses anything but loopback, so a notebook that would need the internet in a
   classroom fails here). It fails on any error output or traceback, and prints each
   notebook's execution time on the terminal (also recorded as the ``execution_s`` property
@@ -19,16 +24,16 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from conftest import report
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from conftest import report
-
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "notebooks"
+NOTEBOOKS = REPO / "notebooks"                   # the students' edition
+SOURCE = REPO / "instructors" / "source"         # the graded notebooks' nbgrader source
 CELL_TIMEOUT = 120          # seconds, per cell
-ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
-PARAMS = [pytest.param(p, id=p.name) for p in ALL] or [
+ALL = sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(SOURCE.glob("*.ipynb"))
+PARAMS = [pytest.param(p, id=str(p.relative_to(REPO))) for p in ALL] or [
     pytest.param(None, marks=pytest.mark.skip(reason="no notebook in notebooks/ yet"))]
 
 # Loaded by the kernel's Python at start-up (PYTHONPATH): sockets may reach loopback only.
@@ -82,7 +87,7 @@ def test_notebook_runs(nb_path, tmp_path, request, record_property):
     env["IPYTHONDIR"] = str(tmp_path / "ipython")      # no user start-up files or history
     client = NotebookClient(nb, timeout=CELL_TIMEOUT, startup_timeout=120,
                             kernel_name="python3",
-                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+                            resources={"metadata": {"path": str(nb_path.parent)}})
     start = time.perf_counter()
     try:
         client.execute(env=env)
@@ -112,6 +117,25 @@ def test_notebook_runs(nb_path, tmp_path, request, record_property):
     for w in warnings:   # shown, not failed: e.g. matplotlib building its font cache once
         report(request, f"{nb_path.name}: {w}")
     assert not problems, f"{nb_path.name}:\n" + "\n".join(problems)
+    if nb_path.parent == SOURCE:
+        failed = source_checks_not_passed(nb)
+        assert not failed, (f"{nb_path.name} (the source, with the solutions) does not pass "
+                            "its own checks:\n" + "\n".join(failed))
+
+
+def source_checks_not_passed(nb) -> list[str]:
+    """The graded cells (nbgrader ``grade: true`` code cells) of an executed source notebook
+    whose output is not a passing check: each must show "✓ Right." and no "Not yet"."""
+    failed = []
+    for i, cell in enumerate(nb.cells):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade"):
+            continue
+        text = "\n".join(out.get("text", "") + out.get("data", {}).get("text/plain", "")
+                         for out in cell.get("outputs", []))
+        if "✓ Right." not in text or "Not yet" in text:
+            failed.append(f"{cell_label(i, cell)} [{meta.get('grade_id')}]: {text.strip()[:200]!r}")
+    return failed
 
 
 @pytest.mark.parametrize("nb_path", PARAMS)

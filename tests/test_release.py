@@ -1,19 +1,24 @@
-"""The graded notebooks' nbgrader markup, and the students' release built from it.
+"""The graded notebooks' nbgrader source, and the students' edition made from it.
 
-A graded notebook (``notebooks/02-three-way-handshake.ipynb``) is nbgrader's SOURCE: answer
-cells carry ``"nbgrader": {"solution": true, ...}`` with the answer between
-``### BEGIN SOLUTION`` / ``### END SOLUTION``; autograder cells carry ``"grade": true,
-"points": N`` with ``### BEGIN HIDDEN TESTS`` / ``### END HIDDEN TESTS``.
+The layout (``instructors/build_release.py`` explains it): ``instructors/source/NAME.ipynb``
+is nbgrader's SOURCE of a graded notebook (answer cells carry ``"nbgrader": {"solution":
+true, ...}`` with the answer between ``### BEGIN SOLUTION`` / ``### END SOLUTION``; autograder
+cells carry ``"grade": true, "points": N`` with ``### BEGIN HIDDEN TESTS`` /
+``### END HIDDEN TESTS``), and ``notebooks/NAME.ipynb`` is the students' edition that
+``make release`` writes from it with ``nbgrader generate_assignment``.
 
-* ``test_markup_*`` read the source notebooks alone (no nbgrader needed), so a broken markup
-  fails fast everywhere.
-* the others build the release as ``make release`` does (``instructors/build_release.py`` run
-  by the instructors' environment ``.venv-instructors``, which ``make test`` creates) into a
-  temporary course directory, and check that no solution and no hidden test reached it while
-  everything else did, that it runs top to bottom as handed out (in this, the students',
-  environment), and that nbgrader's autograder gives the solution every point and the blank
-  release none. Without ``.venv-instructors`` they skip, except in CI (``CI`` set), where they
-  must run.
+* ``test_markup_*`` and ``test_students_edition_*`` read the committed files alone (no
+  nbgrader needed), so broken markup, or a solution or hidden test that reached
+  ``notebooks/``, fails fast everywhere.
+* the others build the release as ``make release`` does (``build_release.py`` run by the
+  instructors' environment ``.venv-instructors``, which ``make test`` creates) into a
+  temporary course directory, and check that ``notebooks/`` is byte for byte what it writes,
+  that no solution and no hidden test reached it while everything else did, and that
+  nbgrader's autograder gives the source every point and the blank students' edition none.
+  Without ``.venv-instructors`` they skip, except in CI (``CI`` set), where they must run.
+
+That the students' edition runs top to bottom, and the source passes its own checks, is
+``tests/test_notebooks.py``'s job (it executes both).
 """
 from __future__ import annotations
 
@@ -25,13 +30,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 REPO = Path(__file__).resolve().parents[1]
-NOTEBOOKS = REPO / "notebooks"
+NOTEBOOKS = REPO / "notebooks"                 # the students' edition
+SOURCE = REPO / "instructors" / "source"       # the nbgrader source of the graded notebooks
 BUILD = REPO / "instructors" / "build_release.py"
 IVENV = REPO / ".venv-instructors"
 IPYTHON = IVENV / "bin" / "python"
@@ -50,15 +53,14 @@ def source(cell: dict) -> str:
     return "".join(src) if isinstance(src, list) else src
 
 
-def graded_notebooks() -> list[Path]:
-    return sorted(p for p in NOTEBOOKS.glob("*.ipynb")
-                  if any("nbgrader" in c.get("metadata", {}) for c in load(p)["cells"]))
+def has_nbgrader_cells(path: Path) -> bool:
+    return any("nbgrader" in c.get("metadata", {}) for c in load(path)["cells"])
 
 
-GRADED = graded_notebooks()
+GRADED = sorted(SOURCE.glob("*.ipynb"))
 PARAMS = [pytest.param(p, id=p.stem) for p in GRADED] or [
     pytest.param(None, marks=pytest.mark.skip(
-        reason="no notebook in notebooks/ carries nbgrader metadata yet"))]
+        reason="no nbgrader source notebook in instructors/source/ yet"))]
 
 
 def split(text: str, markers: tuple[str, str]) -> tuple[list[str], list[str]]:
@@ -157,10 +159,70 @@ def test_markup_is_valid_nbgrader(nb_path):
     assert not problems, f"{nb_path.name}:\n" + "\n".join(problems)
 
 
+# ------------------------------------------------------------ the committed students' edition
+def leaks(src: dict, released: list[dict]) -> tuple[list[str], list[str]]:
+    """(solution lines, hidden-test lines) of the source ``src`` found in any of the
+    ``released`` notebooks. A line that the source also shows outside those regions (the
+    placeholder ``x = ...``, a comment repeated in the text) may legitimately be there."""
+    solutions, hidden, visible = [], [], []
+    for cell in src["cells"]:
+        inside, outside = solution_split(cell)
+        solutions += inside
+        h_inside, h_outside = split("\n".join(outside), HIDDEN)
+        hidden += h_inside
+        visible += h_outside
+    assert solutions, "no ### BEGIN SOLUTION region to check"
+    shown = meaningful(visible)
+    lines = meaningful(ln for nb in released for c in nb["cells"] for ln in source(c).splitlines())
+    return sorted((meaningful(solutions) - shown) & lines), sorted((meaningful(hidden) - shown) & lines)
+
+
+def test_students_edition_is_made_from_the_source():
+    """Every source notebook has its students' edition in notebooks/, and every notebook of
+    notebooks/ with nbgrader cells has a source (a students' edition is never written by
+    hand: edit instructors/source/, then `make release`)."""
+    assert GRADED, "instructors/source/ holds no notebook"
+    for path in GRADED:
+        assert has_nbgrader_cells(path), f"{path.name} in instructors/source/ is not graded"
+        assert (NOTEBOOKS / path.name).is_file(), \
+            f"no students' edition notebooks/{path.name}: run `make release`"
+    orphans = [p.name for p in NOTEBOOKS.glob("*.ipynb")
+               if has_nbgrader_cells(p) and not (SOURCE / p.name).is_file()]
+    assert not orphans, f"graded notebooks in notebooks/ without a source: {orphans}"
+
+
+def test_students_edition_holds_no_solution_and_no_hidden_test():
+    """No notebook of notebooks/ has a solution or hidden-test marker, or any solution or
+    hidden-test line of any source notebook."""
+    students = {p.name: load(p) for p in sorted(NOTEBOOKS.glob("*.ipynb"))}
+    for name in students:
+        raw = (NOTEBOOKS / name).read_text(encoding="utf-8")
+        for marker in SOLUTION + HIDDEN:
+            assert marker not in raw, f"notebooks/{name} has a {marker!r} marker"
+    for path in GRADED:
+        solutions, hidden = leaks(load(path), list(students.values()))
+        assert not solutions, f"solution lines of {path.name} in notebooks/:\n" + "\n".join(solutions)
+        assert not hidden, f"hidden-test lines of {path.name} in notebooks/:\n" + "\n".join(hidden)
+
+
+def test_the_leak_check_finds_a_leaked_line():
+    """The check above is not vacuous: a students' notebook that kept one solution line and
+    one hidden-test line of the source is caught."""
+    src = load(GRADED[0])
+    cells = [c for c in src["cells"] if SOLUTION[0] in source(c) and HIDDEN[0] in source(c)] or \
+        [c for c in src["cells"] if SOLUTION[0] in source(c)]
+    sol = meaningful(solution_split(cells[0])[0]) - meaningful(
+        ln for c in src["cells"] for ln in visible_lines(c))
+    leaked_cell = {"cell_type": "code", "source": "\n".join(sorted(sol)[:1]), "metadata": {}}
+    solutions, _ = leaks(src, [{"cells": [leaked_cell]}])
+    assert solutions == sorted(sol)[:1]
+
+
 # --------------------------------------------------------------------------- the release
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    """A course directory with the release of every graded notebook, as `make release`."""
+    """A course directory with the release of every graded notebook, as `make release`
+    makes it (the students' edition written to a temporary folder, not notebooks/)."""
     if not (IVENV / ".installed").exists() or not (IVENV / "bin" / "nbgrader").exists():
         why = (f"the instructors' environment {IVENV.name} is not installed (`make release` or "
                "`make test` creates it from instructors/requirements.txt; it needs PyPI)")
@@ -169,8 +231,8 @@ def course(tmp_path_factory):
         pytest.skip(why)
     course_dir = tmp_path_factory.mktemp("course")
     done = subprocess.run([str(IPYTHON), str(BUILD), "--course-dir", str(course_dir),
-                           "--notebooks", str(NOTEBOOKS)],
-                          capture_output=True, text=True, timeout=300)
+                           "--source", str(SOURCE), "--students", str(course_dir / "students")],
+                          capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode == 0, f"build_release.py failed:\n{done.stdout}\n{done.stderr}"
     return course_dir
 
@@ -182,26 +244,40 @@ def release_of(course_dir: Path, nb_path: Path) -> tuple[dict, str]:
 
 
 @pytest.mark.parametrize("nb_path", PARAMS)
+def test_notebooks_is_exactly_what_make_release_writes(course, nb_path):
+    """notebooks/NAME.ipynb is, byte for byte, nbgrader's release of the source: edit the
+    source in instructors/source/ and run `make release`, never the students' edition."""
+    _, raw = release_of(course, nb_path)
+    assert (course / "students" / nb_path.name).read_text(encoding="utf-8") == raw
+    committed = (NOTEBOOKS / nb_path.name).read_text(encoding="utf-8")
+    assert committed == raw, (f"notebooks/{nb_path.name} is not what `make release` writes "
+                              f"from instructors/source/{nb_path.name}: run `make release`")
+
+
+def test_check_reports_a_stale_students_edition(course, tmp_path):
+    """``build_release.py --check`` (writes nothing) exits 1 and names the notebook when the
+    students' edition differs from the source's release. (That it exits 0 when they agree is
+    what ``make release`` followed by the test above shows.)"""
+    students = tmp_path / "students"
+    shutil.copytree(course / "students", students)
+    victim = students / GRADED[0].name
+    victim.write_text(victim.read_text(encoding="utf-8").replace("YOUR CODE HERE", "x = 1", 1),
+                      encoding="utf-8")
+    stale = subprocess.run([str(IPYTHON), str(BUILD), "--course-dir", str(tmp_path / "course"),
+                            "--source", str(SOURCE), "--students", str(students), "--check"],
+                           check=False, capture_output=True, text=True, timeout=300)
+    assert stale.returncode == 1 and GRADED[0].name in stale.stderr, stale.stdout + stale.stderr
+    assert "x = 1" in victim.read_text(encoding="utf-8")       # --check wrote nothing
+
+
+@pytest.mark.parametrize("nb_path", PARAMS)
 def test_release_holds_no_solution_and_no_hidden_test(course, nb_path):
-    src = load(nb_path)
     rel, raw = release_of(course, nb_path)
-    solutions, hidden, visible = [], [], []
-    for cell in src["cells"]:
-        inside, outside = solution_split(cell)
-        solutions += inside
-        h_inside, h_outside = split("\n".join(outside), HIDDEN)
-        hidden += h_inside
-        visible += h_outside
-    assert solutions, f"{nb_path.name}: no ### BEGIN SOLUTION region to check"
-    # a line that is also shown elsewhere in the notebook may legitimately be in the release
-    shown = meaningful(visible)
-    released = meaningful(ln for c in rel["cells"] for ln in source(c).splitlines())
     for marker in SOLUTION + HIDDEN:
         assert marker not in raw, f"the release still has a {marker!r} marker"
-    leaked = sorted((meaningful(solutions) - shown) & released)
-    assert not leaked, "solution lines in the release:\n" + "\n".join(leaked)
-    leaked = sorted((meaningful(hidden) - shown) & released)
-    assert not leaked, "hidden-test lines in the release:\n" + "\n".join(leaked)
+    solutions, hidden = leaks(load(nb_path), [rel])
+    assert not solutions, "solution lines in the release:\n" + "\n".join(solutions)
+    assert not hidden, "hidden-test lines in the release:\n" + "\n".join(hidden)
 
 
 @pytest.mark.parametrize("nb_path", PARAMS)
@@ -221,8 +297,8 @@ def test_release_keeps_everything_else(course, nb_path):
                 f"cell {i} of the release has outputs"
     text = "\n".join(source(c) for c in rel["cells"])
     visible = "\n".join("\n".join(visible_lines(c)) for c in src["cells"])
-    if re.search(r"^\s*(import tcpsim|from tcpsim)", visible, re.M):
-        assert re.search(r"^\s*(import tcpsim|from tcpsim)", text, re.M), \
+    if re.search(r"^\s*(import tcpsim|from tcpsim)", visible, re.MULTILINE):
+        assert re.search(r"^\s*(import tcpsim|from tcpsim)", text, re.MULTILINE), \
             "the release no longer imports tcpsim"
     checks = re.findall(r"\bcheck_\w+\(", visible)
     assert sorted(re.findall(r"\bcheck_\w+\(", text)) == sorted(checks), \
@@ -261,7 +337,7 @@ def test_autograde_gives_the_solution_every_point_and_the_release_none(course, n
         done = subprocess.run([str(bindir / "nbgrader"), *args,
                                f"--CourseDirectory.root={course}"],
                               cwd=REPO / "instructors", env=env, capture_output=True,
-                              text=True, timeout=600)
+                              text=True, timeout=600, check=False)
         assert done.returncode == 0, f"nbgrader {args[0]} failed:\n{done.stdout}\n{done.stderr}"
     rows = list(csv.DictReader((course / "grades.csv").open()))
     auto = sum(c["metadata"]["nbgrader"]["points"] for c in load(nb_path)["cells"]
@@ -271,22 +347,6 @@ def test_autograde_gives_the_solution_every_point_and_the_release_none(course, n
     assert scores == {"solution": auto, "blank": 0.0}, scores
 
 
-@pytest.mark.parametrize("nb_path", PARAMS)
-def test_release_runs_top_to_bottom_as_handed_out(course, nb_path, tmp_path):
-    """A student's first "Run All" on the untouched release raises nothing: the answer cells
-    keep their placeholders (``x = ...``) and the check cells say what is missing, so the
-    players and explorers further down still run (nbgrader_config.py's code_stub)."""
-    path = course / "release" / nb_path.stem / nb_path.name
-    nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=120, startup_timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
-    try:
-        client.execute(env=dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython")))
-    except CellExecutionError as exc:
-        plain = re.sub(r"\x1b\[[0-9;]*m", "", str(exc))
-        pytest.fail(f"the release of {nb_path.name} raised:\n{plain}", pytrace=False)
-
-
 def test_students_environment_has_no_nbgrader():
     """nbgrader lives in .venv-instructors only: in the students' environment (.venv, Binder)
     its JupyterLab menus (Formgrader, Assignments, Validate) would show."""
@@ -294,43 +354,3 @@ def test_students_environment_has_no_nbgrader():
                  REPO / "binder" / "requirements.txt"):
         if path.exists():
             assert "nbgrader" not in path.read_text().lower(), f"{path} installs nbgrader"
-
-
-def test_into_copies_the_students_edition(tmp_path, request):
-    """``build_release.py --into DIR`` (what Binder runs with ``--into notebooks``) puts each
-    release notebook in DIR under its own name; the other notebooks are left alone."""
-    if not (IVENV / "bin" / "nbgrader").exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{IVENV.name} is not installed; in CI the release must be checked")
-        pytest.skip(f"the instructors' environment {IVENV.name} is not installed")
-    notebooks = tmp_path / "notebooks"
-    shutil.copytree(NOTEBOOKS, notebooks)
-    done = subprocess.run([str(IPYTHON), str(BUILD), "--course-dir", str(tmp_path / "course"),
-                           "--notebooks", str(notebooks), "--into", str(notebooks)],
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
-    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
-        copied = (notebooks / path.name).read_text(encoding="utf-8")
-        if path in GRADED:
-            released = tmp_path / "course" / "release" / path.stem / path.name
-            assert copied == released.read_text(encoding="utf-8")
-            assert "BEGIN SOLUTION" not in copied and "BEGIN HIDDEN TESTS" not in copied
-        else:
-            assert copied == path.read_text(encoding="utf-8")
-
-
-def test_binder_builds_the_students_edition_outside_the_students_environment():
-    """binder/postBuild: valid bash that stops on errors, installs nbgrader only into a
-    throwaway venv, runs build_release.py --into notebooks with it, and removes it; a
-    failure there leaves Binder working with the instructors' edition."""
-    script = REPO / "binder" / "postBuild"
-    assert os.access(script, os.X_OK), "binder/postBuild must be executable"
-    assert subprocess.run(["bash", "-n", str(script)]).returncode == 0
-    text = script.read_text()
-    assert "set -euo pipefail" in text
-    venv = re.search(r'^helper=(\S+)$', text, re.M).group(1)
-    assert venv.startswith("/tmp/")                              # not the Binder environment
-    assert re.search(r'"\$helper/bin/pip" install .*-r instructors/requirements\.txt', text)
-    assert '"$helper/bin/python" instructors/build_release.py --into notebooks' in text
-    assert re.search(r'^rm -rf "\$helper"', text, re.M)
-    assert re.search(r"^pip install --no-deps -e \.$", text, re.M)   # tcpsim itself
