@@ -54,11 +54,10 @@ TAMPER = load_module(INSTRUCTORS / "tamper_report.py", "tamper_report")
 
 
 def source_notebook() -> Path:
-    """The nbgrader source of notebook 02 (instructors/source/ once the layout moves it)."""
-    for folder in (INSTRUCTORS / "source", REPO / "notebooks"):
-        path = folder / f"{NAME}.ipynb"
-        if path.is_file() and '"nbgrader"' in path.read_text(encoding="utf-8"):
-            return path
+    """The nbgrader source of notebook 02."""
+    path = INSTRUCTORS / "source" / f"{NAME}.ipynb"
+    if path.is_file() and '"nbgrader"' in path.read_text(encoding="utf-8"):
+        return path
     pytest.fail(f"no nbgrader source of {NAME}")
 
 
@@ -395,7 +394,8 @@ def graded(tmp_path_factory):
     course_dir = tmp_path_factory.mktemp("course")
     src = source_notebook()
     done = subprocess.run([str(IPYTHON), str(BUILD), "--course-dir", str(course_dir),
-                           "--notebooks", str(src.parent), NAME],
+                           "--source", str(src.parent),
+                           "--students", str(course_dir / "students-edition"), NAME],
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
     release = json.loads((course_dir / "release" / NAME / f"{NAME}.ipynb").read_text())
