@@ -169,6 +169,7 @@ class Endpoint:
         self.ooo = {}                     # out-of-order queue: seq -> (data, fin)
         self.fin_received = False
         self.rcv_adv_right = 0            # right edge of the window we last advertised
+        self.rcv_wup = 0                  # RCV.NXT when we last sent a window (linux rcv_wup)
         self.rcv_ssthresh = 0
         self.rcv_mss = TCP_MSS_DEFAULT    # the peer's segment size, as linux estimates it
         self.last_sack_first = None       # most recent out-of-order arrival (RFC 2018 §4)
@@ -232,6 +233,7 @@ class Endpoint:
             raw = window >> shift
         raw = min(raw, 0xFFFF)
         right = (self.rcv_nxt + (raw << shift)) & SEQ_MASK
+        self.rcv_wup = self.rcv_nxt
         if seq_lt(self.rcv_adv_right, right):
             self.rcv_adv_right = right
         return raw
@@ -257,6 +259,26 @@ class Endpoint:
         seg.bases = (self.iss, self.irs)
         return seg
 
+    def _acceptable_seq(self):
+        """The sequence number of a pure ACK or an RST+ACK from this TCB.
+
+        RFC 9293 §3.10.7.4 answers with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where SND.NXT is
+        the next *new* sequence number: retransmitting old data does not move it back. Our
+        ``snd_nxt`` is the go-back-N pointer that a timeout rewinds, so an ACK takes
+        ``snd_max``, as Linux's does (tcp_acceptable_seq(), net/ipv4/tcp_output.c: SND.NXT,
+        or the right edge of the peer's window if SND.NXT lies beyond it, as after our
+        zero-window probe byte). An ACK that carried the rewound pointer would be below the
+        peer's RCV.NXT and be discarded, ACK field and all: both sides then retransmit until
+        ETIMEDOUT (issue 10, bug 2). Linux also keeps SND.NXT when the window is short of it
+        by less than one scaling unit; our windows never shrink, so that case cannot arise.
+        """
+        window_end = (self.snd_una + self.snd_wnd) & SEQ_MASK
+        return self.snd_max if seq_le(self.snd_max, window_end) else window_end
+
+    def _ack(self, now):
+        """A pure ACK (RFC 9293 §3.10.7.4 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>)."""
+        return self._segment("A", self._acceptable_seq(), now)
+
     def _syn_segment(self, now, with_ack):
         """SYN or SYN-ACK with options in Linux's order: MSS, SACK-permitted, TS, WS."""
         rtx = self.snd_max != self.iss
@@ -276,12 +298,11 @@ class Endpoint:
             if self.p.wscale is not None:
                 options["wscale"] = self.p.wscale
         # RFC 7323 §2.2: the window in a SYN is never scaled. Linux: rounddown(65535, mss).
-        mss = self.advmss - (TCP_OPTION_TS_LEN if with_ack and self.ts_on else 0)
-        window = min(65535, self.p.rcvbuf)
-        window = window - window % mss if window > mss else window
+        window = self._initial_window(self.advmss - (TCP_OPTION_TS_LEN if with_ack and self.ts_on else 0))
         self.rcv_ssthresh = window
         if with_ack:  # before the peer's SYN there is no RCV.NXT to promise from
             self.rcv_adv_right = (self.rcv_nxt + window) & SEQ_MASK
+            self.rcv_wup = self.rcv_nxt
         seg = Segment(self.host, self.peer, self.local_port, self.remote_port, self.iss,
                       self.rcv_nxt if with_ack else 0, "SA" if with_ack else "S", window, b"",
                       options, rtx, self.conn)
@@ -291,6 +312,15 @@ class Endpoint:
             self.last_ack_sent = self.rcv_nxt
         self.snd_nxt = self.snd_max = (self.iss + 1) & SEQ_MASK
         return seg
+
+    def _initial_window(self, mss):
+        """The window of a SYN, and the first one after it: the buffer, at most 65535, rounded
+        down to whole segments when it holds more than one (linux tcp_select_initial_window():
+        ``if (space > mss) space = rounddown(space, mss)``). A buffer smaller than one segment
+        is offered whole: rounding it down to 0 would close the window for good (issue 10,
+        bug 3)."""
+        window = min(65535, self.p.rcvbuf)
+        return window - window % mss if window > mss else window
 
     def _apply_peer_syn_options(self, seg):
         """RFC 7323 §2.2, RFC 2018 §2, RFC 9293 §3.7.1: options take effect only if both sent them."""
@@ -359,14 +389,14 @@ class Endpoint:
         del self.rcv_buf[:n]
         out = []
         if n and self._ack_after_read():
-            return data, [self._segment("A", self.snd_nxt, now)]
+            return data, [self._ack(now)]
         if n and self.state in CAN_RECEIVE_DATA:
             # Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window that opened
             # by at least min(buffer / 2, MSS).
             promised = seq_diff(self.rcv_adv_right, self.rcv_nxt)
             if self._window_bytes() - promised >= min(self.p.rcvbuf // 2, self.advmss) \
                     and promised < self.advmss:
-                out.append(self._segment("A", self.snd_nxt, now))
+                out.append(self._ack(now))
         return data, out
 
     def _ack_after_read(self):
@@ -431,7 +461,7 @@ class Endpoint:
 
     def _active_reset(self, now, event):
         """RST+ACK from a live socket: seq = SND.NXT, ack = RCV.NXT (linux tcp_send_active_reset)."""
-        seg = self._segment("RA", self.snd_nxt, now)
+        seg = self._segment("RA", self._acceptable_seq(), now)
         self.app_closed = True
         self._transition(event if (self.state, event) in TRANSITIONS else "abort()", now, event)
         self.timers.clear()
@@ -489,7 +519,7 @@ class Endpoint:
     def _expire_delack(self, now):
         self.pingpong = False  # linux: the delayed-ACK timer firing ends pingpong mode
         if self.ack_pending and self.state != "CLOSED":
-            return [self._segment("A", self.snd_nxt, now)]
+            return [self._ack(now)]
         return []
 
     def _expire_time_wait(self, now):
@@ -726,12 +756,12 @@ class Endpoint:
             self.snd_wnd = self.max_snd_wnd = seg.win  # RFC 7323 §2.2: a SYN's window is not scaled
             self._transition("rcv SYN+ACK", now, "SYN+ACK received")
             self.notes.append(("connect", now, "ok"))
-            mss = self.advmss  # the client learns TS only now: its window uses the plain MSS
-            self.rcv_ssthresh = min(65535, self.p.rcvbuf) // mss * mss
+            # the client learns TS only now: its window uses the plain MSS
+            self.rcv_ssthresh = self._initial_window(self.advmss)
             self.rcv_adv_right = (self.rcv_nxt + self.rcv_ssthresh) & SEQ_MASK
             if self.p.handshake == "two-way":
                 return self._push(now)
-            out = [self._segment("A", self.snd_nxt, now)]
+            out = [self._ack(now)]
             return out + self._push(now)
         # simultaneous open (RFC 9293 §3.5, Figure 8)
         self._transition("rcv SYN", now, "SYN received (simultaneous open)")
@@ -769,7 +799,15 @@ class Endpoint:
             # A retransmitted FIN: our last ACK was lost. ACK it and restart the timer.
             self._transition("rcv FIN", now, "FIN retransmission received: ACK, restart timer")
             self.timers["time_wait"] = now + self.p.time_wait_s
-        return [self._segment("A", self.snd_nxt, now)]
+            return [self._ack(now)]
+        if seg.seg_len == 0 and self._acceptable(seg):
+            # An in-window bare ACK: nothing to do (RFC 9293 §3.10.7.4 fifth check,
+            # TIME-WAIT; linux tcp_timewait_state_process() returns TCP_TW_SUCCESS). Answering
+            # it would make two TIME-WAIT sockets ACK each other for ever (issue 10, bug 1).
+            return []
+        # Anything else is out of window: an ACK, rate-limited when it carries no data
+        # (linux tcp_timewait_check_oow_rate_limit(); RFC 5961 §7).
+        return self._out_of_window_ack(seg, now)
 
     def _on_segment_synchronized(self, seg, now):
         flags = seg.flags
@@ -786,11 +824,18 @@ class Endpoint:
                 return []
             if seq_lt((seg.seq + max(seg.seg_len, 1) - 1) & SEQ_MASK, self.rcv_nxt) and seg.len:
                 self.dsack = (seg.seq, (seg.seq + seg.len) & SEQ_MASK)  # RFC 2883
-            if state == "SYN-RECEIVED" and "S" in flags and seg.seq == self.irs:
+            if state == "SYN-RECEIVED" and flags == "S" and seg.seq == self.irs:
                 # The peer's SYN again: our SYN-ACK was lost. Linux answers at once and
                 # re-arms the request timer to initial RTO << (timeouts so far) (measured).
+                # Only a SYN without ACK counts (linux tcp_check_req(): flg == TCP_FLAG_SYN):
+                # a SYN-ACK with seq = IRS gets the rate-limited ACK below, or two half-open
+                # connections would answer each other's SYN-ACK for ever (issue 10, bug 4).
                 self.timers["rto"] = now + self._synack_rto()
                 return [self._syn_segment(now, with_ack=True)]
+            if self.p.seq_check_from_rcv_wup and state != "SYN-RECEIVED" and "S" not in flags \
+                    and seq_lt(seg.seq, self.rcv_nxt) \
+                    and seq_le(self.rcv_wup, (seg.seq + seg.seg_len) & SEQ_MASK):
+                return self._old_segment_after_rcv_wup(seg, now)
             return self._out_of_window_ack(seg, now)
         # second check: RST (RFC 9293 §3.10.7.4, RFC 5961 §3.2)
         if "R" in flags:
@@ -837,6 +882,25 @@ class Endpoint:
             out += self._push(now)
         return out
 
+    def _old_segment_after_rcv_wup(self, seg, now):
+        """An old segment that Linux's sequence check still accepts: it ends at or after
+        RCV.WUP, the RCV.NXT of the last window we sent (tcp_sequence(), net/ipv4/tcp_input.c:
+        "controls are accepted using RCV.WUP instead of RCV.NXT. Peer still did not advance
+        his SND.UNA when we delayed ACK"). Its ACK field is processed; its data is a duplicate,
+        answered at once with a D-SACK (tcp_data_queue(): "A retransmit ... force an immediate
+        ack"). RFC 9293 §3.10.7.4 instead drops an unacceptable segment, ACK field included,
+        after sending an ACK: that is the rfc9293 profile."""
+        out = []
+        if "A" in seg.flags and seq_le(seg.ack, self.snd_max):
+            out += self._process_ack(seg, now)
+            if self.state == "CLOSED":
+                return out
+        if self.state in CAN_SEND_DATA:
+            out += self._push(now)
+        if seg.len and not out:
+            out.append(self._ack(now))
+        return out
+
     def _out_of_window_ack(self, seg, now):
         """The ACK RFC 9293 §3.10.7.4 asks for in answer to an unacceptable segment.
 
@@ -849,7 +913,7 @@ class Endpoint:
                     now - self.last_oow_ack_time < TCP_INVALID_RATELIMIT_S:
                 return []
             self.last_oow_ack_time = now
-        return [self._segment("A", self.snd_nxt, now)]
+        return [self._ack(now)]
 
     def _process_ack(self, seg, now):
         """RFC 9293 §3.10.7.4 fifth check, with RFC 5681 / RFC 6675 loss recovery."""
@@ -994,7 +1058,7 @@ class Endpoint:
         """RFC 9293 §3.10.7.4 seventh (text) and eighth (FIN) checks."""
         state = self.state
         if state not in CAN_RECEIVE_DATA and state != "SYN-RECEIVED":
-            return [self._segment("A", self.snd_nxt, now)] if seg.data else []
+            return [self._ack(now)] if seg.data else []
         if self.app_closed and seg.data and seq_lt(self.rcv_nxt, (seg.seq + seg.len) & SEQ_MASK):
             # RFC 1122 §4.2.2.13: data for an application that is gone -> RST (linux: from
             # the segment, as for an unknown connection).
@@ -1012,7 +1076,7 @@ class Endpoint:
             self.ooo[seq] = (bytes(data), fin)
             self.last_sack_first = seq
             self.ack_pending = True
-            return [self._segment("A", self.snd_nxt, now)]  # RFC 5681 §4.2: immediate dup ACK
+            return [self._ack(now)]  # RFC 5681 §4.2: immediate dup ACK
         filled_hole = bool(self.ooo)
         self._accept_in_order(data, fin, now)
         while self.ooo:
@@ -1090,18 +1154,18 @@ class Endpoint:
         if not self.ack_pending:
             return []
         if not self.p.delayed_ack or filled_hole or self.ooo:
-            return [self._segment("A", self.snd_nxt, now)]
+            return [self._ack(now)]
         if "F" in seg.flags:
             if self.state == "CLOSE-WAIT" and self.p.pingpong:
                 self._arm_delack(now)  # linux: pingpong, the ACK waits for the reply or 40 ms
                 return []
-            return [self._segment("A", self.snd_nxt, now)]
+            return [self._ack(now)]
         if self.quickacks_left > 0 and not self.pingpong:
             self.quickacks_left -= 1
-            return [self._segment("A", self.snd_nxt, now)]
+            return [self._ack(now)]
         unacked = seq_diff(self.rcv_nxt, self.last_ack_sent) if self.last_ack_sent is not None else 0
         if unacked >= 2 * self.snd_mss or (unacked > self.snd_mss and not self.pingpong):
-            return [self._segment("A", self.snd_nxt, now)]  # every second full segment
+            return [self._ack(now)]  # every second full segment
         self._arm_delack(now)
         return []
 

@@ -61,6 +61,9 @@ class Profile:
     fin_timeout_s: float | None   # orphaned FIN-WAIT-2 lifetime; None = wait forever
     nodelay: bool = False
     linger0: bool = False
+    seq_check_from_rcv_wup: bool = False  # a segment ending at or after RCV.WUP (the RCV.NXT of
+                                  # the last window sent) passes the sequence check, so its ACK
+                                  # field counts (linux tcp_sequence()); else RFC 9293 §3.10.7.4
 
     def with_options(self, options) -> "Profile":
         """Apply a scenario host's ``HostOptions`` (None = keep the profile's value)."""
@@ -130,6 +133,7 @@ LINUX = Profile(
     rcv_window_growth=True,       # net/ipv4/tcp_input.c tcp_grow_window()
     time_wait_s=TCP_TIMEWAIT_LEN,
     fin_timeout_s=60.0,           # net.ipv4.tcp_fin_timeout
+    seq_check_from_rcv_wup=True,  # net/ipv4/tcp_input.c tcp_sequence()
 )
 
 RFC9293 = Profile(

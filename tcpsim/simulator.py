@@ -14,9 +14,11 @@ An endpoint is only ever called here, with ``now``; whatever it returns is sent.
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 from . import isn as isn_mod
 from .clock import Clock
+from .errors import ScenarioError, SimulationStuck
 from .endpoint import Endpoint, reset_for
 from .faults import Faults
 from .gc_pause import garbage_collection_paused
@@ -29,6 +31,7 @@ from .trace import Trace
 DEFAULT_UNTIL_S = 300.0            # the contract: at most 300 s unless "until" says otherwise
 EPHEMERAL_PORTS = (32768, 60999)   # linux net.ipv4.ip_local_port_range
 HANDSHAKING = ("SYN-SENT", "SYN-RECEIVED")
+MAX_CONNECTIONS = 1000             # incarnations per run: far beyond any course scenario
 
 
 
@@ -74,6 +77,7 @@ class Simulation:
         self.isns = {}       # (conn, host) -> ISS, for relative numbering
         self.next_conn = 0
         self.scheduled = {}  # endpoint -> deadline already on the clock
+        self.eof_fired = Counter()  # on-eof action -> times it ran
 
     # ------------------------------------------------------------------ set-up
     def run(self) -> Trace:
@@ -84,8 +88,39 @@ class Simulation:
                 self.clock.schedule(action.at, self._do_action, action)
         for fault in self.faults.injections:
             self.clock.schedule(fault.at, self._inject, fault)
-        self.clock.run()
+        try:
+            self.clock.run()
+        except SimulationStuck as stuck:
+            raise SimulationStuck(self._why_stuck(str(stuck))) from None
         return self._trace()
+
+    def _why_stuck(self, what):
+        """One line for a run that does not settle: what the scenario did, or what repeated."""
+        fired = self._eof_actions_fired()
+        if fired:
+            return (f"the run does not settle ({what}): {fired}. An on-eof action runs at "
+                    "every end of file its host reads, on each new connection too")
+        last = Counter(f"{seg.src}->{seg.dst} [{seg.flags or '-'}]" for _, seg, _ in self.segments[-1000:])
+        shown = ", ".join(f"{kind} x{n}" for kind, n in last.most_common(3)) or "no segments"
+        return (f"the run does not settle ({what}); the last segments: {shown}. This is a tcpsim "
+                "bug: please report the scenario")
+
+    def _eof_actions_fired(self):
+        """``actions[4] (connect) ran 500 times, ...`` for on-eof actions that ran 10+ times."""
+        counts = [(a, n) for a, n in self.eof_fired.items() if n >= 10]
+        return ", ".join(f"actions[{a.index}] (on eof: {a.do}) ran {n} times" for a, n in counts)
+
+    def _next_conn(self):
+        """A new connection incarnation number; at most MAX_CONNECTIONS per run."""
+        conn = self.next_conn
+        if conn >= MAX_CONNECTIONS:
+            fired = self._eof_actions_fired()
+            raise ScenarioError(f"the scenario opens more than {MAX_CONNECTIONS} connections" +
+                                (f": {fired}. An on-eof action runs at every end of file its "
+                                 "host reads, on each new connection too, so one that connects "
+                                 "again reconnects for ever" if fired else ""))
+        self.next_conn += 1
+        return conn
 
     def _new_endpoint(self, host, now, conn, remote_port):
         peer = self.hosts[self.peer_of[host.name]]
@@ -134,8 +169,7 @@ class Simulation:
             if peer.tcb is not None and peer.tcb.state == "SYN-SENT" and peer.tcb.remote_port == host.port:
                 conn = peer.tcb.conn  # a simultaneous open: one connection, two active opens
             else:
-                conn = self.next_conn
-                self.next_conn += 1
+                conn = self._next_conn()
             tcb = host.tcb = self._new_endpoint(host, now, conn, peer.port)
             host.eof_reported = False
             out = tcb.connect(now)
@@ -181,6 +215,7 @@ class Simulation:
                 host.eof_reported = True
                 self._event(now, host.name, "read", 0, tcb.conn)
                 for action in host.eof_actions:
+                    self.eof_fired[action] += 1
                     self.clock.schedule(now, self._do_action, action)
         else:
             self._event(now, host.name, "read", result, tcb.conn)
@@ -218,8 +253,7 @@ class Simulation:
         sender = self.hosts[seg.src].tcb
         live = sender is not None and sender.conn == conn and sender.state == "SYN-SENT"
         if conn is None or ((conn, host.name) in self.isns and not live):
-            conn = self.next_conn  # an old duplicate SYN opens a new incarnation
-            self.next_conn += 1
+            conn = self._next_conn()  # an old duplicate SYN opens a new incarnation
         tcb = host.tcb = self._new_endpoint(host, now, conn, seg.sport)
         tcb.socket = host.name
         host.eof_reported = False

@@ -22,6 +22,7 @@ import ipywidgets as widgets
 
 from .. import plots
 from ..errors import ScenarioError
+from ..scenario import load as scenario_load
 from ..plots.style import flag_label, host_order
 from ..simulator import run
 from ._pictures import (figure_png, figure_svg, freeze_long_lived_objects,
@@ -105,8 +106,7 @@ def one_line(text, colour="#222") -> str:
 def load_scenario(scenario) -> dict:
     """A copy of the scenario as a dict (from a dict, or a path to a JSON file)."""
     if isinstance(scenario, (str, os.PathLike)):
-        with open(scenario, encoding="utf-8") as f:
-            return json.load(f)
+        return scenario_load(scenario)   # one-line ScenarioError for a bad path or bad JSON
     if not isinstance(scenario, dict):
         raise TypeError("the scenario must be a dict (or the path of a JSON file)")
     return copy.deepcopy(scenario)
