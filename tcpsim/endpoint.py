@@ -135,6 +135,8 @@ class Endpoint:
         self.snd_wl1 = 0
         self.snd_wl2 = 0
         self.send_buf = bytearray()       # data from snd_una's first data byte on
+        self.send_pending = bytearray()   # the rest of a blocked send(): no room in sndbuf yet
+        self.send_pending_size = 0        # the size of that send() call
         self.buf_seq = (iss + 1) & SEQ_MASK  # sequence number of send_buf[0]
         self.push_marks = []              # sequence numbers where an application write ends
         self.snd_sml = iss                # end of the last small (< MSS) segment sent (linux)
@@ -191,6 +193,8 @@ class Endpoint:
         new_state, _rule = TRANSITIONS[(self.state, event)]
         self.notes.append(("state", now, self.socket, self.state, new_state, cause or event))
         self.state = new_state
+        if new_state == "CLOSED" and self.send_pending:
+            self._end_blocked_send(now)
         return new_state
 
     def next_deadline(self):
@@ -373,12 +377,46 @@ class Endpoint:
         if self.app_shut_wr or self.state not in ("SYN-SENT", "SYN-RECEIVED", "ESTABLISHED",
                                                   "CLOSE-WAIT"):
             return "EPIPE", []
-        self.send_buf += data
-        self.push_marks.append((self.buf_seq + len(self.send_buf)) & SEQ_MASK)
         if self.pingpong is False and self.last_data_rcv_time is not None and \
                 now - self.last_data_rcv_time < self.p.delayed_ack_s and self.p.pingpong:
             self.pingpong = True   # linux inet_csk_enter_pingpong_mode: an interactive reply
+        self.send_pending += data
+        self.send_pending_size = len(data)
+        self._fill_send_buffer()
+        if self.send_pending:
+            return None, self._push(now)   # blocked: the result comes as a ("send", t, n) note
         return len(data), self._push(now)
+
+    @property
+    def send_blocked(self):
+        """True while a send() waits for room in the send buffer (a blocking write)."""
+        return bool(self.send_pending)
+
+    def _fill_send_buffer(self):
+        """Move the waiting bytes of a send() into the send buffer, as far as ``sndbuf``
+        allows: unsent and unacknowledged data together are at most sndbuf bytes (SO_SNDBUF;
+        Linux also counts its buffer overhead, which is not modelled). Returns True when the
+        send() has been queued whole. The write ends (PSH) only where the call's data ends."""
+        room = self.p.sndbuf - len(self.send_buf)
+        if room <= 0:
+            return False
+        if room >= len(self.send_pending):
+            self.send_buf += self.send_pending
+            self.send_pending = bytearray()
+            self.push_marks.append((self.buf_seq + len(self.send_buf)) & SEQ_MASK)
+            return True
+        self.send_buf += self.send_pending[:room]
+        del self.send_pending[:room]
+        return False
+
+    def _end_blocked_send(self, now):
+        """The connection died under a blocked send(): it returns what it queued, else the
+        error (as a blocking write(2) does)."""
+        queued = self.send_pending_size - len(self.send_pending)
+        self.send_pending = bytearray()
+        self.notes.append(("send", now, queued if queued else (self.error or "EPIPE")))
+        if queued == 0:
+            self.error = None
 
     def read(self, max_bytes, now):
         """The application reads. Returns (bytes or errno string, segments)."""
@@ -645,7 +683,7 @@ class Endpoint:
                 break  # Nagle (RFC 9293 §3.7.4): a small segment waits
             data = bytes(self.send_buf[offset:offset + size])
             end = (seq + size) & SEQ_MASK
-            flags = "PA" if end == data_end else "A"  # PSH: the segment ends a write
+            flags = "PA" if end == data_end and not self.send_pending else "A"  # PSH: ends a write
             while self.push_marks and seq_le(self.push_marks[0], end):
                 self.push_marks.pop(0)
                 flags = "PA"
@@ -958,6 +996,8 @@ class Endpoint:
         if data_acked > 0:
             del self.send_buf[:data_acked]
             self.buf_seq = (self.buf_seq + data_acked) & SEQ_MASK
+            if self.send_pending and self._fill_send_buffer():
+                self.notes.append(("send", now, self.send_pending_size))  # send() returns
         self.snd_una = ack
         if seq_lt(self.snd_nxt, ack):
             self.snd_nxt = ack

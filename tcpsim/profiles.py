@@ -127,7 +127,8 @@ LINUX = Profile(
     pingpong=True,                # measured: a close is often 3 segments (docs/linux-facts.md)
     ack_on_read=True,             # measured: bulk-100k's 88-byte tail ACKed at once
     rcvbuf=131072,                # net.ipv4.tcp_rmem[1]; autotuning (to tcp_rmem[2]) not modelled
-    sndbuf=16384 * 256,           # tcp_wmem grows by autotuning; effectively unlimited here
+    sndbuf=1 << 30,               # tcp_wmem autotuning is not modelled: no limit unless a
+                                  # scenario sets sndbuf (SO_SNDBUF)
     rcv_mss_estimate=True,        # net/ipv4/tcp_input.c tcp_measure_rcv_mss()
     window_round_up=True,         # measured: windows 76, 75, 74 ... (docs/linux-facts.md)
     rcv_window_growth=True,       # net/ipv4/tcp_input.c tcp_grow_window()

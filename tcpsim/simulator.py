@@ -146,10 +146,12 @@ class Simulation:
         tcb = host.tcb
         do = action.do
         out = []
-        if (tcb is not None and tcb.state in HANDSHAKING and do not in ("listen", "abort")) or \
+        if (tcb is not None and (tcb.state in HANDSHAKING or tcb.send_blocked)
+                and do not in ("listen", "abort")) or \
                 (tcb is None and host.listening and do in ("send", "read", "shutdown")):
             # A blocking application: connect() and accept() return only when the
-            # handshake is over, so the calls after them wait until then.
+            # handshake is over, send() when its last byte is in the send buffer, so the
+            # calls after them wait until then.
             host.waiting.append(action)
             return
         if do == "listen":
@@ -184,7 +186,8 @@ class Simulation:
             return
         elif do == "send":
             result, out = tcb.send(action.data, now)
-            self._event(now, host.name, "send", result, tcb.conn)
+            if result is not None:  # else blocked: the endpoint's ("send", t, n) note says when
+                self._event(now, host.name, "send", result, tcb.conn)
         elif do == "read":
             if action.read_mode is not None:
                 host.read_mode = action.read_mode
@@ -309,13 +312,14 @@ class Simulation:
             if kind == "state":
                 _, t, socket, old, new, cause = note
                 self._state_row(t, tcb.name, socket, old, new, cause, tcb.conn)
-            elif kind == "connect":
-                self._event(note[1], tcb.name, "connect", note[2], tcb.conn)
+            elif kind in ("connect", "send"):
+                self._event(note[1], tcb.name, kind, note[2], tcb.conn)
             elif kind == "established" and tcb.passive:
                 self._event(note[1], tcb.name, "accept", "ok", tcb.conn)
         tcb.notes.clear()
         host = self.hosts[tcb.name]
-        if host.waiting and tcb.state not in HANDSHAKING and host.tcb is tcb:
+        if host.waiting and tcb.state not in HANDSHAKING and not tcb.send_blocked and \
+                host.tcb is tcb:
             for action in host.waiting:
                 self.clock.schedule(now, self._do_action, action)
             host.waiting.clear()
