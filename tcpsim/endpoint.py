@@ -31,60 +31,61 @@ from __future__ import annotations
 
 from .profiles import TCP_TIMEOUT_MIN
 from .segment import SEQ_MASK, Segment, seq_diff, seq_le, seq_lt
+from .state import IllegalTransition, State
 
 # (state, event) -> (next state, where the rule comes from)
 TRANSITIONS = {
-    ("CLOSED", "connect()"): ("SYN-SENT", "RFC 9293 §3.10.1 (active OPEN)"),
-    ("CLOSED", "listen()"): ("LISTEN", "RFC 9293 §3.10.1 (passive OPEN)"),
-    ("LISTEN", "close()"): ("CLOSED", "RFC 9293 §3.10.4"),
-    ("LISTEN", "rcv SYN"): ("SYN-RECEIVED", "RFC 9293 §3.10.7.2 (third check)"),
-    ("LISTEN", "rcv SYN (two-way handshake)"): ("ESTABLISHED", "teaching variant: no third segment"),
-    ("SYN-SENT", "rcv SYN+ACK"): ("ESTABLISHED", "RFC 9293 §3.10.7.3 (fourth check)"),
-    ("SYN-SENT", "rcv SYN"): ("SYN-RECEIVED", "RFC 9293 §3.10.7.3 (simultaneous open)"),
-    ("SYN-SENT", "rcv RST"): ("CLOSED", "RFC 9293 §3.10.7.3 (second check): connection refused"),
-    ("SYN-SENT", "close()"): ("CLOSED", "RFC 9293 §3.10.4"),
-    ("SYN-SENT", "abort()"): ("CLOSED", "RFC 9293 §3.10.5"),
-    ("SYN-SENT", "SYN timeout"): ("CLOSED", "RFC 9293 §3.8.3 (R2 for SYN); linux tcp_syn_retries"),
-    ("SYN-RECEIVED", "rcv ACK of SYN"): ("ESTABLISHED", "RFC 9293 §3.10.7.4 (fifth check)"),
-    ("SYN-RECEIVED", "rcv RST (passive open)"): ("LISTEN", "RFC 9293 §3.10.7.4 (second check)"),
-    ("SYN-RECEIVED", "rcv RST"): ("CLOSED", "RFC 9293 §3.10.7.4 (second check)"),
-    ("SYN-RECEIVED", "close()"): ("FIN-WAIT-1", "RFC 9293 §3.10.4"),
-    ("SYN-RECEIVED", "abort()"): ("CLOSED", "RFC 9293 §3.10.5"),
-    ("SYN-RECEIVED", "SYN-ACK timeout"): ("CLOSED", "linux tcp_synack_retries: request dropped"),
-    ("SYN-RECEIVED", "rcv FIN"): ("CLOSE-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
-    ("ESTABLISHED", "close()"): ("FIN-WAIT-1", "RFC 9293 §3.10.4"),
-    ("ESTABLISHED", "rcv FIN"): ("CLOSE-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
-    ("FIN-WAIT-1", "rcv ACK of FIN"): ("FIN-WAIT-2", "RFC 9293 §3.10.7.4 (fifth check)"),
-    ("FIN-WAIT-1", "rcv FIN"): ("CLOSING", "RFC 9293 §3.10.7.4 (eighth check): simultaneous close"),
-    ("FIN-WAIT-1", "rcv FIN+ACK of FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
-    ("FIN-WAIT-2", "rcv FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
-    ("FIN-WAIT-2", "FIN-WAIT-2 timeout"): ("CLOSED", "linux tcp_fin_timeout (orphaned socket)"),
-    ("CLOSE-WAIT", "close()"): ("LAST-ACK", "RFC 9293 §3.10.4"),
-    ("CLOSING", "rcv ACK of FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (fifth check)"),
-    ("LAST-ACK", "rcv ACK of FIN"): ("CLOSED", "RFC 9293 §3.10.7.4 (fifth check)"),
-    ("TIME-WAIT", "rcv FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (eighth check): restart the 2 MSL timer"),
-    ("TIME-WAIT", "TIME-WAIT timeout"): ("CLOSED", "RFC 9293 §3.10.8"),
-    ("TIME-WAIT", "rcv RST"): ("CLOSED", "RFC 9293 §3.10.7.4; linux tcp_rfc1337 = 0 (see RFC 1337)"),
-    ("TIME-WAIT", "rcv SYN (new incarnation)"): ("CLOSED", "RFC 6191 / RFC 9293 §3.10.7.4 note; linux"),
-    ("TIME-WAIT", "connect() reuses the port"): (
-        "CLOSED", "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple"),
+    (State.CLOSED, "connect()"): (State.SYN_SENT, "RFC 9293 §3.10.1 (active OPEN)"),
+    (State.CLOSED, "listen()"): (State.LISTEN, "RFC 9293 §3.10.1 (passive OPEN)"),
+    (State.LISTEN, "close()"): (State.CLOSED, "RFC 9293 §3.10.4"),
+    (State.LISTEN, "rcv SYN"): (State.SYN_RECEIVED, "RFC 9293 §3.10.7.2 (third check)"),
+    (State.LISTEN, "rcv SYN (two-way handshake)"): (State.ESTABLISHED, "teaching variant: no third segment"),
+    (State.SYN_SENT, "rcv SYN+ACK"): (State.ESTABLISHED, "RFC 9293 §3.10.7.3 (fourth check)"),
+    (State.SYN_SENT, "rcv SYN"): (State.SYN_RECEIVED, "RFC 9293 §3.10.7.3 (simultaneous open)"),
+    (State.SYN_SENT, "rcv RST"): (State.CLOSED, "RFC 9293 §3.10.7.3 (second check): connection refused"),
+    (State.SYN_SENT, "close()"): (State.CLOSED, "RFC 9293 §3.10.4"),
+    (State.SYN_SENT, "abort()"): (State.CLOSED, "RFC 9293 §3.10.5"),
+    (State.SYN_SENT, "SYN timeout"): (State.CLOSED, "RFC 9293 §3.8.3 (R2 for SYN); linux tcp_syn_retries"),
+    (State.SYN_RECEIVED, "rcv ACK of SYN"): (State.ESTABLISHED, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (State.SYN_RECEIVED, "rcv RST (passive open)"): (State.LISTEN, "RFC 9293 §3.10.7.4 (second check)"),
+    (State.SYN_RECEIVED, "rcv RST"): (State.CLOSED, "RFC 9293 §3.10.7.4 (second check)"),
+    (State.SYN_RECEIVED, "close()"): (State.FIN_WAIT_1, "RFC 9293 §3.10.4"),
+    (State.SYN_RECEIVED, "abort()"): (State.CLOSED, "RFC 9293 §3.10.5"),
+    (State.SYN_RECEIVED, "SYN-ACK timeout"): (State.CLOSED, "linux tcp_synack_retries: request dropped"),
+    (State.SYN_RECEIVED, "rcv FIN"): (State.CLOSE_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (State.ESTABLISHED, "close()"): (State.FIN_WAIT_1, "RFC 9293 §3.10.4"),
+    (State.ESTABLISHED, "rcv FIN"): (State.CLOSE_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (State.FIN_WAIT_1, "rcv ACK of FIN"): (State.FIN_WAIT_2, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (State.FIN_WAIT_1, "rcv FIN"): (State.CLOSING, "RFC 9293 §3.10.7.4 (eighth check): simultaneous close"),
+    (State.FIN_WAIT_1, "rcv FIN+ACK of FIN"): (State.TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (State.FIN_WAIT_2, "rcv FIN"): (State.TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (State.FIN_WAIT_2, "FIN-WAIT-2 timeout"): (State.CLOSED, "linux tcp_fin_timeout (orphaned socket)"),
+    (State.CLOSE_WAIT, "close()"): (State.LAST_ACK, "RFC 9293 §3.10.4"),
+    (State.CLOSING, "rcv ACK of FIN"): (State.TIME_WAIT, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (State.LAST_ACK, "rcv ACK of FIN"): (State.CLOSED, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (State.TIME_WAIT, "rcv FIN"): (State.TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check): restart the 2 MSL timer"),
+    (State.TIME_WAIT, "TIME-WAIT timeout"): (State.CLOSED, "RFC 9293 §3.10.8"),
+    (State.TIME_WAIT, "rcv RST"): (State.CLOSED, "RFC 9293 §3.10.7.4; linux tcp_rfc1337 = 0 (see RFC 1337)"),
+    (State.TIME_WAIT, "rcv SYN (new incarnation)"): (State.CLOSED, "RFC 6191 / RFC 9293 §3.10.7.4 note; linux"),
+    (State.TIME_WAIT, "connect() reuses the port"): (
+        State.CLOSED, "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple"),
 }
 # Events allowed from every synchronized state (RFC 9293 §3.10.5, §3.10.7.4, §3.8.3 R2).
-for _state in ("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK"):
-    TRANSITIONS[(_state, "rcv RST")] = ("CLOSED", "RFC 9293 §3.10.7.4 (second check)")
-    TRANSITIONS[(_state, "abort()")] = ("CLOSED", "RFC 9293 §3.10.5")
-    TRANSITIONS[(_state, "retransmission timeout")] = ("CLOSED", "RFC 9293 §3.8.3 (R2); linux tcp_retries2")
-for _state in ("ESTABLISHED", "CLOSE-WAIT", "SYN-RECEIVED"):
-    TRANSITIONS[(_state, "close() with unread data")] = ("CLOSED", "RFC 1122 §4.2.2.13: send RST")
-    TRANSITIONS[(_state, "close() with SO_LINGER 0")] = ("CLOSED", "RFC 9293 §3.10.5 (ABORT)")
-TRANSITIONS[("FIN-WAIT-1", "data after close()")] = ("CLOSED", "RFC 1122 §4.2.2.13: send RST")
-TRANSITIONS[("FIN-WAIT-2", "data after close()")] = ("CLOSED", "RFC 1122 §4.2.2.13: send RST")
+for _state in (State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2, State.CLOSE_WAIT, State.CLOSING, State.LAST_ACK):
+    TRANSITIONS[(_state, "rcv RST")] = (State.CLOSED, "RFC 9293 §3.10.7.4 (second check)")
+    TRANSITIONS[(_state, "abort()")] = (State.CLOSED, "RFC 9293 §3.10.5")
+    TRANSITIONS[(_state, "retransmission timeout")] = (State.CLOSED, "RFC 9293 §3.8.3 (R2); linux tcp_retries2")
+for _state in (State.ESTABLISHED, State.CLOSE_WAIT, State.SYN_RECEIVED):
+    TRANSITIONS[(_state, "close() with unread data")] = (State.CLOSED, "RFC 1122 §4.2.2.13: send RST")
+    TRANSITIONS[(_state, "close() with SO_LINGER 0")] = (State.CLOSED, "RFC 9293 §3.10.5 (ABORT)")
+TRANSITIONS[(State.FIN_WAIT_1, "data after close()")] = (State.CLOSED, "RFC 1122 §4.2.2.13: send RST")
+TRANSITIONS[(State.FIN_WAIT_2, "data after close()")] = (State.CLOSED, "RFC 1122 §4.2.2.13: send RST")
 
-SYNCHRONIZED = frozenset(("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",
-                          "LAST-ACK", "TIME-WAIT"))
-CAN_RECEIVE_DATA = frozenset(("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2"))
-CAN_SEND_DATA = frozenset(("ESTABLISHED", "CLOSE-WAIT", "FIN-WAIT-1", "CLOSING", "LAST-ACK"))
-OUR_FIN_SENT = frozenset(("FIN-WAIT-1", "FIN-WAIT-2", "CLOSING", "LAST-ACK", "TIME-WAIT"))
+SYNCHRONIZED = frozenset((State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2, State.CLOSE_WAIT, State.CLOSING,
+                          State.LAST_ACK, State.TIME_WAIT))
+CAN_RECEIVE_DATA = frozenset((State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2))
+CAN_SEND_DATA = frozenset((State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK))
+OUR_FIN_SENT = frozenset((State.FIN_WAIT_1, State.FIN_WAIT_2, State.CLOSING, State.LAST_ACK, State.TIME_WAIT))
 
 TCP_OPTION_TS_LEN = 12        # nop, nop, kind 8 len 10: what timestamps take from each segment
 SACK_BLOCKS_WITH_TS = 3       # RFC 2018 §3: 3 blocks fit beside timestamps (4 without)
@@ -118,7 +119,7 @@ class Endpoint:
         self.local_port, self.remote_port = local_port, remote_port
         self.p = profile
         self.conn = conn
-        self.state = "CLOSED"
+        self.state = State.CLOSED
         self.notes = []                   # (kind, t, ...) for the event loop and the trace
         self.timers = {}                  # name -> deadline (seconds)
         self.passive = False
@@ -190,10 +191,14 @@ class Endpoint:
     # ------------------------------------------------------------------ helpers
     def _transition(self, event, now, cause=None):
         """Move to the state TRANSITIONS gives for (state, event), and note it."""
-        new_state, _rule = TRANSITIONS[(self.state, event)]
+        try:
+            new_state, _rule = TRANSITIONS[(self.state, event)]
+        except KeyError:
+            raise IllegalTransition(f"no transition from {self.state} on {event!r} in "
+                                    "TRANSITIONS") from None
         self.notes.append(("state", now, self.socket, self.state, new_state, cause or event))
         self.state = new_state
-        if new_state == "CLOSED" and self.send_pending:
+        if new_state == State.CLOSED and self.send_pending:
             self._end_blocked_send(now)
         return new_state
 
@@ -348,7 +353,7 @@ class Endpoint:
     def listen_child(self, syn, now):
         """Create this endpoint from a SYN that reached a listener (RFC 9293 §3.10.7.2)."""
         self.passive = True
-        self.state = "LISTEN"
+        self.state = State.LISTEN
         self.irs = syn.seq
         self.rcv_nxt = (syn.seq + 1) & SEQ_MASK
         self._apply_peer_syn_options(syn)
@@ -374,8 +379,8 @@ class Endpoint:
         """Queue application bytes. Returns (result for the application, segments)."""
         if self.error:
             return self._take_error(), []
-        if self.app_shut_wr or self.state not in ("SYN-SENT", "SYN-RECEIVED", "ESTABLISHED",
-                                                  "CLOSE-WAIT"):
+        if self.app_shut_wr or self.state not in (State.SYN_SENT, State.SYN_RECEIVED, State.ESTABLISHED,
+                                                  State.CLOSE_WAIT):
             return "EPIPE", []
         if self.pingpong is False and self.last_data_rcv_time is not None and \
                 now - self.last_data_rcv_time < self.p.delayed_ack_s and self.p.pingpong:
@@ -453,7 +458,7 @@ class Endpoint:
         return self.fin_received and not self.rcv_buf
 
     def shutdown(self, now):
-        if self.app_shut_wr or self.state not in ("SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT"):
+        if self.app_shut_wr or self.state not in (State.SYN_RECEIVED, State.ESTABLISHED, State.CLOSE_WAIT):
             return []
         self.app_shut_wr = True
         self.fin_seq = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
@@ -463,13 +468,13 @@ class Endpoint:
     def close(self, now):
         self.app_closed = True
         state = self.state
-        if state in ("CLOSED", "LISTEN"):
+        if state in (State.CLOSED, State.LISTEN):
             return []
-        if state == "SYN-SENT":
+        if state == State.SYN_SENT:
             self._transition("close()", now)
             self.timers.clear()
             return []
-        if state in ("SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT"):
+        if state in (State.SYN_RECEIVED, State.ESTABLISHED, State.CLOSE_WAIT):
             if self.rcv_buf:
                 return self._active_reset(now, "close() with unread data")
             if self.p.linger0:
@@ -479,14 +484,14 @@ class Endpoint:
                 self.fin_seq = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
                 self._transition("close()", now)
                 return self._push(now)
-        if self.state == "FIN-WAIT-2":
+        if self.state == State.FIN_WAIT_2:
             self._arm_fin_wait_2(now)
         return []
 
     def abort(self, now):
-        if self.state in ("CLOSED", "LISTEN", "TIME-WAIT"):
+        if self.state in (State.CLOSED, State.LISTEN, State.TIME_WAIT):
             return []
-        if self.state == "SYN-SENT":
+        if self.state == State.SYN_SENT:
             self._transition("abort()", now)
             self.timers.clear()
             return []
@@ -501,7 +506,7 @@ class Endpoint:
         """RST+ACK from a live socket: seq = SND.NXT, ack = RCV.NXT (linux tcp_send_active_reset)."""
         seg = self._segment("RA", self._acceptable_seq(), now)
         self.app_closed = True
-        self._transition(event if (self.state, event) in TRANSITIONS else "abort()", now, event)
+        self._transition(event, now)
         self.timers.clear()
         return [seg]
 
@@ -512,7 +517,7 @@ class Endpoint:
     # ------------------------------------------------------------------ timers
     def _arm_rto(self, now):
         self.timers["rto"] = now + min(self.rto * (2 ** self.backoff), self.p.max_rto_s) \
-            if self.state != "SYN-SENT" else now + self._syn_rto()
+            if self.state != State.SYN_SENT else now + self._syn_rto()
         self.timers.pop("tlp", None)
 
     def _syn_rto(self):
@@ -551,12 +556,12 @@ class Endpoint:
         for name, deadline in sorted(self.timers.items(), key=lambda kv: kv[1]):
             if deadline <= now and self.timers.get(name) == deadline:
                 del self.timers[name]
-                out += getattr(self, "_expire_" + name)(now)
+                out += TIMER_EXPIRY[name](self, now)
         return out
 
     def _expire_delack(self, now):
         self.pingpong = False  # linux: the delayed-ACK timer firing ends pingpong mode
-        if self.ack_pending and self.state != "CLOSED":
+        if self.ack_pending and self.state != State.CLOSED:
             return [self._ack(now)]
         return []
 
@@ -590,9 +595,9 @@ class Endpoint:
         return start
 
     def _expire_rto(self, now):
-        if self.state == "SYN-SENT":
+        if self.state == State.SYN_SENT:
             return self._syn_timeout(now)
-        if self.state == "SYN-RECEIVED":
+        if self.state == State.SYN_RECEIVED:
             if self.backoff >= self.p.synack_retries:
                 self._transition("SYN-ACK timeout", now, "SYN-ACK retries exhausted")
                 self.timers.clear()
@@ -758,12 +763,12 @@ class Endpoint:
     # -------------------------------------------------------------- receiving
     def on_segment(self, seg, now):
         """SEGMENT ARRIVES (RFC 9293 §3.10.7) for a connection in any state but LISTEN."""
-        if self.state == "SYN-SENT":
+        if self.state == State.SYN_SENT:
             return self._on_segment_syn_sent(seg, now)
-        if self.state == "CLOSED":
+        if self.state == State.CLOSED:
             rst = reset_for(seg, self.conn)
             return [rst] if rst else []
-        if self.state == "TIME-WAIT":
+        if self.state == State.TIME_WAIT:
             return self._on_segment_time_wait(seg, now)
         return self._on_segment_synchronized(seg, now)
 
@@ -854,7 +859,7 @@ class Endpoint:
             self.ts_recent = seg.options["ts"][0]  # RFC 7323 §4.3
         # The peer's SYN-ACK in a simultaneous open repeats its SYN (seq = IRS): it is let
         # through to the ACK check (RFC 9293 Figure 8 line 6; linux tcp_validate_incoming).
-        simultaneous_synack = (state == "SYN-RECEIVED" and not self.passive and flags == "SA"
+        simultaneous_synack = (state == State.SYN_RECEIVED and not self.passive and flags == "SA"
                                and seg.seq == self.irs and seg.ack == self.snd_max)
         # first check: sequence number
         if not simultaneous_synack and not self._acceptable(seg):
@@ -862,7 +867,7 @@ class Endpoint:
                 return []
             if seq_lt((seg.seq + max(seg.seg_len, 1) - 1) & SEQ_MASK, self.rcv_nxt) and seg.len:
                 self.dsack = (seg.seq, (seg.seq + seg.len) & SEQ_MASK)  # RFC 2883
-            if state == "SYN-RECEIVED" and flags == "S" and seg.seq == self.irs:
+            if state == State.SYN_RECEIVED and flags == "S" and seg.seq == self.irs:
                 # The peer's SYN again: our SYN-ACK was lost. Linux answers at once and
                 # re-arms the request timer to initial RTO << (timeouts so far) (measured).
                 # Only a SYN without ACK counts (linux tcp_check_req(): flg == TCP_FLAG_SYN):
@@ -870,7 +875,7 @@ class Endpoint:
                 # connections would answer each other's SYN-ACK for ever (issue 10, bug 4).
                 self.timers["rto"] = now + self._synack_rto()
                 return [self._syn_segment(now, with_ack=True)]
-            if self.p.seq_check_from_rcv_wup and state != "SYN-RECEIVED" and "S" not in flags \
+            if self.p.seq_check_from_rcv_wup and state != State.SYN_RECEIVED and "S" not in flags \
                     and seq_lt(seg.seq, self.rcv_nxt) \
                     and seq_le(self.rcv_wup, (seg.seq + seg.seg_len) & SEQ_MASK):
                 return self._old_segment_after_rcv_wup(seg, now)
@@ -880,10 +885,10 @@ class Endpoint:
             if seg.seq != self.rcv_nxt:
                 return self._out_of_window_ack(seg, now)  # challenge ACK (RFC 5961 §3.2)
             self.timers.clear()
-            if state == "SYN-RECEIVED" and self.passive:
+            if state == State.SYN_RECEIVED and self.passive:
                 self._transition("rcv RST (passive open)", now, "RST received")
                 return []
-            if state == "SYN-RECEIVED":
+            if state == State.SYN_RECEIVED:
                 self.notes.append(("connect", now, "ECONNREFUSED"))
             else:
                 self.error = "ECONNRESET"
@@ -897,7 +902,7 @@ class Endpoint:
             return []
         out = []
         # fifth check: ACK
-        if state == "SYN-RECEIVED":
+        if state == State.SYN_RECEIVED:
             if not (seq_lt(self.snd_una, seg.ack) and seq_le(seg.ack, self.snd_max)):
                 rst = reset_for(seg, self.conn)
                 return [rst] if rst else []
@@ -911,7 +916,7 @@ class Endpoint:
         if seq_lt(self.snd_max, seg.ack):
             return self._out_of_window_ack(seg, now)  # ACK of something not sent yet
         out += self._process_ack(seg, now)
-        if self.state == "CLOSED":
+        if self.state == State.CLOSED:
             return out
         # seventh check: segment text
         if seg.data or "F" in flags:
@@ -931,7 +936,7 @@ class Endpoint:
         out = []
         if "A" in seg.flags and seq_le(seg.ack, self.snd_max):
             out += self._process_ack(seg, now)
-            if self.state == "CLOSED":
+            if self.state == State.CLOSED:
                 return out
         if self.state in CAN_SEND_DATA:
             out += self._push(now)
@@ -1041,14 +1046,14 @@ class Endpoint:
     def _fin_acked_transitions(self, now):
         if self.fin_seq is None or not seq_lt(self.fin_seq, self.snd_una):
             return
-        if self.state == "FIN-WAIT-1":
+        if self.state == State.FIN_WAIT_1:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self._arm_fin_wait_2(now)
-        elif self.state == "CLOSING":
+        elif self.state == State.CLOSING:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self.timers.clear()
             self.timers["time_wait"] = now + self.p.time_wait_s
-        elif self.state == "LAST-ACK":
+        elif self.state == State.LAST_ACK:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self.timers.clear()
 
@@ -1097,7 +1102,7 @@ class Endpoint:
     def _process_text(self, seg, now):
         """RFC 9293 §3.10.7.4 seventh (text) and eighth (FIN) checks."""
         state = self.state
-        if state not in CAN_RECEIVE_DATA and state != "SYN-RECEIVED":
+        if state not in CAN_RECEIVE_DATA and state != State.SYN_RECEIVED:
             return [self._ack(now)] if seg.data else []
         if self.app_closed and seg.data and seq_lt(self.rcv_nxt, (seg.seq + seg.len) & SEQ_MASK):
             # RFC 1122 §4.2.2.13: data for an application that is gone -> RST (linux: from
@@ -1172,19 +1177,19 @@ class Endpoint:
         """RFC 9293 §3.10.7.4 eighth check: the FIN's state changes."""
         state = self.state
         self.notes.append(("eof", now))
-        if state in ("SYN-RECEIVED", "ESTABLISHED"):
+        if state in (State.SYN_RECEIVED, State.ESTABLISHED):
             self._transition("rcv FIN", now, "FIN received")
             if self.p.pingpong:
                 self.pingpong = True  # linux tcp_fin(): the ACK of a FIN waits for the reply
-        elif state == "FIN-WAIT-1":
+        elif state == State.FIN_WAIT_1:
             if self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una):
                 self._transition("rcv FIN+ACK of FIN", now, "FIN received")
             else:
                 self._transition("rcv FIN", now, "FIN received (simultaneous close)")
-            if self.state == "TIME-WAIT":
+            if self.state == State.TIME_WAIT:
                 self.timers.clear()
                 self.timers["time_wait"] = now + self.p.time_wait_s
-        elif state == "FIN-WAIT-2":
+        elif state == State.FIN_WAIT_2:
             self._transition("rcv FIN", now, "FIN received")
             self.timers.clear()
             self.timers["time_wait"] = now + self.p.time_wait_s
@@ -1196,7 +1201,7 @@ class Endpoint:
         if not self.p.delayed_ack or filled_hole or self.ooo:
             return [self._ack(now)]
         if "F" in seg.flags:
-            if self.state == "CLOSE-WAIT" and self.p.pingpong:
+            if self.state == State.CLOSE_WAIT and self.p.pingpong:
                 self._arm_delack(now)  # linux: pingpong, the ACK waits for the reply or 40 ms
                 return []
             return [self._ack(now)]
@@ -1262,3 +1267,17 @@ class Endpoint:
             blocks += ranges
         limit = SACK_BLOCKS_WITH_TS if self.ts_on else SACK_BLOCKS_WITH_TS + 1
         return blocks[:limit]
+
+
+# What each timer's expiry does: the explicit dispatch of ``Endpoint.on_timer``. The timers
+# are the RFC 9293 §3.8 retransmission timer (rto; RFC 6298), the tail loss probe (tlp; RFC
+# 8985 §7), the delayed-ACK timer (delack; §3.8.6.3), the persist timer (persist; §3.8.6.1),
+# the 2 MSL timer (time_wait; §3.10.8) and the orphaned FIN-WAIT-2 timer (fin_wait_2; linux).
+TIMER_EXPIRY = {
+    "rto": Endpoint._expire_rto,
+    "tlp": Endpoint._expire_tlp,
+    "delack": Endpoint._expire_delack,
+    "persist": Endpoint._expire_persist,
+    "time_wait": Endpoint._expire_time_wait,
+    "fin_wait_2": Endpoint._expire_fin_wait_2,
+}

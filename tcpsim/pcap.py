@@ -720,8 +720,8 @@ def _infer_states(rows):
 
     def move(k, host, new, cause):
         if state[host] is not None and state[host] != new:
-            out.append({"t": rows[k]["t"], "host": host, "socket": host, "from": state[host],
-                        "to": new, "cause": cause, "conn": 0})
+            out.append({"t": rows[k]["t"], "host": host, "socket": host, "from": str(state[host]),
+                        "to": str(new), "cause": cause, "conn": 0})
             state[host] = new
 
     def apply(k, host, event):

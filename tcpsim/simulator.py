@@ -26,11 +26,12 @@ from .link import Link
 from .profiles import PROFILES
 from .scenario import Scenario, parse_scenario
 from .segment import SEQ_MASK, Segment, canonical_flags
+from .state import State
 from .trace import Trace
 
 DEFAULT_UNTIL_S = 300.0            # the contract: at most 300 s unless "until" says otherwise
 EPHEMERAL_PORTS = (32768, 60999)   # linux net.ipv4.ip_local_port_range
-HANDSHAKING = ("SYN-SENT", "SYN-RECEIVED")
+HANDSHAKING = (State.SYN_SENT, State.SYN_RECEIVED)
 MAX_CONNECTIONS = 1000             # incarnations per run: far beyond any course scenario
 
 
@@ -157,28 +158,28 @@ class Simulation:
         if do == "listen":
             if not host.listening:
                 host.listening = True
-                self._state_row(now, host.name, host.name + ":listen", "CLOSED", "LISTEN", "listen()", None)
+                self._state_row(now, host.name, host.name + ":listen", State.CLOSED, State.LISTEN, "listen()", None)
             self._event(now, host.name, "listen", "ok", None)
         elif do == "connect":
-            if tcb is not None and tcb.state == "TIME-WAIT":
+            if tcb is not None and tcb.state == State.TIME_WAIT:
                 tcb.give_up_time_wait(now)
                 self._drain(tcb, now)
                 tcb = None
-            if tcb is not None and tcb.state not in ("CLOSED", "LISTEN"):
+            if tcb is not None and tcb.state not in (State.CLOSED, State.LISTEN):
                 self._event(now, host.name, "connect", "EISCONN", tcb.conn)
                 return
             peer = self.hosts[action.to]
-            if peer.tcb is not None and peer.tcb.state == "SYN-SENT" and peer.tcb.remote_port == host.port:
+            if peer.tcb is not None and peer.tcb.state == State.SYN_SENT and peer.tcb.remote_port == host.port:
                 conn = peer.tcb.conn  # a simultaneous open: one connection, two active opens
             else:
                 conn = self._next_conn()
             tcb = host.tcb = self._new_endpoint(host, now, conn, peer.port)
             host.eof_reported = False
             out = tcb.connect(now)
-        elif tcb is None or (tcb.state == "CLOSED" and do != "read"):
+        elif tcb is None or (tcb.state == State.CLOSED and do != "read"):
             if do == "close" and host.listening:
                 host.listening = False
-                self._state_row(now, host.name, host.name + ":listen", "LISTEN", "CLOSED", "close()", None)
+                self._state_row(now, host.name, host.name + ":listen", State.LISTEN, State.CLOSED, "close()", None)
                 self._event(now, host.name, "close", "ok", None)
             else:
                 self._event(now, host.name, do, "EPIPE" if do == "send" and tcb else "ENOTCONN",
@@ -228,7 +229,7 @@ class Simulation:
     def _arrive(self, now, seg):
         host = self.hosts[seg.dst]
         tcb = host.tcb
-        if tcb is not None and tcb.state not in ("CLOSED", "LISTEN") and \
+        if tcb is not None and tcb.state not in (State.CLOSED, State.LISTEN) and \
                 seg.dport == tcb.local_port and seg.sport == tcb.remote_port:
             out = tcb.on_segment(seg, now)
             reopen = [n for n in tcb.notes if n[0] == "reopen"]
@@ -254,7 +255,7 @@ class Simulation:
             return
         conn = seg.conn
         sender = self.hosts[seg.src].tcb
-        live = sender is not None and sender.conn == conn and sender.state == "SYN-SENT"
+        live = sender is not None and sender.conn == conn and sender.state == State.SYN_SENT
         if conn is None or ((conn, host.name) in self.isns and not live):
             conn = self._next_conn()  # an old duplicate SYN opens a new incarnation
         tcb = host.tcb = self._new_endpoint(host, now, conn, seg.sport)
@@ -297,7 +298,7 @@ class Simulation:
                               (tcb.rcv_adv_right - tcb.rcv_nxt) & SEQ_MASK if tcb.irs is not None else 0,
                               len(tcb.rcv_buf), sum(len(d) for d, _ in tcb.ooo.values()) if tcb.ooo else 0,
                               len(tcb.send_buf), tcb.cwnd, dict(tcb.timers)))
-        deadline = tcb.next_deadline() if tcb.state != "CLOSED" else None
+        deadline = tcb.next_deadline() if tcb.state != State.CLOSED else None
         if deadline is not None and self.scheduled.get(tcb) != deadline:
             self.scheduled[tcb] = deadline
             self.clock.schedule(deadline, self._timer, tcb)
@@ -332,7 +333,7 @@ class Simulation:
                 self.clock.schedule(arrival, self._arrive, seg)
 
     def _state_row(self, t, host, socket, old, new, cause, conn):
-        self.states.append({"t": t, "host": host, "socket": socket, "from": old, "to": new,
+        self.states.append({"t": t, "host": host, "socket": socket, "from": str(old), "to": str(new),
                             "cause": cause, "conn": conn})
 
     def _event(self, t, host, call, result, conn):
