@@ -11,7 +11,9 @@ plots. Everything reaches it as a method call that carries ``now`` (seconds):
 * ``on_timer(now)``: the earliest deadline in ``timers`` has passed.
 
 Each call returns the list of segments to put on the wire, and appends what the
-application can observe (state changes, connect results, errors) to ``notes``. The event
+application can observe (state changes, connect results, readable data, EOF, errors,
+ignored segments with their reason) to ``events``, as the typed events of ``events.py``.
+``snapshot(now)`` gives the TCB's variables for the trace's TCB table. The event
 loop (``simulator.py``) owns the clock: it asks ``next_deadline()`` after every call and
 wakes the endpoint then.
 
@@ -29,63 +31,69 @@ Sequence numbers are compared with the mod-2**32 helpers of ``segment.py``.
 """
 from __future__ import annotations
 
+from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
+                     NewIncarnation, SegmentIgnored, SendDone, StateChanged)
 from .profiles import TCP_TIMEOUT_MIN
 from .segment import SEQ_MASK, Segment, seq_diff, seq_le, seq_lt
-from .state import IllegalTransition, State
+from .state import (CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK,
+                    LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT, IllegalTransition)
+from .trace import TcbSnapshot
+
+_make_snapshot = TcbSnapshot._make
 
 # (state, event) -> (next state, where the rule comes from)
 TRANSITIONS = {
-    (State.CLOSED, "connect()"): (State.SYN_SENT, "RFC 9293 §3.10.1 (active OPEN)"),
-    (State.CLOSED, "listen()"): (State.LISTEN, "RFC 9293 §3.10.1 (passive OPEN)"),
-    (State.LISTEN, "close()"): (State.CLOSED, "RFC 9293 §3.10.4"),
-    (State.LISTEN, "rcv SYN"): (State.SYN_RECEIVED, "RFC 9293 §3.10.7.2 (third check)"),
-    (State.LISTEN, "rcv SYN (two-way handshake)"): (State.ESTABLISHED, "teaching variant: no third segment"),
-    (State.SYN_SENT, "rcv SYN+ACK"): (State.ESTABLISHED, "RFC 9293 §3.10.7.3 (fourth check)"),
-    (State.SYN_SENT, "rcv SYN"): (State.SYN_RECEIVED, "RFC 9293 §3.10.7.3 (simultaneous open)"),
-    (State.SYN_SENT, "rcv RST"): (State.CLOSED, "RFC 9293 §3.10.7.3 (second check): connection refused"),
-    (State.SYN_SENT, "close()"): (State.CLOSED, "RFC 9293 §3.10.4"),
-    (State.SYN_SENT, "abort()"): (State.CLOSED, "RFC 9293 §3.10.5"),
-    (State.SYN_SENT, "SYN timeout"): (State.CLOSED, "RFC 9293 §3.8.3 (R2 for SYN); linux tcp_syn_retries"),
-    (State.SYN_RECEIVED, "rcv ACK of SYN"): (State.ESTABLISHED, "RFC 9293 §3.10.7.4 (fifth check)"),
-    (State.SYN_RECEIVED, "rcv RST (passive open)"): (State.LISTEN, "RFC 9293 §3.10.7.4 (second check)"),
-    (State.SYN_RECEIVED, "rcv RST"): (State.CLOSED, "RFC 9293 §3.10.7.4 (second check)"),
-    (State.SYN_RECEIVED, "close()"): (State.FIN_WAIT_1, "RFC 9293 §3.10.4"),
-    (State.SYN_RECEIVED, "abort()"): (State.CLOSED, "RFC 9293 §3.10.5"),
-    (State.SYN_RECEIVED, "SYN-ACK timeout"): (State.CLOSED, "linux tcp_synack_retries: request dropped"),
-    (State.SYN_RECEIVED, "rcv FIN"): (State.CLOSE_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
-    (State.ESTABLISHED, "close()"): (State.FIN_WAIT_1, "RFC 9293 §3.10.4"),
-    (State.ESTABLISHED, "rcv FIN"): (State.CLOSE_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
-    (State.FIN_WAIT_1, "rcv ACK of FIN"): (State.FIN_WAIT_2, "RFC 9293 §3.10.7.4 (fifth check)"),
-    (State.FIN_WAIT_1, "rcv FIN"): (State.CLOSING, "RFC 9293 §3.10.7.4 (eighth check): simultaneous close"),
-    (State.FIN_WAIT_1, "rcv FIN+ACK of FIN"): (State.TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
-    (State.FIN_WAIT_2, "rcv FIN"): (State.TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
-    (State.FIN_WAIT_2, "FIN-WAIT-2 timeout"): (State.CLOSED, "linux tcp_fin_timeout (orphaned socket)"),
-    (State.CLOSE_WAIT, "close()"): (State.LAST_ACK, "RFC 9293 §3.10.4"),
-    (State.CLOSING, "rcv ACK of FIN"): (State.TIME_WAIT, "RFC 9293 §3.10.7.4 (fifth check)"),
-    (State.LAST_ACK, "rcv ACK of FIN"): (State.CLOSED, "RFC 9293 §3.10.7.4 (fifth check)"),
-    (State.TIME_WAIT, "rcv FIN"): (State.TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check): restart the 2 MSL timer"),
-    (State.TIME_WAIT, "TIME-WAIT timeout"): (State.CLOSED, "RFC 9293 §3.10.8"),
-    (State.TIME_WAIT, "rcv RST"): (State.CLOSED, "RFC 9293 §3.10.7.4; linux tcp_rfc1337 = 0 (see RFC 1337)"),
-    (State.TIME_WAIT, "rcv SYN (new incarnation)"): (State.CLOSED, "RFC 6191 / RFC 9293 §3.10.7.4 note; linux"),
-    (State.TIME_WAIT, "connect() reuses the port"): (
-        State.CLOSED, "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple"),
+    (CLOSED, "connect()"): (SYN_SENT, "RFC 9293 §3.10.1 (active OPEN)"),
+    (CLOSED, "listen()"): (LISTEN, "RFC 9293 §3.10.1 (passive OPEN)"),
+    (LISTEN, "close()"): (CLOSED, "RFC 9293 §3.10.4"),
+    (LISTEN, "rcv SYN"): (SYN_RECEIVED, "RFC 9293 §3.10.7.2 (third check)"),
+    (LISTEN, "rcv SYN (two-way handshake)"): (ESTABLISHED, "teaching variant: no third segment"),
+    (SYN_SENT, "rcv SYN+ACK"): (ESTABLISHED, "RFC 9293 §3.10.7.3 (fourth check)"),
+    (SYN_SENT, "rcv SYN"): (SYN_RECEIVED, "RFC 9293 §3.10.7.3 (simultaneous open)"),
+    (SYN_SENT, "rcv RST"): (CLOSED, "RFC 9293 §3.10.7.3 (second check): connection refused"),
+    (SYN_SENT, "close()"): (CLOSED, "RFC 9293 §3.10.4"),
+    (SYN_SENT, "abort()"): (CLOSED, "RFC 9293 §3.10.5"),
+    (SYN_SENT, "SYN timeout"): (CLOSED, "RFC 9293 §3.8.3 (R2 for SYN); linux tcp_syn_retries"),
+    (SYN_RECEIVED, "rcv ACK of SYN"): (ESTABLISHED, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (SYN_RECEIVED, "rcv RST (passive open)"): (LISTEN, "RFC 9293 §3.10.7.4 (second check)"),
+    (SYN_RECEIVED, "rcv RST"): (CLOSED, "RFC 9293 §3.10.7.4 (second check)"),
+    (SYN_RECEIVED, "close()"): (FIN_WAIT_1, "RFC 9293 §3.10.4"),
+    (SYN_RECEIVED, "abort()"): (CLOSED, "RFC 9293 §3.10.5"),
+    (SYN_RECEIVED, "SYN-ACK timeout"): (CLOSED, "linux tcp_synack_retries: request dropped"),
+    (SYN_RECEIVED, "rcv FIN"): (CLOSE_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (ESTABLISHED, "close()"): (FIN_WAIT_1, "RFC 9293 §3.10.4"),
+    (ESTABLISHED, "rcv FIN"): (CLOSE_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (FIN_WAIT_1, "rcv ACK of FIN"): (FIN_WAIT_2, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (FIN_WAIT_1, "rcv FIN"): (CLOSING, "RFC 9293 §3.10.7.4 (eighth check): simultaneous close"),
+    (FIN_WAIT_1, "rcv FIN+ACK of FIN"): (TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (FIN_WAIT_2, "rcv FIN"): (TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (FIN_WAIT_2, "FIN-WAIT-2 timeout"): (CLOSED, "linux tcp_fin_timeout (orphaned socket)"),
+    (CLOSE_WAIT, "close()"): (LAST_ACK, "RFC 9293 §3.10.4"),
+    (CLOSING, "rcv ACK of FIN"): (TIME_WAIT, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (LAST_ACK, "rcv ACK of FIN"): (CLOSED, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (TIME_WAIT, "rcv FIN"): (TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check): restart the 2 MSL timer"),
+    (TIME_WAIT, "TIME-WAIT timeout"): (CLOSED, "RFC 9293 §3.10.8"),
+    (TIME_WAIT, "rcv RST"): (CLOSED, "RFC 9293 §3.10.7.4; linux tcp_rfc1337 = 0 (see RFC 1337)"),
+    (TIME_WAIT, "rcv SYN (new incarnation)"): (CLOSED, "RFC 6191 / RFC 9293 §3.10.7.4 note; linux"),
+    (TIME_WAIT, "connect() reuses the port"): (
+        CLOSED, "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple"),
 }
 # Events allowed from every synchronized state (RFC 9293 §3.10.5, §3.10.7.4, §3.8.3 R2).
-for _state in (State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2, State.CLOSE_WAIT, State.CLOSING, State.LAST_ACK):
-    TRANSITIONS[(_state, "rcv RST")] = (State.CLOSED, "RFC 9293 §3.10.7.4 (second check)")
-    TRANSITIONS[(_state, "abort()")] = (State.CLOSED, "RFC 9293 §3.10.5")
-    TRANSITIONS[(_state, "retransmission timeout")] = (State.CLOSED, "RFC 9293 §3.8.3 (R2); linux tcp_retries2")
-for _state in (State.ESTABLISHED, State.CLOSE_WAIT, State.SYN_RECEIVED):
-    TRANSITIONS[(_state, "close() with unread data")] = (State.CLOSED, "RFC 1122 §4.2.2.13: send RST")
-    TRANSITIONS[(_state, "close() with SO_LINGER 0")] = (State.CLOSED, "RFC 9293 §3.10.5 (ABORT)")
-TRANSITIONS[(State.FIN_WAIT_1, "data after close()")] = (State.CLOSED, "RFC 1122 §4.2.2.13: send RST")
-TRANSITIONS[(State.FIN_WAIT_2, "data after close()")] = (State.CLOSED, "RFC 1122 §4.2.2.13: send RST")
+for _state in (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK):
+    TRANSITIONS[(_state, "rcv RST")] = (CLOSED, "RFC 9293 §3.10.7.4 (second check)")
+    TRANSITIONS[(_state, "abort()")] = (CLOSED, "RFC 9293 §3.10.5")
+    TRANSITIONS[(_state, "retransmission timeout")] = (CLOSED, "RFC 9293 §3.8.3 (R2); linux tcp_retries2")
+for _state in (ESTABLISHED, CLOSE_WAIT, SYN_RECEIVED):
+    TRANSITIONS[(_state, "close() with unread data")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
+    TRANSITIONS[(_state, "close() with SO_LINGER 0")] = (CLOSED, "RFC 9293 §3.10.5 (ABORT)")
+TRANSITIONS[(FIN_WAIT_1, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
+TRANSITIONS[(FIN_WAIT_2, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
 
-SYNCHRONIZED = frozenset((State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2, State.CLOSE_WAIT, State.CLOSING,
-                          State.LAST_ACK, State.TIME_WAIT))
-CAN_RECEIVE_DATA = frozenset((State.ESTABLISHED, State.FIN_WAIT_1, State.FIN_WAIT_2))
-CAN_SEND_DATA = frozenset((State.ESTABLISHED, State.CLOSE_WAIT, State.FIN_WAIT_1, State.CLOSING, State.LAST_ACK))
-OUR_FIN_SENT = frozenset((State.FIN_WAIT_1, State.FIN_WAIT_2, State.CLOSING, State.LAST_ACK, State.TIME_WAIT))
+SYNCHRONIZED = frozenset((ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING,
+                          LAST_ACK, TIME_WAIT))
+CAN_RECEIVE_DATA = frozenset((ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2))
+CAN_SEND_DATA = frozenset((ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK))
+OUR_FIN_SENT = frozenset((FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK, TIME_WAIT))
 
 TCP_OPTION_TS_LEN = 12        # nop, nop, kind 8 len 10: what timestamps take from each segment
 SACK_BLOCKS_WITH_TS = 3       # RFC 2018 §3: 3 blocks fit beside timestamps (4 without)
@@ -119,8 +127,8 @@ class Endpoint:
         self.local_port, self.remote_port = local_port, remote_port
         self.p = profile
         self.conn = conn
-        self.state = State.CLOSED
-        self.notes = []                   # (kind, t, ...) for the event loop and the trace
+        self.state = CLOSED
+        self.events = []                  # typed events (events.py) for the event loop
         self.timers = {}                  # name -> deadline (seconds)
         self.passive = False
         self.app_closed = False           # close() called: the socket is orphaned
@@ -196,9 +204,9 @@ class Endpoint:
         except KeyError:
             raise IllegalTransition(f"no transition from {self.state} on {event!r} in "
                                     "TRANSITIONS") from None
-        self.notes.append(("state", now, self.socket, self.state, new_state, cause or event))
+        self.events.append(StateChanged(now, self.socket, self.state, new_state, cause or event))
         self.state = new_state
-        if new_state == State.CLOSED and self.send_pending:
+        if new_state == CLOSED and self.send_pending:
             self._end_blocked_send(now)
         return new_state
 
@@ -353,7 +361,7 @@ class Endpoint:
     def listen_child(self, syn, now):
         """Create this endpoint from a SYN that reached a listener (RFC 9293 §3.10.7.2)."""
         self.passive = True
-        self.state = State.LISTEN
+        self.state = LISTEN
         self.irs = syn.seq
         self.rcv_nxt = (syn.seq + 1) & SEQ_MASK
         self._apply_peer_syn_options(syn)
@@ -362,7 +370,7 @@ class Endpoint:
         self.syn_sent_at = now
         if self.p.handshake == "two-way":
             self._transition("rcv SYN (two-way handshake)", now, "SYN received")
-            self.notes.append(("established", now))
+            self.events.append(Established(now))
         else:
             self._transition("rcv SYN", now, "SYN received")
         self._arm_rto(now)
@@ -379,8 +387,8 @@ class Endpoint:
         """Queue application bytes. Returns (result for the application, segments)."""
         if self.error:
             return self._take_error(), []
-        if self.app_shut_wr or self.state not in (State.SYN_SENT, State.SYN_RECEIVED, State.ESTABLISHED,
-                                                  State.CLOSE_WAIT):
+        if self.app_shut_wr or self.state not in (SYN_SENT, SYN_RECEIVED, ESTABLISHED,
+                                                  CLOSE_WAIT):
             return "EPIPE", []
         if self.pingpong is False and self.last_data_rcv_time is not None and \
                 now - self.last_data_rcv_time < self.p.delayed_ack_s and self.p.pingpong:
@@ -419,7 +427,7 @@ class Endpoint:
         error (as a blocking write(2) does)."""
         queued = self.send_pending_size - len(self.send_pending)
         self.send_pending = bytearray()
-        self.notes.append(("send", now, queued if queued else (self.error or "EPIPE")))
+        self.events.append(SendDone(now, queued if queued else (self.error or "EPIPE")))
         if queued == 0:
             self.error = None
 
@@ -457,8 +465,34 @@ class Endpoint:
     def at_eof(self):
         return self.fin_received and not self.rcv_buf
 
+    def snapshot(self, now):
+        """The TCB's variables now, as a row of the trace's TCB table (``Trace.tcb``).
+
+        Built in the field order of ``TcbSnapshot`` (``_make`` is 7 times faster than
+        keywords, and this runs after every endpoint call); tests/test_endpoint_machine.py
+        checks each field against the attribute it names."""
+        return _make_snapshot((
+            now,                                    # t
+            self.name,                              # host
+            self.conn,                              # conn
+            self.state,                             # state
+            self.iss,                               # iss
+            self.irs,                               # irs
+            self.snd_una,                           # snd_una
+            self.snd_nxt,                           # snd_nxt
+            self.snd_max,                           # snd_max
+            self.snd_wnd,                           # snd_wnd
+            self.rcv_nxt,                           # rcv_nxt
+            (self.rcv_adv_right - self.rcv_nxt) & SEQ_MASK if self.irs is not None else 0,  # rcv_wnd
+            len(self.rcv_buf),                      # rcv_buffered
+            sum(len(d) for d, _ in self.ooo.values()) if self.ooo else 0,  # rcv_out_of_order
+            len(self.send_buf),                     # snd_buffered
+            self.cwnd,                              # cwnd
+            dict(self.timers),                      # timers
+        ))
+
     def shutdown(self, now):
-        if self.app_shut_wr or self.state not in (State.SYN_RECEIVED, State.ESTABLISHED, State.CLOSE_WAIT):
+        if self.app_shut_wr or self.state not in (SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT):
             return []
         self.app_shut_wr = True
         self.fin_seq = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
@@ -468,13 +502,13 @@ class Endpoint:
     def close(self, now):
         self.app_closed = True
         state = self.state
-        if state in (State.CLOSED, State.LISTEN):
+        if state in (CLOSED, LISTEN):
             return []
-        if state == State.SYN_SENT:
+        if state == SYN_SENT:
             self._transition("close()", now)
             self.timers.clear()
             return []
-        if state in (State.SYN_RECEIVED, State.ESTABLISHED, State.CLOSE_WAIT):
+        if state in (SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT):
             if self.rcv_buf:
                 return self._active_reset(now, "close() with unread data")
             if self.p.linger0:
@@ -484,14 +518,14 @@ class Endpoint:
                 self.fin_seq = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
                 self._transition("close()", now)
                 return self._push(now)
-        if self.state == State.FIN_WAIT_2:
+        if self.state == FIN_WAIT_2:
             self._arm_fin_wait_2(now)
         return []
 
     def abort(self, now):
-        if self.state in (State.CLOSED, State.LISTEN, State.TIME_WAIT):
+        if self.state in (CLOSED, LISTEN, TIME_WAIT):
             return []
-        if self.state == State.SYN_SENT:
+        if self.state == SYN_SENT:
             self._transition("abort()", now)
             self.timers.clear()
             return []
@@ -517,7 +551,7 @@ class Endpoint:
     # ------------------------------------------------------------------ timers
     def _arm_rto(self, now):
         self.timers["rto"] = now + min(self.rto * (2 ** self.backoff), self.p.max_rto_s) \
-            if self.state != State.SYN_SENT else now + self._syn_rto()
+            if self.state != SYN_SENT else now + self._syn_rto()
         self.timers.pop("tlp", None)
 
     def _syn_rto(self):
@@ -561,7 +595,7 @@ class Endpoint:
 
     def _expire_delack(self, now):
         self.pingpong = False  # linux: the delayed-ACK timer firing ends pingpong mode
-        if self.ack_pending and self.state != State.CLOSED:
+        if self.ack_pending and self.state != CLOSED:
             return [self._ack(now)]
         return []
 
@@ -595,9 +629,9 @@ class Endpoint:
         return start
 
     def _expire_rto(self, now):
-        if self.state == State.SYN_SENT:
+        if self.state == SYN_SENT:
             return self._syn_timeout(now)
-        if self.state == State.SYN_RECEIVED:
+        if self.state == SYN_RECEIVED:
             if self.backoff >= self.p.synack_retries:
                 self._transition("SYN-ACK timeout", now, "SYN-ACK retries exhausted")
                 self.timers.clear()
@@ -609,7 +643,7 @@ class Endpoint:
             return []
         if self.backoff >= self.p.retries2:
             self.error = "ETIMEDOUT"
-            self.notes.append(("error", now, "ETIMEDOUT"))
+            self.events.append(ErrorRaised(now, "ETIMEDOUT"))
             self._transition("retransmission timeout", now)
             self.timers.clear()
             return []
@@ -637,7 +671,7 @@ class Endpoint:
         else:
             give_up = self.backoff >= n
         if give_up:
-            self.notes.append(("connect", now, "ETIMEDOUT"))
+            self.events.append(ConnectResult(now, "ETIMEDOUT"))
             self._transition("SYN timeout", now, "SYN retries exhausted")
             self.timers.clear()
             return []
@@ -763,12 +797,12 @@ class Endpoint:
     # -------------------------------------------------------------- receiving
     def on_segment(self, seg, now):
         """SEGMENT ARRIVES (RFC 9293 §3.10.7) for a connection in any state but LISTEN."""
-        if self.state == State.SYN_SENT:
+        if self.state == SYN_SENT:
             return self._on_segment_syn_sent(seg, now)
-        if self.state == State.CLOSED:
+        if self.state == CLOSED:
             rst = reset_for(seg, self.conn)
             return [rst] if rst else []
-        if self.state == State.TIME_WAIT:
+        if self.state == TIME_WAIT:
             return self._on_segment_time_wait(seg, now)
         return self._on_segment_synchronized(seg, now)
 
@@ -782,7 +816,7 @@ class Endpoint:
         # second check: RST
         if "R" in flags:
             if has_ack:
-                self.notes.append(("connect", now, "ECONNREFUSED"))
+                self.events.append(ConnectResult(now, "ECONNREFUSED"))
                 self._transition("rcv RST", now, "RST received")
                 self.timers.clear()
             return []
@@ -798,7 +832,7 @@ class Endpoint:
             self._ack_advance(seg.ack, now)
             self.snd_wnd = self.max_snd_wnd = seg.win  # RFC 7323 §2.2: a SYN's window is not scaled
             self._transition("rcv SYN+ACK", now, "SYN+ACK received")
-            self.notes.append(("connect", now, "ok"))
+            self.events.append(ConnectResult(now, "ok"))
             # the client learns TS only now: its window uses the plain MSS
             self.rcv_ssthresh = self._initial_window(self.advmss)
             self.rcv_adv_right = (self.rcv_nxt + self.rcv_ssthresh) & SEQ_MASK
@@ -836,7 +870,7 @@ class Endpoint:
             # A new incarnation may start: the caller hands the SYN to the listener.
             self._transition("rcv SYN (new incarnation)", now, "SYN for a new incarnation")
             self.timers.clear()
-            self.notes.append(("reopen", now, seg))
+            self.events.append(NewIncarnation(now, seg))
             return []
         if "F" in flags and seq_diff((seg.seq + seg.seg_len) & SEQ_MASK, self.rcv_nxt) == 0:
             # A retransmitted FIN: our last ACK was lost. ACK it and restart the timer.
@@ -859,7 +893,7 @@ class Endpoint:
             self.ts_recent = seg.options["ts"][0]  # RFC 7323 §4.3
         # The peer's SYN-ACK in a simultaneous open repeats its SYN (seq = IRS): it is let
         # through to the ACK check (RFC 9293 Figure 8 line 6; linux tcp_validate_incoming).
-        simultaneous_synack = (state == State.SYN_RECEIVED and not self.passive and flags == "SA"
+        simultaneous_synack = (state == SYN_RECEIVED and not self.passive and flags == "SA"
                                and seg.seq == self.irs and seg.ack == self.snd_max)
         # first check: sequence number
         if not simultaneous_synack and not self._acceptable(seg):
@@ -867,7 +901,7 @@ class Endpoint:
                 return []
             if seq_lt((seg.seq + max(seg.seg_len, 1) - 1) & SEQ_MASK, self.rcv_nxt) and seg.len:
                 self.dsack = (seg.seq, (seg.seq + seg.len) & SEQ_MASK)  # RFC 2883
-            if state == State.SYN_RECEIVED and flags == "S" and seg.seq == self.irs:
+            if state == SYN_RECEIVED and flags == "S" and seg.seq == self.irs:
                 # The peer's SYN again: our SYN-ACK was lost. Linux answers at once and
                 # re-arms the request timer to initial RTO << (timeouts so far) (measured).
                 # Only a SYN without ACK counts (linux tcp_check_req(): flg == TCP_FLAG_SYN):
@@ -875,7 +909,7 @@ class Endpoint:
                 # connections would answer each other's SYN-ACK for ever (issue 10, bug 4).
                 self.timers["rto"] = now + self._synack_rto()
                 return [self._syn_segment(now, with_ack=True)]
-            if self.p.seq_check_from_rcv_wup and state != State.SYN_RECEIVED and "S" not in flags \
+            if self.p.seq_check_from_rcv_wup and state != SYN_RECEIVED and "S" not in flags \
                     and seq_lt(seg.seq, self.rcv_nxt) \
                     and seq_le(self.rcv_wup, (seg.seq + seg.seg_len) & SEQ_MASK):
                 return self._old_segment_after_rcv_wup(seg, now)
@@ -885,14 +919,14 @@ class Endpoint:
             if seg.seq != self.rcv_nxt:
                 return self._out_of_window_ack(seg, now)  # challenge ACK (RFC 5961 §3.2)
             self.timers.clear()
-            if state == State.SYN_RECEIVED and self.passive:
+            if state == SYN_RECEIVED and self.passive:
                 self._transition("rcv RST (passive open)", now, "RST received")
                 return []
-            if state == State.SYN_RECEIVED:
-                self.notes.append(("connect", now, "ECONNREFUSED"))
+            if state == SYN_RECEIVED:
+                self.events.append(ConnectResult(now, "ECONNREFUSED"))
             else:
                 self.error = "ECONNRESET"
-                self.notes.append(("error", now, "ECONNRESET"))
+                self.events.append(ErrorRaised(now, "ECONNRESET"))
             self._transition("rcv RST", now, "RST received")
             return []
         # fourth check: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4)
@@ -902,21 +936,21 @@ class Endpoint:
             return []
         out = []
         # fifth check: ACK
-        if state == State.SYN_RECEIVED:
+        if state == SYN_RECEIVED:
             if not (seq_lt(self.snd_una, seg.ack) and seq_le(seg.ack, self.snd_max)):
                 rst = reset_for(seg, self.conn)
                 return [rst] if rst else []
             self._transition("rcv ACK of SYN", now, "ACK of SYN received")
-            self.notes.append(("established", now))
+            self.events.append(Established(now))
             if not self.passive:
-                self.notes.append(("connect", now, "ok"))
+                self.events.append(ConnectResult(now, "ok"))
             self.snd_wnd = seg.win << self.snd_wscale
             self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
             self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
         if seq_lt(self.snd_max, seg.ack):
             return self._out_of_window_ack(seg, now)  # ACK of something not sent yet
         out += self._process_ack(seg, now)
-        if self.state == State.CLOSED:
+        if self.state == CLOSED:
             return out
         # seventh check: segment text
         if seg.data or "F" in flags:
@@ -929,18 +963,18 @@ class Endpoint:
         """An old segment that Linux's sequence check still accepts: it ends at or after
         RCV.WUP, the RCV.NXT of the last window we sent (tcp_sequence(), net/ipv4/tcp_input.c:
         "controls are accepted using RCV.WUP instead of RCV.NXT. Peer still did not advance
-        his SND.UNA when we delayed ACK"). Its ACK field is processed; its data is a duplicate,
-        answered at once with a D-SACK (tcp_data_queue(): "A retransmit ... force an immediate
-        ack"). RFC 9293 §3.10.7.4 instead drops an unacceptable segment, ACK field included,
+        his SND.UNA when we delayed ACK"). Its ACK field is processed; its data or FIN is a
+        duplicate, answered at once (with a D-SACK for data; tcp_data_queue(): "A retransmit
+        ... force an immediate ack"), not rate-limited. RFC 9293 §3.10.7.4 instead drops an unacceptable segment, ACK field included,
         after sending an ACK: that is the rfc9293 profile."""
         out = []
         if "A" in seg.flags and seq_le(seg.ack, self.snd_max):
             out += self._process_ack(seg, now)
-            if self.state == State.CLOSED:
+            if self.state == CLOSED:
                 return out
         if self.state in CAN_SEND_DATA:
             out += self._push(now)
-        if seg.len and not out:
+        if seg.seg_len and not out:   # old data or a FIN again: an immediate ACK
             out.append(self._ack(now))
         return out
 
@@ -1002,7 +1036,7 @@ class Endpoint:
             del self.send_buf[:data_acked]
             self.buf_seq = (self.buf_seq + data_acked) & SEQ_MASK
             if self.send_pending and self._fill_send_buffer():
-                self.notes.append(("send", now, self.send_pending_size))  # send() returns
+                self.events.append(SendDone(now, self.send_pending_size))  # send() returns
         self.snd_una = ack
         if seq_lt(self.snd_nxt, ack):
             self.snd_nxt = ack
@@ -1046,14 +1080,14 @@ class Endpoint:
     def _fin_acked_transitions(self, now):
         if self.fin_seq is None or not seq_lt(self.fin_seq, self.snd_una):
             return
-        if self.state == State.FIN_WAIT_1:
+        if self.state == FIN_WAIT_1:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self._arm_fin_wait_2(now)
-        elif self.state == State.CLOSING:
+        elif self.state == CLOSING:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self.timers.clear()
             self.timers["time_wait"] = now + self.p.time_wait_s
-        elif self.state == State.LAST_ACK:
+        elif self.state == LAST_ACK:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self.timers.clear()
 
@@ -1102,7 +1136,7 @@ class Endpoint:
     def _process_text(self, seg, now):
         """RFC 9293 §3.10.7.4 seventh (text) and eighth (FIN) checks."""
         state = self.state
-        if state not in CAN_RECEIVE_DATA and state != State.SYN_RECEIVED:
+        if state not in CAN_RECEIVE_DATA and state != SYN_RECEIVED:
             return [self._ack(now)] if seg.data else []
         if self.app_closed and seg.data and seq_lt(self.rcv_nxt, (seg.seq + seg.len) & SEQ_MASK):
             # RFC 1122 §4.2.2.13: data for an application that is gone -> RST (linux: from
@@ -1143,6 +1177,7 @@ class Endpoint:
             self._measure_rcv_mss(len(data))
             self.rcv_buf += data
             self.rcv_nxt = (self.rcv_nxt + len(data)) & SEQ_MASK
+            self.events.append(DataReadable(now, len(data)))
             idle = self.last_data_rcv_time is not None and \
                 now - self.last_data_rcv_time > self.rto
             if self.p.quickack_after_idle and idle:
@@ -1176,20 +1211,20 @@ class Endpoint:
     def _on_fin(self, now):
         """RFC 9293 §3.10.7.4 eighth check: the FIN's state changes."""
         state = self.state
-        self.notes.append(("eof", now))
-        if state in (State.SYN_RECEIVED, State.ESTABLISHED):
+        self.events.append(EndOfFile(now))
+        if state in (SYN_RECEIVED, ESTABLISHED):
             self._transition("rcv FIN", now, "FIN received")
             if self.p.pingpong:
                 self.pingpong = True  # linux tcp_fin(): the ACK of a FIN waits for the reply
-        elif state == State.FIN_WAIT_1:
+        elif state == FIN_WAIT_1:
             if self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una):
                 self._transition("rcv FIN+ACK of FIN", now, "FIN received")
             else:
                 self._transition("rcv FIN", now, "FIN received (simultaneous close)")
-            if self.state == State.TIME_WAIT:
+            if self.state == TIME_WAIT:
                 self.timers.clear()
                 self.timers["time_wait"] = now + self.p.time_wait_s
-        elif state == State.FIN_WAIT_2:
+        elif state == FIN_WAIT_2:
             self._transition("rcv FIN", now, "FIN received")
             self.timers.clear()
             self.timers["time_wait"] = now + self.p.time_wait_s
@@ -1201,7 +1236,7 @@ class Endpoint:
         if not self.p.delayed_ack or filled_hole or self.ooo:
             return [self._ack(now)]
         if "F" in seg.flags:
-            if self.state == State.CLOSE_WAIT and self.p.pingpong:
+            if self.state == CLOSE_WAIT and self.p.pingpong:
                 self._arm_delack(now)  # linux: pingpong, the ACK waits for the reply or 40 ms
                 return []
             return [self._ack(now)]

@@ -20,18 +20,20 @@ from . import isn as isn_mod
 from .clock import Clock
 from .errors import ScenarioError, SimulationStuck
 from .endpoint import Endpoint, reset_for
+from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
+                     NewIncarnation, SegmentIgnored, SendDone, StateChanged)
 from .faults import Faults
 from .gc_pause import garbage_collection_paused
 from .link import Link
 from .profiles import PROFILES
 from .scenario import Scenario, parse_scenario
 from .segment import SEQ_MASK, Segment, canonical_flags
-from .state import State
+from .state import CLOSED, LISTEN, SYN_SENT, SYN_RECEIVED, TIME_WAIT
 from .trace import Trace
 
 DEFAULT_UNTIL_S = 300.0            # the contract: at most 300 s unless "until" says otherwise
 EPHEMERAL_PORTS = (32768, 60999)   # linux net.ipv4.ip_local_port_range
-HANDSHAKING = (State.SYN_SENT, State.SYN_RECEIVED)
+HANDSHAKING = (SYN_SENT, SYN_RECEIVED)
 MAX_CONNECTIONS = 1000             # incarnations per run: far beyond any course scenario
 
 
@@ -51,7 +53,8 @@ class HostRuntime:
         self.read_mode = "auto"
         self.eof_reported = False
         self.eof_actions = []
-        self.waiting = []               # calls made while connect()/accept() blocks
+        self.waiting = []               # calls made while connect()/accept()/send() blocks
+        self.readable = False           # data, EOF or an error the application has not read
         self.delivered = bytearray()
         self.first_isn = None
 
@@ -158,28 +161,28 @@ class Simulation:
         if do == "listen":
             if not host.listening:
                 host.listening = True
-                self._state_row(now, host.name, host.name + ":listen", State.CLOSED, State.LISTEN, "listen()", None)
+                self._state_row(now, host.name, host.name + ":listen", CLOSED, LISTEN, "listen()", None)
             self._event(now, host.name, "listen", "ok", None)
         elif do == "connect":
-            if tcb is not None and tcb.state == State.TIME_WAIT:
+            if tcb is not None and tcb.state == TIME_WAIT:
                 tcb.give_up_time_wait(now)
                 self._drain(tcb, now)
                 tcb = None
-            if tcb is not None and tcb.state not in (State.CLOSED, State.LISTEN):
+            if tcb is not None and tcb.state not in (CLOSED, LISTEN):
                 self._event(now, host.name, "connect", "EISCONN", tcb.conn)
                 return
             peer = self.hosts[action.to]
-            if peer.tcb is not None and peer.tcb.state == State.SYN_SENT and peer.tcb.remote_port == host.port:
+            if peer.tcb is not None and peer.tcb.state == SYN_SENT and peer.tcb.remote_port == host.port:
                 conn = peer.tcb.conn  # a simultaneous open: one connection, two active opens
             else:
                 conn = self._next_conn()
             tcb = host.tcb = self._new_endpoint(host, now, conn, peer.port)
             host.eof_reported = False
             out = tcb.connect(now)
-        elif tcb is None or (tcb.state == State.CLOSED and do != "read"):
+        elif tcb is None or (tcb.state == CLOSED and do != "read"):
             if do == "close" and host.listening:
                 host.listening = False
-                self._state_row(now, host.name, host.name + ":listen", State.LISTEN, State.CLOSED, "close()", None)
+                self._state_row(now, host.name, host.name + ":listen", LISTEN, CLOSED, "close()", None)
                 self._event(now, host.name, "close", "ok", None)
             else:
                 self._event(now, host.name, do, "EPIPE" if do == "send" and tcb else "ENOTCONN",
@@ -192,6 +195,7 @@ class Simulation:
         elif do == "read":
             if action.read_mode is not None:
                 host.read_mode = action.read_mode
+                host.readable = action.read_mode == "auto"   # read what waits, at once
             else:
                 self._app_read(host, now, action.read_bytes)
         elif do == "shutdown":
@@ -229,10 +233,11 @@ class Simulation:
     def _arrive(self, now, seg):
         host = self.hosts[seg.dst]
         tcb = host.tcb
-        if tcb is not None and tcb.state not in (State.CLOSED, State.LISTEN) and \
+        if tcb is not None and tcb.state not in (CLOSED, LISTEN) and \
                 seg.dport == tcb.local_port and seg.sport == tcb.remote_port:
             out = tcb.on_segment(seg, now)
-            reopen = [n for n in tcb.notes if n[0] == "reopen"]
+            events = tcb.events   # a new incarnation's SYN ends the call (RFC 6191)
+            reopen = bool(events) and type(events[-1]) is NewIncarnation
             self._after(host, tcb, out, now)
             if not reopen:
                 return
@@ -255,7 +260,7 @@ class Simulation:
             return
         conn = seg.conn
         sender = self.hosts[seg.src].tcb
-        live = sender is not None and sender.conn == conn and sender.state == State.SYN_SENT
+        live = sender is not None and sender.conn == conn and sender.state == SYN_SENT
         if conn is None or ((conn, host.name) in self.isns and not live):
             conn = self._next_conn()  # an old duplicate SYN opens a new incarnation
         tcb = host.tcb = self._new_endpoint(host, now, conn, seg.sport)
@@ -285,20 +290,18 @@ class Simulation:
         self._send(out, now)
         if tcb is None:
             return
-        self._drain(tcb, now)
-        if host.tcb is tcb and host.read_mode == "auto" and not tcb.app_closed and \
-                (tcb.rcv_buf or tcb.at_eof() or tcb.error):
+        if self._drain(tcb, now) and host.tcb is tcb:
+            host.readable = True
+        if host.readable and host.tcb is tcb and host.read_mode == "auto" and not tcb.app_closed:
+            # An application in auto mode reads whatever becomes readable, at once.
+            host.readable = False
             if tcb.rcv_buf or tcb.error:
                 self._app_read(host, now, None)
             if tcb.at_eof() and not host.eof_reported:
                 self._app_read(host, now, None)
             self._drain(tcb, now)
-        self.tcb_rows.append((now, tcb.name, tcb.conn, tcb.state, tcb.iss, tcb.irs, tcb.snd_una,
-                              tcb.snd_nxt, tcb.snd_max, tcb.snd_wnd, tcb.rcv_nxt,
-                              (tcb.rcv_adv_right - tcb.rcv_nxt) & SEQ_MASK if tcb.irs is not None else 0,
-                              len(tcb.rcv_buf), sum(len(d) for d, _ in tcb.ooo.values()) if tcb.ooo else 0,
-                              len(tcb.send_buf), tcb.cwnd, dict(tcb.timers)))
-        deadline = tcb.next_deadline() if tcb.state != State.CLOSED else None
+        self.tcb_rows.append(tcb.snapshot(now))
+        deadline = tcb.next_deadline() if tcb.state != CLOSED else None
         if deadline is not None and self.scheduled.get(tcb) != deadline:
             self.scheduled[tcb] = deadline
             self.clock.schedule(deadline, self._timer, tcb)
@@ -306,24 +309,37 @@ class Simulation:
             self.scheduled.pop(tcb, None)
 
     def _drain(self, tcb, now):
-        if not tcb.notes:
-            return
-        for note in tcb.notes:
-            kind = note[0]
-            if kind == "state":
-                _, t, socket, old, new, cause = note
-                self._state_row(t, tcb.name, socket, old, new, cause, tcb.conn)
-            elif kind in ("connect", "send"):
-                self._event(note[1], tcb.name, kind, note[2], tcb.conn)
-            elif kind == "established" and tcb.passive:
-                self._event(note[1], tcb.name, "accept", "ok", tcb.conn)
-        tcb.notes.clear()
+        """Turn the endpoint's events into trace rows. True if something became readable
+        (data, EOF or an error) for the application."""
+        if not tcb.events:
+            return False
+        readable = False
+        for event in tcb.events:
+            kind = type(event)
+            if kind is StateChanged:
+                self._state_row(event.t, tcb.name, event.socket, event.old, event.new,
+                                event.cause, tcb.conn)
+            elif kind is DataReadable or kind is EndOfFile or kind is ErrorRaised:
+                readable = True
+            elif kind is ConnectResult:
+                self._event(event.t, tcb.name, "connect", event.result, tcb.conn)
+            elif kind is SendDone:
+                self._event(event.t, tcb.name, "send", event.result, tcb.conn)
+            elif kind is Established:
+                if tcb.passive:
+                    self._event(event.t, tcb.name, "accept", "ok", tcb.conn)
+            elif kind is SegmentIgnored or kind is NewIncarnation:
+                pass   # NewIncarnation: _arrive hands the SYN to the listener
+            else:
+                raise TypeError(f"unknown endpoint event {event!r}")
+        tcb.events.clear()
         host = self.hosts[tcb.name]
         if host.waiting and tcb.state not in HANDSHAKING and not tcb.send_blocked and \
                 host.tcb is tcb:
             for action in host.waiting:
                 self.clock.schedule(now, self._do_action, action)
             host.waiting.clear()
+        return readable
 
     def _send(self, segs, now):
         for seg in segs:

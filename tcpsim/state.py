@@ -28,6 +28,12 @@ class State(str, Enum):
     __format__ = str.__format__
 
 
+# The members as module names, for the endpoint's hot paths: a module global is found faster
+# than an Enum class attribute (about 0.15 µs each on Python 3.11).
+(CLOSED, LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT,
+ CLOSING, LAST_ACK, TIME_WAIT) = State
+
+
 class IllegalTransition(RuntimeError):
     """A state change that ``TRANSITIONS`` does not have: a bug in the endpoint, never in the
     scenario. The message names the state and the event."""

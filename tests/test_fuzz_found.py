@@ -220,3 +220,22 @@ def test_a_long_bad_path_is_cut_in_the_message():
     with pytest.raises(ScenarioError) as err:
         tcpsim.run("no-such-dir/" + "x" * 500 + ".json")
     assert len(str(err.value)) < 120
+
+
+@pytest.mark.parametrize("profile, answered", [("linux", 2), ("rfc9293", 1)])
+def test_linux_acks_every_retransmitted_fin(profile, answered):
+    """Two copies of the server's FIN arrive 0.1 s apart. A copy ends at RCV.NXT = RCV.WUP:
+    Linux's sequence check takes it (tcp_sequence()) and tcp_data_queue() ACKs it at once,
+    each time. For rfc9293 it is unacceptable, and answers to those are rate-limited to one
+    per 500 ms (RFC 5961 §7)."""
+    sc = {"profile": profile, "hosts": {"client": {"port": 40000}, "server": {"port": 5001}},
+          "actions": listen_connect(then=[{"at": 0.5, "host": "server", "do": "shutdown"}]),
+          "faults": [{"duplicate": {"from": "server", "flags": "FA", "extra": 0.1}},
+                     {"duplicate": {"from": "server", "flags": "FA", "extra": 0.2}}],
+          "until": 5}
+    t = tcpsim.run(sc)
+    (fin,) = [s for s in t.doc["segments"] if s["src"] == "server" and s["flags"] == "FA"]
+    assert len(fin["copies"]) == 2, fmt(t)
+    acks = [s for s in t.doc["segments"] if s["src"] == "client" and s["flags"] == "A"
+            and any(s["t"] == copy for copy in fin["copies"])]
+    assert len(acks) == answered, fmt(t)
