@@ -801,7 +801,8 @@ class Endpoint:
             return self._on_segment_syn_sent(seg, now)
         if self.state == CLOSED:
             rst = reset_for(seg, self.conn)
-            return [rst] if rst else []
+            return self._ignore(seg, now, "the connection is CLOSED (RFC 9293 §3.10.7.1): "
+                                + ("RST sent" if rst else "an RST is never answered"), rst)
         if self.state == TIME_WAIT:
             return self._on_segment_time_wait(seg, now)
         return self._on_segment_synchronized(seg, now)
@@ -812,16 +813,21 @@ class Endpoint:
         # first check: an unacceptable ACK gets a RST (unless it is one)
         if has_ack and not (seq_lt(self.iss, seg.ack) and seq_le(seg.ack, self.snd_max)):
             rst = reset_for(seg, self.conn)
-            return [rst] if rst else []
+            return self._ignore(seg, now, "SYN-SENT: the ACK acknowledges nothing we sent "
+                                "(RFC 9293 §3.10.7.3 first check)" + (": RST sent" if rst else ""),
+                                rst)
         # second check: RST
         if "R" in flags:
             if has_ack:
                 self.events.append(ConnectResult(now, "ECONNREFUSED"))
                 self._transition("rcv RST", now, "RST received")
                 self.timers.clear()
-            return []
+                return []
+            return self._ignore(seg, now, "SYN-SENT: an RST without ACK "
+                                "(RFC 9293 §3.10.7.3 second check)")
         if "S" not in flags:
-            return []
+            return self._ignore(seg, now, "SYN-SENT: neither SYN nor RST "
+                                "(RFC 9293 §3.10.7.3 fifth check)")
         # fourth check: SYN
         self.irs = seg.seq
         self.rcv_nxt = (seg.seq + 1) & SEQ_MASK
@@ -865,7 +871,9 @@ class Endpoint:
             if self._acceptable(seg):
                 self._transition("rcv RST", now, "RST received (TIME-WAIT assassination, RFC 1337)")
                 self.timers.clear()
-            return []
+                return []
+            return self._ignore(seg, now, "an RST outside the receive window "
+                                "(RFC 9293 §3.10.7.4 first check)")
         if "S" in flags and "A" not in flags and seq_lt(self.rcv_nxt, seg.seq):
             # A new incarnation may start: the caller hands the SYN to the listener.
             self._transition("rcv SYN (new incarnation)", now, "SYN for a new incarnation")
@@ -881,7 +889,8 @@ class Endpoint:
             # An in-window bare ACK: nothing to do (RFC 9293 §3.10.7.4 fifth check,
             # TIME-WAIT; linux tcp_timewait_state_process() returns TCP_TW_SUCCESS). Answering
             # it would make two TIME-WAIT sockets ACK each other for ever (issue 10, bug 1).
-            return []
+            return self._ignore(seg, now, "TIME-WAIT: a bare ACK, nothing to do "
+                                "(RFC 9293 §3.10.7.4 fifth check)")
         # Anything else is out of window: an ACK, rate-limited when it carries no data
         # (linux tcp_timewait_check_oow_rate_limit(); RFC 5961 §7).
         return self._out_of_window_ack(seg, now)
@@ -898,7 +907,8 @@ class Endpoint:
         # first check: sequence number
         if not simultaneous_synack and not self._acceptable(seg):
             if "R" in flags:
-                return []
+                return self._ignore(seg, now, "an RST outside the receive window "
+                                    "(RFC 9293 §3.10.7.4 first check)")
             if seq_lt((seg.seq + max(seg.seg_len, 1) - 1) & SEQ_MASK, self.rcv_nxt) and seg.len:
                 self.dsack = (seg.seq, (seg.seq + seg.len) & SEQ_MASK)  # RFC 2883
             if state == SYN_RECEIVED and flags == "S" and seg.seq == self.irs:
@@ -913,11 +923,13 @@ class Endpoint:
                     and seq_lt(seg.seq, self.rcv_nxt) \
                     and seq_le(self.rcv_wup, (seg.seq + seg.seg_len) & SEQ_MASK):
                 return self._old_segment_after_rcv_wup(seg, now)
-            return self._out_of_window_ack(seg, now)
+            return self._out_of_window_ack(seg, now, "outside the receive window "
+                                           "(RFC 9293 §3.10.7.4 first check)")
         # second check: RST (RFC 9293 §3.10.7.4, RFC 5961 §3.2)
         if "R" in flags:
             if seg.seq != self.rcv_nxt:
-                return self._out_of_window_ack(seg, now)  # challenge ACK (RFC 5961 §3.2)
+                return self._out_of_window_ack(seg, now, "an RST in the window but not at "
+                                               "RCV.NXT: challenge ACK (RFC 5961 §3.2)")
             self.timers.clear()
             if state == SYN_RECEIVED and self.passive:
                 self._transition("rcv RST (passive open)", now, "RST received")
@@ -931,15 +943,17 @@ class Endpoint:
             return []
         # fourth check: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4)
         if "S" in flags and not simultaneous_synack:
-            return self._out_of_window_ack(seg, now)  # challenge ACK (RFC 5961 §4)
+            return self._out_of_window_ack(seg, now, f"a SYN in {state}: challenge ACK "
+                                           "(RFC 5961 §4)")
         if "A" not in flags:
-            return []
+            return self._ignore(seg, now, "no ACK flag (RFC 9293 §3.10.7.4 fifth check)")
         out = []
         # fifth check: ACK
         if state == SYN_RECEIVED:
             if not (seq_lt(self.snd_una, seg.ack) and seq_le(seg.ack, self.snd_max)):
                 rst = reset_for(seg, self.conn)
-                return [rst] if rst else []
+                return self._ignore(seg, now, "SYN-RECEIVED: the ACK does not acknowledge our "
+                                    "SYN (RFC 9293 §3.10.7.4 fifth check): RST sent", rst)
             self._transition("rcv ACK of SYN", now, "ACK of SYN received")
             self.events.append(Established(now))
             if not self.passive:
@@ -948,7 +962,8 @@ class Endpoint:
             self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
             self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
         if seq_lt(self.snd_max, seg.ack):
-            return self._out_of_window_ack(seg, now)  # ACK of something not sent yet
+            return self._out_of_window_ack(seg, now, "it acknowledges data not yet sent "
+                                           "(RFC 9293 §3.10.7.4 fifth check)")
         out += self._process_ack(seg, now)
         if self.state == CLOSED:
             return out
@@ -978,19 +993,28 @@ class Endpoint:
             out.append(self._ack(now))
         return out
 
-    def _out_of_window_ack(self, seg, now):
+    def _out_of_window_ack(self, seg, now, reason="outside the receive window "
+                           "(RFC 9293 §3.10.7.4 first check)"):
         """The ACK RFC 9293 §3.10.7.4 asks for in answer to an unacceptable segment.
 
         Answers to segments without data are rate-limited to one per 500 ms (RFC 5961 §7;
         linux tcp_oow_rate_limited(), net.ipv4.tcp_invalid_ratelimit), which is what stops
-        two confused endpoints from ACKing each other forever (an "ACK war").
+        two confused endpoints from ACKing each other forever (an "ACK war"). The segment
+        is ignored for ``reason``.
         """
         if not seg.data:
             if self.last_oow_ack_time is not None and \
                     now - self.last_oow_ack_time < TCP_INVALID_RATELIMIT_S:
-                return []
+                return self._ignore(seg, now, reason + ": no ACK, one was sent less than "
+                                    "500 ms ago (RFC 5961 §7)")
             self.last_oow_ack_time = now
-        return [self._ack(now)]
+        return self._ignore(seg, now, reason + ": ACK sent", self._ack(now))
+
+    def _ignore(self, seg, now, reason, answer=None):
+        """Note that ``seg`` changed nothing, and why (events.SegmentIgnored); return the
+        answer to send, if any."""
+        self.events.append(SegmentIgnored(now, seg, reason))
+        return [answer] if answer is not None else []
 
     def _process_ack(self, seg, now):
         """RFC 9293 §3.10.7.4 fifth check, with RFC 5681 / RFC 6675 loss recovery."""
@@ -1137,7 +1161,11 @@ class Endpoint:
         """RFC 9293 §3.10.7.4 seventh (text) and eighth (FIN) checks."""
         state = self.state
         if state not in CAN_RECEIVE_DATA and state != SYN_RECEIVED:
-            return [self._ack(now)] if seg.data else []
+            if not seg.data:
+                return self._ignore(seg, now, f"a FIN again in {state}: nothing changes "
+                                    "(RFC 9293 §3.10.7.4 eighth check)")
+            return self._ignore(seg, now, f"data in {state}, after the peer's FIN (RFC 9293 "
+                                "§3.10.7.4 seventh check): ACK sent", self._ack(now))
         if self.app_closed and seg.data and seq_lt(self.rcv_nxt, (seg.seq + seg.len) & SEQ_MASK):
             # RFC 1122 §4.2.2.13: data for an application that is gone -> RST (linux: from
             # the segment, as for an unknown connection).

@@ -77,6 +77,7 @@ class Simulation:
         self.segments = []   # rows, before relative numbers are filled in
         self.states = []
         self.events = []
+        self.ignored = []    # segments that changed nothing, with the reason (docs/trace.md)
         self.tcb_rows = []   # a snapshot of the TCB after every endpoint call (Trace.tcb)
         self.isns = {}       # (conn, host) -> ISS, for relative numbering
         self.next_conn = 0
@@ -245,6 +246,8 @@ class Simulation:
             self._listener_segment(host, seg, now)
             return
         rst = reset_for(seg, seg.conn)
+        self._ignored(now, host.name, seg, f"no socket for port {seg.dport} (RFC 9293 §3.10.7.1): "
+                      + ("RST sent" if rst else "an RST is never answered"))
         if rst is not None:
             self._send([rst], now)
 
@@ -252,11 +255,16 @@ class Simulation:
         """LISTEN state (RFC 9293 §3.10.7.2): RST ignored, ACK answered by RST, SYN opens."""
         flags = seg.flags
         if "R" in flags:
+            self._ignored(now, host.name, seg, "LISTEN: an RST (RFC 9293 §3.10.7.2 first check)")
             return
         if "A" in flags:
+            self._ignored(now, host.name, seg, "LISTEN: an ACK before any SYN (RFC 9293 "
+                          "§3.10.7.2 second check): RST sent")
             self._send([reset_for(seg, seg.conn)], now)
             return
         if "S" not in flags:
+            self._ignored(now, host.name, seg, "LISTEN: neither SYN, ACK nor RST (RFC 9293 "
+                          "§3.10.7.2 fourth check)")
             return
         conn = seg.conn
         sender = self.hosts[seg.src].tcb
@@ -328,8 +336,10 @@ class Simulation:
             elif kind is Established:
                 if tcb.passive:
                     self._event(event.t, tcb.name, "accept", "ok", tcb.conn)
-            elif kind is SegmentIgnored or kind is NewIncarnation:
-                pass   # NewIncarnation: _arrive hands the SYN to the listener
+            elif kind is SegmentIgnored:
+                self._ignored(event.t, tcb.name, event.segment, event.reason)
+            elif kind is NewIncarnation:
+                pass   # _arrive hands the SYN to the listener
             else:
                 raise TypeError(f"unknown endpoint event {event!r}")
         tcb.events.clear()
@@ -344,6 +354,7 @@ class Simulation:
     def _send(self, segs, now):
         for seg in segs:
             arrivals = self.link.transmit(seg, now)
+            seg.row = len(self.segments)
             self.segments.append((now, seg, arrivals))
             for arrival in arrivals:
                 self.clock.schedule(arrival, self._arrive, seg)
@@ -351,6 +362,9 @@ class Simulation:
     def _state_row(self, t, host, socket, old, new, cause, conn):
         self.states.append({"t": t, "host": host, "socket": socket, "from": str(old), "to": str(new),
                             "cause": cause, "conn": conn})
+
+    def _ignored(self, t, host, seg, reason):
+        self.ignored.append({"t": t, "host": host, "segment": seg.row, "reason": reason})
 
     def _event(self, t, host, call, result, conn):
         self.events.append({"t": t, "host": host, "call": call, "result": result, "conn": conn})
@@ -383,7 +397,8 @@ class Simulation:
         hosts = {h.name: {"port": h.port, "isn": h.first_isn, "addr": h.addr}
                  for h in self.hosts.values()}
         doc = {"tcpsim": 1, "name": self.sc.name, "profile": self.sc.profile, "hosts": hosts,
-               "segments": rows, "states": self.states, "events": self.events}
+               "segments": rows, "states": self.states, "events": self.events,
+               "ignored": self.ignored}
         return Trace(doc, {h.name: bytes(h.delivered) for h in self.hosts.values()}, self.tcb_rows)
 
 

@@ -13,6 +13,7 @@ SEGMENT_COLUMNS = ["i", "t", "src", "dst", "flags", "seq", "ack", "rel_seq", "re
                    "win", "options", "retransmission", "dropped", "arrival", "conn"]
 STATE_COLUMNS = ["t", "host", "socket", "from", "to", "cause", "conn"]
 EVENT_COLUMNS = ["t", "host", "call", "result", "conn"]
+IGNORED_COLUMNS = ["t", "host", "segment", "reason"]   # extension: docs/trace.md
 
 
 class TcbSnapshot(NamedTuple):
@@ -67,6 +68,12 @@ class Trace:
     @property
     def events(self):
         return self._frame("events", EVENT_COLUMNS)
+
+    @property
+    def ignored(self):
+        """Arriving segments that changed nothing, each with the reason (simulations only):
+        ``segment`` is the row number in ``segments``, ``host`` the receiver."""
+        return self._frame("ignored", IGNORED_COLUMNS)
 
     @property
     def tcb(self):
