@@ -359,7 +359,10 @@ class Endpoint:
 
     # ------------------------------------------------------------- application
     def listen_child(self, syn, now):
-        """Create this endpoint from a SYN that reached a listener (RFC 9293 §3.10.7.2)."""
+        """Create this endpoint from a SYN that reached a listener (RFC 9293 §3.10.7.2).
+
+        The new endpoint starts as a copy of its ``Listener``, in LISTEN, and leaves it
+        through the table (``rcv SYN``), as RFC 9293's one TCB leaves LISTEN."""
         self.passive = True
         self.state = LISTEN
         self.irs = syn.seq

@@ -25,10 +25,11 @@ from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Establ
 from .faults import Faults
 from .gc_pause import garbage_collection_paused
 from .link import Link
+from .listener import Listener
 from .profiles import PROFILES
 from .scenario import Scenario, parse_scenario
 from .segment import SEQ_MASK, Segment, canonical_flags
-from .state import CLOSED, LISTEN, SYN_SENT, SYN_RECEIVED, TIME_WAIT
+from .state import CLOSED, ESTABLISHED, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT
 from .trace import Trace
 
 DEFAULT_UNTIL_S = 300.0            # the contract: at most 300 s unless "until" says otherwise
@@ -48,7 +49,7 @@ class HostRuntime:
         self.fixed_isn = spec.isn
         self.mss_clamp = spec.options.mss
         self.profile = profile
-        self.listening = False
+        self.listener = None            # a Listener once the application calls listen()
         self.tcb = None                 # the current (latest) connection, if any
         self.read_mode = "auto"
         self.eof_reported = False
@@ -57,6 +58,9 @@ class HostRuntime:
         self.readable = False           # data, EOF or an error the application has not read
         self.delivered = bytearray()
         self.first_isn = None
+
+    def listening(self):
+        return self.listener is not None and self.listener.state == LISTEN
 
 
 class Simulation:
@@ -153,16 +157,17 @@ class Simulation:
         out = []
         if (tcb is not None and (tcb.state in HANDSHAKING or tcb.send_blocked)
                 and do not in ("listen", "abort")) or \
-                (tcb is None and host.listening and do in ("send", "read", "shutdown")):
+                (tcb is None and host.listening() and do in ("send", "read", "shutdown")):
             # A blocking application: connect() and accept() return only when the
             # handshake is over, send() when its last byte is in the send buffer, so the
             # calls after them wait until then.
             host.waiting.append(action)
             return
         if do == "listen":
-            if not host.listening:
-                host.listening = True
-                self._state_row(now, host.name, host.name + ":listen", CLOSED, LISTEN, "listen()", None)
+            if host.listener is None:
+                host.listener = Listener(host.name, host.port)
+            host.listener.listen(now)
+            self._drain_listener(host)
             self._event(now, host.name, "listen", "ok", None)
         elif do == "connect":
             if tcb is not None and tcb.state == TIME_WAIT:
@@ -181,9 +186,9 @@ class Simulation:
             host.eof_reported = False
             out = tcb.connect(now)
         elif tcb is None or (tcb.state == CLOSED and do != "read"):
-            if do == "close" and host.listening:
-                host.listening = False
-                self._state_row(now, host.name, host.name + ":listen", LISTEN, CLOSED, "close()", None)
+            if do == "close" and host.listening():
+                host.listener.close(now)
+                self._drain_listener(host)
                 self._event(now, host.name, "close", "ok", None)
             else:
                 self._event(now, host.name, do, "EPIPE" if do == "send" and tcb else "ENOTCONN",
@@ -242,7 +247,7 @@ class Simulation:
             self._after(host, tcb, out, now)
             if not reopen:
                 return
-        if host.listening and seg.dport == host.port:
+        if host.listening() and seg.dport == host.port:
             self._listener_segment(host, seg, now)
             return
         rst = reset_for(seg, seg.conn)
@@ -252,30 +257,34 @@ class Simulation:
             self._send([rst], now)
 
     def _listener_segment(self, host, seg, now):
-        """LISTEN state (RFC 9293 §3.10.7.2): RST ignored, ACK answered by RST, SYN opens."""
-        flags = seg.flags
-        if "R" in flags:
-            self._ignored(now, host.name, seg, "LISTEN: an RST (RFC 9293 §3.10.7.2 first check)")
+        """A segment for the listening socket: the Listener decides (RFC 9293 §3.10.7.2)."""
+
+        def make_child(syn):
+            conn = syn.conn
+            sender = self.hosts[syn.src].tcb
+            live = sender is not None and sender.conn == conn and sender.state == SYN_SENT
+            if conn is None or ((conn, host.name) in self.isns and not live):
+                conn = self._next_conn()  # an old duplicate SYN opens a new incarnation
+            return self._new_endpoint(host, now, conn, syn.sport)
+
+        child, out = host.listener.on_segment(seg, now, make_child)
+        self._drain_listener(host)
+        if child is None:
+            self._send(out, now)
             return
-        if "A" in flags:
-            self._ignored(now, host.name, seg, "LISTEN: an ACK before any SYN (RFC 9293 "
-                          "§3.10.7.2 second check): RST sent")
-            self._send([reset_for(seg, seg.conn)], now)
-            return
-        if "S" not in flags:
-            self._ignored(now, host.name, seg, "LISTEN: neither SYN, ACK nor RST (RFC 9293 "
-                          "§3.10.7.2 fourth check)")
-            return
-        conn = seg.conn
-        sender = self.hosts[seg.src].tcb
-        live = sender is not None and sender.conn == conn and sender.state == SYN_SENT
-        if conn is None or ((conn, host.name) in self.isns and not live):
-            conn = self._next_conn()  # an old duplicate SYN opens a new incarnation
-        tcb = host.tcb = self._new_endpoint(host, now, conn, seg.sport)
-        tcb.socket = host.name
+        host.tcb = child
         host.eof_reported = False
-        out = tcb.listen_child(seg, now)
-        self._after(host, tcb, out, now)
+        self._after(host, child, out, now)
+
+    def _drain_listener(self, host):
+        listener = host.listener
+        for event in listener.events:
+            if type(event) is StateChanged:
+                self._state_row(event.t, host.name, event.socket, event.old, event.new,
+                                event.cause, None)
+            else:   # SegmentIgnored
+                self._ignored(event.t, host.name, event.segment, event.reason)
+        listener.events.clear()
 
     def _inject(self, now, fault):
         src = self.hosts[fault.match.from_host]
@@ -327,6 +336,10 @@ class Simulation:
             if kind is StateChanged:
                 self._state_row(event.t, tcb.name, event.socket, event.old, event.new,
                                 event.cause, tcb.conn)
+                if tcb.passive and event.old == SYN_RECEIVED and event.new != ESTABLISHED:
+                    listener = self.hosts[tcb.name].listener
+                    if listener is not None:
+                        listener.child_gone(tcb)     # reset or timed out before accept()
             elif kind is DataReadable or kind is EndOfFile or kind is ErrorRaised:
                 readable = True
             elif kind is ConnectResult:
@@ -334,7 +347,10 @@ class Simulation:
             elif kind is SendDone:
                 self._event(event.t, tcb.name, "send", event.result, tcb.conn)
             elif kind is Established:
-                if tcb.passive:
+                listener = self.hosts[tcb.name].listener
+                if tcb.passive and listener is not None:
+                    listener.child_established(tcb)
+                    listener.accept()      # the application accepts at once
                     self._event(event.t, tcb.name, "accept", "ok", tcb.conn)
             elif kind is SegmentIgnored:
                 self._ignored(event.t, tcb.name, event.segment, event.reason)

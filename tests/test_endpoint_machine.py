@@ -74,3 +74,79 @@ def test_snapshot_fields_are_the_tcb_variables():
     assert snap.rcv_wnd == (a.rcv_adv_right - a.rcv_nxt) % 2**32
     assert snap.rcv_buffered == len(a.rcv_buf) and snap.snd_buffered == len(a.send_buf)
     assert snap.rcv_out_of_order == 0
+
+
+# ------------------------------------------------------------------------- the listener
+from tcpsim.listener import LISTEN_RULES, Listener  # noqa: E402
+from tcpsim.segment import Segment  # noqa: E402
+
+from endpoint_pair import endpoint  # noqa: E402
+
+
+def listener_and_children():
+    lst = Listener("server", 5001)
+    lst.listen(0.0)
+    children = []
+
+    def make_child(syn):
+        child = endpoint("server", "client", 5001, syn.sport, iss=5000 + len(children))
+        children.append(child)
+        return child
+
+    return lst, children, make_child
+
+
+def test_listener_states_go_through_the_table():
+    lst = Listener("server", 5001)
+    lst.listen(0.0)
+    lst.listen(0.1)                     # listening already: nothing
+    lst.close(0.2)
+    assert [(e.old, e.new, e.cause, e.socket) for e in lst.events] == [
+        ("CLOSED", "LISTEN", "listen()", "server:listen"),
+        ("LISTEN", "CLOSED", "close()", "server:listen")]
+
+
+@pytest.mark.parametrize("flags, action", [("R", "ignore"), ("RA", "ignore"), ("A", "reset"),
+                                           ("PA", "reset"), ("S", "open"), ("", "ignore"),
+                                           ("F", "ignore")])
+def test_every_listen_rule(flags, action):
+    """RFC 9293 §3.10.7.2's checks in order; LISTEN_RULES has one row for each."""
+    lst, children, make_child = listener_and_children()
+    lst.events.clear()
+    seg = Segment("client", "server", 40000, 5001, 100, 7, flags, 1000)
+    child, out = lst.on_segment(seg, 1.0, make_child)
+    if action == "open":
+        assert child is children[0] and lst.syn_queue == [child]
+        assert [s.flags for s in out] == ["SA"] and child.state == "SYN-RECEIVED"
+        assert lst.events == []
+    else:
+        assert child is None and not children
+        (event,) = lst.events
+        assert isinstance(event, ev.SegmentIgnored) and event.segment is seg
+        rule = next(rule for rule in LISTEN_RULES if rule[0] in flags)  # first match wins
+        assert rule[1] == action and event.reason == rule[2]
+        assert [s.flags for s in out] == (["R"] if action == "reset" else [])
+
+
+def test_syn_queue_then_accept_queue():
+    lst, children, make_child = listener_and_children()
+    a = endpoint("client", "server", 40000, 5001)
+    (syn,) = a.connect(0.0)
+    child, (synack,) = lst.on_segment(syn, 0.0, make_child)
+    assert lst.syn_queue == [child] and lst.accept_queue == []
+    (ack,) = a.on_segment(synack, 0.0)
+    child.on_segment(ack, 0.0)
+    assert child.state == "ESTABLISHED"
+    lst.child_established(child)
+    assert lst.syn_queue == [] and lst.accept_queue == [child]
+    assert lst.accept() is child and lst.accept() is None
+
+
+def test_a_reset_child_leaves_the_queue():
+    lst, children, make_child = listener_and_children()
+    syn = Segment("client", "server", 40000, 5001, 100, 0, "S", 1000)
+    child, _ = lst.on_segment(syn, 0.0, make_child)
+    child.on_segment(Segment("client", "server", 40000, 5001, 101, 0, "R", 0), 0.1)
+    assert child.state == "LISTEN"          # RFC 9293 §3.10.7.4: back to LISTEN, then gone
+    lst.child_gone(child)
+    assert lst.syn_queue == [] and lst.accept_queue == []
