@@ -34,6 +34,9 @@ from __future__ import annotations
 from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
                      NewIncarnation, SegmentIgnored, SendDone, StateChanged)
 from .profiles import TCP_TIMEOUT_MIN
+from .rangeset import RangeSet
+from .rtt import RttEstimator, backed_off
+from .sack import Scoreboard
 from .segment import SEQ_MASK, Segment, seq_diff, seq_le, seq_lt
 from .state import (CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK,
                     LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT, IllegalTransition)
@@ -165,10 +168,8 @@ class Endpoint:
         self.in_recovery = False
         self.recover = iss
         self.rtx_next = iss               # next hole to repair during recovery
-        self.sacked = []                  # [(left, right)] ranges the peer SACKed, above snd_una
-        self.srtt = None
-        self.rttvar = None
-        self.rto = profile.initial_rto_s
+        self.sacked = Scoreboard()        # what the peer SACKed above snd_una (sack.py)
+        self.rtt = RttEstimator(profile)  # SRTT, RTTVAR, RTO (RFC 6298; rtt.py)
         self.backoff = 0                  # retransmissions of the current segment
         self.rtt_probe = None             # (end sequence, send time) of one timed segment
         self.tlp_armed = False
@@ -553,7 +554,7 @@ class Endpoint:
 
     # ------------------------------------------------------------------ timers
     def _arm_rto(self, now):
-        self.timers["rto"] = now + min(self.rto * (2 ** self.backoff), self.p.max_rto_s) \
+        self.timers["rto"] = now + backed_off(self.rtt.rto, self.backoff, self.p.max_rto_s) \
             if self.state != SYN_SENT else now + self._syn_rto()
         self.timers.pop("tlp", None)
 
@@ -562,11 +563,11 @@ class Endpoint:
         linear = self.p.syn_linear_timeouts
         if self.backoff < linear:
             return self.p.initial_rto_s
-        return min(self.p.initial_rto_s * 2 ** (self.backoff - linear), self.p.max_rto_s)
+        return backed_off(self.p.initial_rto_s, self.backoff - linear, self.p.max_rto_s)
 
     def _synack_rto(self):
         """SYN-ACK retransmission interval: doubling from the initial RTO (RFC 6298 §5.5)."""
-        return min(self.p.initial_rto_s * 2 ** self.backoff, self.p.max_rto_s)
+        return backed_off(self.p.initial_rto_s, self.backoff, self.p.max_rto_s)
 
     def _arm_fin_wait_2(self, now):
         if self.app_closed and self.p.fin_timeout_s is not None:
@@ -581,11 +582,11 @@ class Endpoint:
         and the RTOs then follow at 0.2, 0.4, 0.8 s ... (measured, docs/linux-facts.md §7h).
         """
         if not self.p.tail_loss_probe or not self.sack_on or self.tlp_armed or \
-                self.in_recovery or self.srtt is None:
+                self.in_recovery or self.rtt.srtt is None:
             return
         packets_out = -(-seq_diff(self.snd_max, self.snd_una) // max(self.snd_mss, 1))
-        pto = 2 * self.srtt + (self.p.min_rto_s if packets_out <= 1 else TCP_TIMEOUT_MIN)
-        rto_deadline = self.timers.pop("rto", now + self.rto)
+        pto = 2 * self.rtt.srtt + (self.p.min_rto_s if packets_out <= 1 else TCP_TIMEOUT_MIN)
+        rto_deadline = self.timers.pop("rto", now + self.rtt.rto)
         self.timers["tlp"] = min(now + pto, rto_deadline)
 
     def on_timer(self, now):
@@ -660,7 +661,7 @@ class Endpoint:
         self.rtt_probe = None
         self.snd_nxt = self.snd_una
         out = self._push(now, limit=1)
-        self.timers["rto"] = now + min(self.rto * 2 ** self.backoff, self.p.max_rto_s)
+        self.timers["rto"] = now + backed_off(self.rtt.rto, self.backoff, self.p.max_rto_s)
         return out
 
     def _syn_timeout(self, now):
@@ -693,7 +694,8 @@ class Endpoint:
         out = []
         data_end = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
         while limit is None or len(out) < limit:
-            self._skip_sacked()
+            if self.sacked:
+                self.snd_nxt = self.sacked.skip(self.snd_nxt)
             seq = self.snd_nxt
             offset = seq_diff(seq, self.buf_seq)
             available = len(self.send_buf) - offset
@@ -703,7 +705,7 @@ class Endpoint:
                 break
             window_room = seq_diff((self.snd_una + self.snd_wnd) & SEQ_MASK, seq)
             if not ignore_cwnd:
-                in_flight = seq_diff(seq, self.snd_una) - self._sacked_bytes()
+                in_flight = seq_diff(seq, self.snd_una) - self.sacked.bytes_below(self.snd_nxt)
                 window_room = min(window_room, self.cwnd - in_flight)
             size = min(self._segment_cap(), available, window_room)
             if self.sacked:  # don't re-send what the peer already holds
@@ -788,14 +790,6 @@ class Endpoint:
             self.snd_nxt = saved
         return out
 
-    def _skip_sacked(self):
-        for left, right in self.sacked:
-            if seq_le(left, self.snd_nxt) and seq_lt(self.snd_nxt, right):
-                self.snd_nxt = right
-
-    def _sacked_bytes(self):
-        """SACKed bytes below SND.NXT: sent, held by the peer, so no longer in flight."""
-        return sum(seq_diff(r, l) for l, r in self.sacked if seq_lt(l, self.snd_nxt))
 
     # -------------------------------------------------------------- receiving
     def on_segment(self, seg, now):
@@ -1024,7 +1018,7 @@ class Endpoint:
         out = []
         ack = seg.ack
         if self.sack_on and "sack" in seg.options:
-            self._update_scoreboard(seg.options["sack"])
+            self.sacked.update(seg.options["sack"], self.snd_una, self.snd_max)
         advanced = seq_lt(self.snd_una, ack)
         old_wnd = self.snd_wnd
         # window update (RFC 9293 §3.10.7.4: SND.WL1 / SND.WL2 rule)
@@ -1047,7 +1041,7 @@ class Endpoint:
             self.dupacks += 1  # RFC 5681 §2: a duplicate ACK
             if self.in_recovery:
                 out += self._retransmit_next_hole(now) or self._push(now, limit=1, ignore_cwnd=True)
-            elif self.dupacks >= 3 or (self.sack_on and self._sacked_bytes_total() > 2 * self.snd_mss):
+            elif self.dupacks >= 3 or (self.sack_on and self.sacked.total() > 2 * self.snd_mss):
                 out += self._enter_recovery(now)
         self._fin_acked_transitions(now)
         return out
@@ -1067,15 +1061,14 @@ class Endpoint:
         self.snd_una = ack
         if seq_lt(self.snd_nxt, ack):
             self.snd_nxt = ack
-        if self.sacked:
-            self.sacked = [(l, r) for l, r in self.sacked if seq_lt(ack, r)]
+        self.sacked.ack(ack)
         self.dupacks = 0
         # RTT sample (RFC 6298 §2, Karn's algorithm §3)
         if self.rtt_probe is not None and seq_le(self.rtt_probe[0], ack):
-            self._rtt_sample(now - self.rtt_probe[1])
+            self.rtt.sample(now - self.rtt_probe[1])
             self.rtt_probe = None
-        elif self.snd_una == (self.iss + 1) & SEQ_MASK and self.backoff == 0 and self.srtt is None:
-            self._rtt_sample(now - self.syn_sent_at)
+        elif self.snd_una == (self.iss + 1) & SEQ_MASK and self.backoff == 0 and self.rtt.srtt is None:
+            self.rtt.sample(now - self.syn_sent_at)
         self.backoff = 0
         self.tlp_armed = False
         # congestion window (RFC 5681 §3.1)
@@ -1091,19 +1084,6 @@ class Endpoint:
             self.timers.pop("rto", None)
             self.timers.pop("tlp", None)
 
-    def _rtt_sample(self, r):
-        """RFC 6298 §2.2-2.3; linux clamps RTTVAR to tcp_rto_min instead of using G."""
-        if self.srtt is None:
-            self.srtt, self.rttvar = r, r / 2
-        else:
-            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - r)
-            self.srtt = 0.875 * self.srtt + 0.125 * r
-        if self.p.rto_var_floor:
-            rto = self.srtt + max(4 * self.rttvar, self.p.min_rto_s)
-        else:
-            rto = max(self.p.min_rto_s, self.srtt + max(0.001, 4 * self.rttvar))
-        self.rto = min(rto, self.p.max_rto_s)
-
     def _fin_acked_transitions(self, now):
         if self.fin_seq is None or not seq_lt(self.fin_seq, self.snd_una):
             return
@@ -1117,22 +1097,6 @@ class Endpoint:
         elif self.state == LAST_ACK:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self.timers.clear()
-
-    def _update_scoreboard(self, blocks):
-        for left, right in blocks:
-            if seq_le(right, self.snd_una) or seq_lt(self.snd_max, right):
-                continue  # D-SACK or bogus block
-            merged = [(left, right)]
-            for l, r in self.sacked:
-                if seq_lt(r, merged[0][0]) or seq_lt(merged[0][1], l):
-                    merged.append((l, r))
-                else:
-                    merged[0] = (l if seq_lt(l, merged[0][0]) else merged[0][0],
-                                 r if seq_lt(merged[0][1], r) else merged[0][1])
-            self.sacked = sorted(merged, key=lambda lr: seq_diff(lr[0], self.snd_una))
-
-    def _sacked_bytes_total(self):
-        return sum(seq_diff(r, l) for l, r in self.sacked)
 
     def _enter_recovery(self, now):
         """Fast retransmit (RFC 5681 §3.2, RFC 6675 §5 with SACK)."""
@@ -1150,7 +1114,7 @@ class Endpoint:
         for left, right in self.sacked:
             if seq_le(left, seq) and seq_lt(seq, right):
                 seq = right
-        highest = self.sacked[-1][1] if self.sacked else None
+        highest = self.sacked.highest()
         if highest is not None and not seq_lt(seq, highest):
             return []
         if highest is None and seq != self.snd_una:
@@ -1210,7 +1174,7 @@ class Endpoint:
             self.rcv_nxt = (self.rcv_nxt + len(data)) & SEQ_MASK
             self.events.append(DataReadable(now, len(data)))
             idle = self.last_data_rcv_time is not None and \
-                now - self.last_data_rcv_time > self.rto
+                now - self.last_data_rcv_time > self.rtt.rto
             if self.p.quickack_after_idle and idle:
                 # linux tcp_event_data_recv(): quick-ACK again after an idle RTO
                 self.quickacks_left = max(self.quickacks_left, self.p.quickacks)
@@ -1289,8 +1253,8 @@ class Endpoint:
         timer (RFC 9293 §3.8.6.1, and the SWS override timer of §3.8.6.2.1)."""
         if self.snd_nxt == self.snd_una and "persist" not in self.timers and \
                 "rto" not in self.timers and "tlp" not in self.timers:
-            self.timers["persist"] = now + min(max(self.rto, self.p.min_rto_s) * 2 ** self.backoff,
-                                               self.p.max_rto_s)
+            self.timers["persist"] = now + backed_off(max(self.rtt.rto, self.p.min_rto_s),
+                                                      self.backoff, self.p.max_rto_s)
 
     def _expire_persist(self, now):
         """Zero-window probe (RFC 9293 §3.8.6.1): one byte beyond the closed window; with a
@@ -1299,7 +1263,8 @@ class Endpoint:
             return []
         if self.snd_wnd:
             return self._push(now, limit=1, ignore_cwnd=True)
-        self.timers["persist"] = now + min(self.rto * 2 ** min(self.backoff + 1, 10), self.p.max_rto_s)
+        self.timers["persist"] = now + backed_off(self.rtt.rto, min(self.backoff + 1, 10),
+                                                  self.p.max_rto_s)
         self.backoff += 1
         # The probe byte is the first unacknowledged one; it is not counted as in flight
         # (SND.NXT stays), so an ACK that accepts it moves SND.UNA past SND.NXT.
@@ -1318,15 +1283,10 @@ class Endpoint:
             blocks.append(list(self.dsack))
             self.dsack = None
         if self.ooo:
-            ranges = []
-            for seq in sorted(self.ooo, key=lambda s: seq_diff(s, self.rcv_nxt)):
-                data, fin = self.ooo[seq]
-                end = (seq + len(data)) & SEQ_MASK
-                if ranges and seq_le(seq, ranges[-1][1]):
-                    if seq_lt(ranges[-1][1], end):
-                        ranges[-1][1] = end
-                else:
-                    ranges.append([seq, end])
+            ooo = self.ooo
+            ranges = [list(r) for r in RangeSet.from_sorted(
+                (seq, (seq + len(ooo[seq][0])) & SEQ_MASK)
+                for seq in sorted(ooo, key=lambda s: seq_diff(s, self.rcv_nxt)))]
             first = self.last_sack_first
             ranges.sort(key=lambda r: 0 if first is not None and seq_le(r[0], first)
                         and seq_lt(first, r[1]) else 1)

@@ -28,6 +28,7 @@ from collections import Counter
 import dpkt
 
 from .endpoint import TRANSITIONS as ENDPOINT_TRANSITIONS
+from .rangeset import RangeSet
 from .errors import CaptureError
 from .gc_pause import garbage_collection_paused
 from .trace import Trace
@@ -416,7 +417,7 @@ class _Side:
         self.next_t = 0.0           # when that highest segment was seen
         self.last_ack = None        # ack field of its latest segment with ACK
         self.last_win = None        # window field of its latest segment
-        self.holes = []             # [start, end) rel ranges skipped over, never seen
+        self.holes = RangeSet()     # [start, end) rel ranges skipped over, never seen
 
 
 def _bases(packets, client_dir):
@@ -479,30 +480,6 @@ def _handshake_rtt(packets, client_dir):
     return None
 
 
-def _signed(d):
-    """A difference of sequence numbers (mod 2^32) as a signed int."""
-    d &= MASK
-    return d - MOD if d >= HALF else d
-
-
-def _fill(holes, start, end):
-    """Take [start, end) out of the holes; True if it lay entirely inside one of them."""
-    inside = False
-    for hole in list(holes):
-        base, width = hole[0], _signed(hole[1] - hole[0])
-        a = _signed(start - base)
-        b = a + _signed(end - start)
-        if a >= width or b <= 0:
-            continue                                    # no overlap
-        inside = inside or (a >= 0 and b <= width)
-        holes.remove(hole)
-        if a > 0:
-            holes.append((base, (base + a) & MASK))
-        if b < width:
-            holes.append(((base + b) & MASK, hole[1]))
-    return inside
-
-
 def _segment_rows(conn, client_dir, digits):
     """Pass 2: the contract's segment rows for one connection, with analysis labels
     (Wireshark's tcp.analysis rules; docs/captures.md has them in words)."""
@@ -523,7 +500,7 @@ def _segment_rows(conn, client_dir, digits):
         t = round((ts - t0) * scale) / scale
         if flags & SYN:
             if me.syn_seq is not None and seq != me.syn_seq:
-                me.base, me.next, me.holes = seq, None, []      # a new ISN: a new request
+                me.base, me.next, me.holes = seq, None, RangeSet()      # a new ISN: a new request
             me.syn_seq = seq
         rel = (seq - me.base) & MASK
         space = length + (flags & FIN) + (flags & SYN) // SYN   # sequence space used
@@ -545,16 +522,16 @@ def _segment_rows(conn, client_dir, digits):
                 keep_alive = True
             elif space and behind < HALF:                       # re-sends, or comes late
                 end = (rel + space) & MASK
-                if _fill(me.holes, rel, end) and t - me.next_t < ooo_threshold:
+                if me.holes.subtract(rel, end) and t - me.next_t < ooo_threshold:
                     out_of_order = True
                 else:
                     retransmission = True
                 if 0 < (end - nxt) & MASK < HALF:               # reaches past the highest
                     me.next, me.next_t = end, t
             elif behind >= HALF and not flags & RST:            # skips bytes never seen
-                me.holes.append((nxt, rel))
+                me.holes.ranges.append((nxt, rel))
                 if len(me.holes) > MAX_HOLES:
-                    del me.holes[0]
+                    del me.holes.ranges[0]
                 me.next, me.next_t = (rel + space) & MASK, t
         if flags & ACK:
             me.last_ack = ack
