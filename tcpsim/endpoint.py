@@ -92,6 +92,26 @@ for _state in (ESTABLISHED, CLOSE_WAIT, SYN_RECEIVED):
 TRANSITIONS[(FIN_WAIT_1, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
 TRANSITIONS[(FIN_WAIT_2, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
 
+# Rows of the table that no run can take, each with the reason. They stay in the table
+# because RFC 9293 draws them (Figure 5 and §3.10.7.4); the state graph marks them, and
+# tests/test_table_rows.py checks that every other row is taken and these never are.
+UNREACHABLE = {
+    (SYN_RECEIVED, "rcv FIN"):
+        "a FIN in SYN-RECEIVED carries an ACK, and the fifth check (ACK of SYN: ESTABLISHED) "
+        "runs before the eighth (FIN), so the FIN is taken in ESTABLISHED; without an ACK "
+        "it is dropped (RFC 9293 §3.10.7.4 fifth check)",
+    (FIN_WAIT_1, "rcv FIN+ACK of FIN"):
+        "the ACK of our FIN is processed first (fifth check before eighth), so a trace goes "
+        "FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT at one instant, as Linux's does "
+        "(tcp_rcv_state_process(): tcp_ack() before tcp_fin())",
+    (FIN_WAIT_2, "retransmission timeout"):
+        "in FIN-WAIT-2 our FIN is acknowledged, so nothing is in flight and no "
+        "retransmission timer runs (data cannot follow a FIN)",
+    (SYN_RECEIVED, "close() with unread data"):
+        "no data is accepted before the handshake is over: segment text is processed only "
+        "after the ACK of SYN has moved the connection to ESTABLISHED",
+}
+
 SYNCHRONIZED = frozenset((ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING,
                           LAST_ACK, TIME_WAIT))
 CAN_RECEIVE_DATA = frozenset((ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2))
@@ -1127,7 +1147,7 @@ class Endpoint:
     def _process_text(self, seg, now):
         """RFC 9293 §3.10.7.4 seventh (text) and eighth (FIN) checks."""
         state = self.state
-        if state not in CAN_RECEIVE_DATA and state != SYN_RECEIVED:
+        if state not in CAN_RECEIVE_DATA:
             if not seg.data:
                 return self._ignore(seg, now, f"a FIN again in {state}: nothing changes "
                                     "(RFC 9293 §3.10.7.4 eighth check)")
@@ -1207,18 +1227,14 @@ class Endpoint:
         """RFC 9293 §3.10.7.4 eighth check: the FIN's state changes."""
         state = self.state
         self.events.append(EndOfFile(now))
-        if state in (SYN_RECEIVED, ESTABLISHED):
+        # (SYN-RECEIVED never gets here, nor FIN-WAIT-1 with its FIN acknowledged: see
+        # UNREACHABLE.)
+        if state == ESTABLISHED:
             self._transition("rcv FIN", now, "FIN received")
             if self.p.pingpong:
                 self.pingpong = True  # linux tcp_fin(): the ACK of a FIN waits for the reply
         elif state == FIN_WAIT_1:
-            if self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una):
-                self._transition("rcv FIN+ACK of FIN", now, "FIN received")
-            else:
-                self._transition("rcv FIN", now, "FIN received (simultaneous close)")
-            if self.state == TIME_WAIT:
-                self.timers.clear()
-                self.timers["time_wait"] = now + self.p.time_wait_s
+            self._transition("rcv FIN", now, "FIN received (simultaneous close)")
         elif state == FIN_WAIT_2:
             self._transition("rcv FIN", now, "FIN received")
             self.timers.clear()
