@@ -34,6 +34,8 @@ course: $(VENV)/.installed
 test: $(VENV)/.installed system-packages
 	@$(MAKE) -s --no-print-directory $(IVENV)/.installed || \
 	  echo "could not install $(IVENV): tests/test_release.py will skip"
+	$(PY) -m ruff check tcpsim tests benchmarks tools/capture.py
+	$(PY) -m vulture
 	$(PY) -m pytest -q
 
 # Writes instructors/course/release/<notebook>/<notebook>.ipynb (see instructors/README.md).

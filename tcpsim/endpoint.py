@@ -37,7 +37,7 @@ from .profiles import TCP_TIMEOUT_MIN
 from .rangeset import RangeSet
 from .rtt import RttEstimator, backed_off
 from .sack import Scoreboard
-from .segment import SEQ_MASK, Segment, seq_diff, seq_le, seq_lt
+from .segment import SEQ_MASK, Segment, seq_add, seq_diff, seq_le, seq_lt
 from .state import (CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK,
                     LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT, IllegalTransition)
 from .trace import TcbSnapshot
@@ -116,7 +116,6 @@ SYNCHRONIZED = frozenset((ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSI
                           LAST_ACK, TIME_WAIT))
 CAN_RECEIVE_DATA = frozenset((ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2))
 CAN_SEND_DATA = frozenset((ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK))
-OUR_FIN_SENT = frozenset((FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK, TIME_WAIT))
 
 TCP_OPTION_TS_LEN = 12        # nop, nop, kind 8 len 10: what timestamps take from each segment
 SACK_BLOCKS_WITH_TS = 3       # RFC 2018 §3: 3 blocks fit beside timestamps (4 without)
@@ -135,7 +134,7 @@ def reset_for(seg: Segment, conn=None) -> Segment | None:
         return None
     if "A" in seg.flags:
         return Segment(seg.dst, seg.src, seg.dport, seg.sport, seg.ack, 0, "R", 0, conn=conn)
-    return Segment(seg.dst, seg.src, seg.dport, seg.sport, 0, (seg.seq + seg.seg_len) & SEQ_MASK,
+    return Segment(seg.dst, seg.src, seg.dport, seg.sport, 0, seq_add(seg.seq, seg.seg_len),
                    "RA", 0, conn=conn)
 
 
@@ -169,7 +168,7 @@ class Endpoint:
         self.send_buf = bytearray()       # data from snd_una's first data byte on
         self.send_pending = bytearray()   # the rest of a blocked send(): no room in sndbuf yet
         self.send_pending_size = 0        # the size of that send() call
-        self.buf_seq = (iss + 1) & SEQ_MASK  # sequence number of send_buf[0]
+        self.buf_seq = seq_add(iss, 1)  # sequence number of send_buf[0]
         self.push_marks = []              # sequence numbers where an application write ends
         self.snd_sml = iss                # end of the last small (< MSS) segment sent (linux)
         self.fin_seq = None               # our FIN's sequence number, once queued
@@ -235,7 +234,7 @@ class Endpoint:
         return min(self.timers.values()) if self.timers else None
 
     def _tsval(self, now):
-        return (int(now * 1000) + self.ts_offset) & SEQ_MASK
+        return seq_add(int(now * 1000), self.ts_offset)
 
     def _window_bytes(self):
         """The window to advertise, in bytes.
@@ -270,7 +269,7 @@ class Endpoint:
         else:
             raw = window >> shift
         raw = min(raw, 0xFFFF)
-        right = (self.rcv_nxt + (raw << shift)) & SEQ_MASK
+        right = seq_add(self.rcv_nxt, (raw << shift))
         self.rcv_wup = self.rcv_nxt
         if seq_lt(self.rcv_adv_right, right):
             self.rcv_adv_right = right
@@ -310,7 +309,7 @@ class Endpoint:
         ETIMEDOUT (issue 10, bug 2). Linux also keeps SND.NXT when the window is short of it
         by less than one scaling unit; our windows never shrink, so that case cannot arise.
         """
-        window_end = (self.snd_una + self.snd_wnd) & SEQ_MASK
+        window_end = seq_add(self.snd_una, self.snd_wnd)
         return self.snd_max if seq_le(self.snd_max, window_end) else window_end
 
     def _ack(self, now):
@@ -339,7 +338,7 @@ class Endpoint:
         window = self._initial_window(self.advmss - (TCP_OPTION_TS_LEN if with_ack and self.ts_on else 0))
         self.rcv_ssthresh = window
         if with_ack:  # before the peer's SYN there is no RCV.NXT to promise from
-            self.rcv_adv_right = (self.rcv_nxt + window) & SEQ_MASK
+            self.rcv_adv_right = seq_add(self.rcv_nxt, window)
             self.rcv_wup = self.rcv_nxt
         seg = Segment(self.host, self.peer, self.local_port, self.remote_port, self.iss,
                       self.rcv_nxt if with_ack else 0, "SA" if with_ack else "S", window, b"",
@@ -348,7 +347,7 @@ class Endpoint:
         if with_ack:
             self.ack_pending = False
             self.last_ack_sent = self.rcv_nxt
-        self.snd_nxt = self.snd_max = (self.iss + 1) & SEQ_MASK
+        self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
         return seg
 
     def _initial_window(self, mss):
@@ -387,7 +386,7 @@ class Endpoint:
         self.passive = True
         self.state = LISTEN
         self.irs = syn.seq
-        self.rcv_nxt = (syn.seq + 1) & SEQ_MASK
+        self.rcv_nxt = seq_add(syn.seq, 1)
         self._apply_peer_syn_options(syn)
         self.snd_wnd = self.max_snd_wnd = syn.win  # RFC 7323 §2.2: a SYN's window is not scaled
         self.snd_wl1, self.snd_wl2 = syn.seq, self.iss
@@ -440,7 +439,7 @@ class Endpoint:
         if room >= len(self.send_pending):
             self.send_buf += self.send_pending
             self.send_pending = bytearray()
-            self.push_marks.append((self.buf_seq + len(self.send_buf)) & SEQ_MASK)
+            self.push_marks.append(seq_add(self.buf_seq, len(self.send_buf)))
             return True
         self.send_buf += self.send_pending[:room]
         del self.send_pending[:room]
@@ -519,7 +518,7 @@ class Endpoint:
         if self.app_shut_wr or self.state not in (SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT):
             return []
         self.app_shut_wr = True
-        self.fin_seq = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
+        self.fin_seq = seq_add(self.buf_seq, len(self.send_buf))
         self._transition("close()", now, "shutdown()")
         return self._push(now)
 
@@ -539,7 +538,7 @@ class Endpoint:
                 return self._active_reset(now, "close() with SO_LINGER 0")
             if not self.app_shut_wr:
                 self.app_shut_wr = True
-                self.fin_seq = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
+                self.fin_seq = seq_add(self.buf_seq, len(self.send_buf))
                 self._transition("close()", now)
                 return self._push(now)
         if self.state == FIN_WAIT_2:
@@ -712,7 +711,7 @@ class Endpoint:
         if self.state not in CAN_SEND_DATA:
             return []
         out = []
-        data_end = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
+        data_end = seq_add(self.buf_seq, len(self.send_buf))
         while limit is None or len(out) < limit:
             if self.sacked:
                 self.snd_nxt = self.sacked.skip(self.snd_nxt)
@@ -723,7 +722,7 @@ class Endpoint:
                 if self._fin_ready():
                     out.append(self._send_fin(now))
                 break
-            window_room = seq_diff((self.snd_una + self.snd_wnd) & SEQ_MASK, seq)
+            window_room = seq_diff(seq_add(self.snd_una, self.snd_wnd), seq)
             if not ignore_cwnd:
                 in_flight = seq_diff(seq, self.snd_una) - self.sacked.bytes_below(self.snd_nxt)
                 window_room = min(window_room, self.cwnd - in_flight)
@@ -746,14 +745,14 @@ class Endpoint:
                     and self._nagle_holds():
                 break  # Nagle (RFC 9293 §3.7.4): a small segment waits
             data = bytes(self.send_buf[offset:offset + size])
-            end = (seq + size) & SEQ_MASK
+            end = seq_add(seq, size)
             flags = "PA" if end == data_end and not self.send_pending else "A"  # PSH: ends a write
             while self.push_marks and seq_le(self.push_marks[0], end):
                 self.push_marks.pop(0)
                 flags = "PA"
             if end == data_end and self.fin_seq is not None and self.fin_seq == data_end:
                 flags = "F" + flags  # the FIN rides on the last data segment
-                end = (end + 1) & SEQ_MASK
+                end = seq_add(end, 1)
             out.append(self._segment(flags, seq, now, data, is_rtx))
             if size < full and not is_rtx:
                 self.snd_sml = end  # linux tcp_minshall_update()
@@ -785,7 +784,7 @@ class Endpoint:
         seq = self.snd_nxt
         is_rtx = seq_lt(seq, self.snd_max)
         seg = self._segment("FA", seq, now, b"", is_rtx)
-        self._sent(seq, (seq + 1) & SEQ_MASK, now, is_rtx)
+        self._sent(seq, seq_add(seq, 1), now, is_rtx)
         return seg
 
     def _sent(self, seq, end, now, is_rtx):
@@ -847,7 +846,7 @@ class Endpoint:
                                 "(RFC 9293 §3.10.7.3 fifth check)")
         # fourth check: SYN
         self.irs = seg.seq
-        self.rcv_nxt = (seg.seq + 1) & SEQ_MASK
+        self.rcv_nxt = seq_add(seg.seq, 1)
         self._apply_peer_syn_options(seg)
         self.snd_wnd = seg.win
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
@@ -858,7 +857,7 @@ class Endpoint:
             self.events.append(ConnectResult(now, "ok"))
             # the client learns TS only now: its window uses the plain MSS
             self.rcv_ssthresh = self._initial_window(self.advmss)
-            self.rcv_adv_right = (self.rcv_nxt + self.rcv_ssthresh) & SEQ_MASK
+            self.rcv_adv_right = seq_add(self.rcv_nxt, self.rcv_ssthresh)
             if self.p.handshake == "two-way":
                 return self._push(now)
             out = [self._ack(now)]
@@ -897,7 +896,7 @@ class Endpoint:
             self.timers.clear()
             self.events.append(NewIncarnation(now, seg))
             return []
-        if "F" in flags and seq_diff((seg.seq + seg.seg_len) & SEQ_MASK, self.rcv_nxt) == 0:
+        if "F" in flags and seq_diff(seq_add(seg.seq, seg.seg_len), self.rcv_nxt) == 0:
             # A retransmitted FIN: our last ACK was lost. ACK it and restart the timer.
             self._transition("rcv FIN", now, "FIN retransmission received: ACK, restart timer")
             self.timers["time_wait"] = now + self.p.time_wait_s
@@ -927,7 +926,7 @@ class Endpoint:
                 return self._ignore(seg, now, "an RST outside the receive window "
                                     "(RFC 9293 §3.10.7.4 first check)")
             if seq_lt((seg.seq + max(seg.seg_len, 1) - 1) & SEQ_MASK, self.rcv_nxt) and seg.len:
-                self.dsack = (seg.seq, (seg.seq + seg.len) & SEQ_MASK)  # RFC 2883
+                self.dsack = (seg.seq, seq_add(seg.seq, seg.len))  # RFC 2883
             if state == SYN_RECEIVED and flags == "S" and seg.seq == self.irs:
                 # The peer's SYN again: our SYN-ACK was lost. Linux answers at once and
                 # re-arms the request timer to initial RTO << (timeouts so far) (measured).
@@ -938,7 +937,7 @@ class Endpoint:
                 return [self._syn_segment(now, with_ack=True)]
             if self.p.seq_check_from_rcv_wup and state != SYN_RECEIVED and "S" not in flags \
                     and seq_lt(seg.seq, self.rcv_nxt) \
-                    and seq_le(self.rcv_wup, (seg.seq + seg.seg_len) & SEQ_MASK):
+                    and seq_le(self.rcv_wup, seq_add(seg.seq, seg.seg_len)):
                 return self._old_segment_after_rcv_wup(seg, now)
             return self._out_of_window_ack(seg, now, "outside the receive window "
                                            "(RFC 9293 §3.10.7.4 first check)")
@@ -1075,7 +1074,7 @@ class Endpoint:
             data_acked -= 1  # our FIN
         if data_acked > 0:
             del self.send_buf[:data_acked]
-            self.buf_seq = (self.buf_seq + data_acked) & SEQ_MASK
+            self.buf_seq = seq_add(self.buf_seq, data_acked)
             if self.send_pending and self._fill_send_buffer():
                 self.events.append(SendDone(now, self.send_pending_size))  # send() returns
         self.snd_una = ack
@@ -1087,7 +1086,7 @@ class Endpoint:
         if self.rtt_probe is not None and seq_le(self.rtt_probe[0], ack):
             self.rtt.sample(now - self.rtt_probe[1])
             self.rtt_probe = None
-        elif self.snd_una == (self.iss + 1) & SEQ_MASK and self.backoff == 0 and self.rtt.srtt is None:
+        elif self.snd_una == seq_add(self.iss, 1) and self.backoff == 0 and self.rtt.srtt is None:
             self.rtt.sample(now - self.syn_sent_at)
         self.backoff = 0
         self.tlp_armed = False
@@ -1141,7 +1140,7 @@ class Endpoint:
             return []
         out = self._retransmit_range(seq, now)
         if out:
-            self.rtx_next = (out[-1].seq + out[-1].seg_len) & SEQ_MASK
+            self.rtx_next = seq_add(out[-1].seq, out[-1].seg_len)
         return out
 
     def _process_text(self, seg, now):
@@ -1153,7 +1152,7 @@ class Endpoint:
                                     "(RFC 9293 §3.10.7.4 eighth check)")
             return self._ignore(seg, now, f"data in {state}, after the peer's FIN (RFC 9293 "
                                 "§3.10.7.4 seventh check): ACK sent", self._ack(now))
-        if self.app_closed and seg.data and seq_lt(self.rcv_nxt, (seg.seq + seg.len) & SEQ_MASK):
+        if self.app_closed and seg.data and seq_lt(self.rcv_nxt, seq_add(seg.seq, seg.len)):
             # RFC 1122 §4.2.2.13: data for an application that is gone -> RST (linux: from
             # the segment, as for an unknown connection).
             rst = reset_for(seg, self.conn)
@@ -1191,7 +1190,7 @@ class Endpoint:
         if data:
             self._measure_rcv_mss(len(data))
             self.rcv_buf += data
-            self.rcv_nxt = (self.rcv_nxt + len(data)) & SEQ_MASK
+            self.rcv_nxt = seq_add(self.rcv_nxt, len(data))
             self.events.append(DataReadable(now, len(data)))
             idle = self.last_data_rcv_time is not None and \
                 now - self.last_data_rcv_time > self.rtt.rto
@@ -1208,7 +1207,7 @@ class Endpoint:
             self.ack_pending = True
         if fin and not self.fin_received:
             self.fin_received = True
-            self.rcv_nxt = (self.rcv_nxt + 1) & SEQ_MASK
+            self.rcv_nxt = seq_add(self.rcv_nxt, 1)
             self.ack_pending = True
             self._on_fin(now)
 
@@ -1275,7 +1274,7 @@ class Endpoint:
     def _expire_persist(self, now):
         """Zero-window probe (RFC 9293 §3.8.6.1): one byte beyond the closed window; with a
         small open window, send what it allows (the SWS override)."""
-        if not seq_lt(self.snd_nxt, (self.buf_seq + len(self.send_buf)) & SEQ_MASK):
+        if not seq_lt(self.snd_nxt, seq_add(self.buf_seq, len(self.send_buf))):
             return []
         if self.snd_wnd:
             return self._push(now, limit=1, ignore_cwnd=True)
@@ -1289,7 +1288,7 @@ class Endpoint:
         is_rtx = seq_lt(seq, self.snd_max)
         seg = self._segment("A", seq, now, bytes(self.send_buf[offset:offset + 1]), is_rtx)
         if not is_rtx:
-            self.snd_max = (seq + 1) & SEQ_MASK
+            self.snd_max = seq_add(seq, 1)
         return [seg]
 
     def _sack_blocks(self):
@@ -1301,7 +1300,7 @@ class Endpoint:
         if self.ooo:
             ooo = self.ooo
             ranges = [list(r) for r in RangeSet.from_sorted(
-                (seq, (seq + len(ooo[seq][0])) & SEQ_MASK)
+                (seq, seq_add(seq, len(ooo[seq][0])))
                 for seq in sorted(ooo, key=lambda s: seq_diff(s, self.rcv_nxt)))]
             first = self.last_sack_first
             ranges.sort(key=lambda r: 0 if first is not None and seq_le(r[0], first)

@@ -30,14 +30,15 @@ import dpkt
 from .endpoint import TRANSITIONS as ENDPOINT_TRANSITIONS
 from .rangeset import RangeSet
 from .errors import CaptureError
+from .segment import FLAG_ORDER, HALF, SEQ_MASK
 from .gc_pause import garbage_collection_paused
 from .trace import Trace
 
 __all__ = ["read_pcap", "list_streams", "write_pcap"]
 
 # --- TCP header flags (RFC 9293 §3.1; ECE and CWR: RFC 3168 §6.1) --------------------
-FIN, SYN, RST, PSH, ACK, URG, ECE, CWR = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80
-FLAG_LETTERS = "FSRPAUEC"   # the contract's order of flag letters: bit 0 (FIN) .. bit 7 (CWR)
+FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
+FLAG_LETTERS = FLAG_ORDER   # the contract's order of flag letters is the header's: bit 0 (FIN) .. 7 (CWR)
 # "SA", "FPA", ... for each of the 256 values of the flags byte
 FLAG_STRINGS = tuple("".join(c for bit, c in enumerate(FLAG_LETTERS) if v >> bit & 1)
                      for v in range(256))
@@ -48,9 +49,7 @@ OPT_EOL, OPT_NOP, OPT_MSS, OPT_WSCALE, OPT_SACK_PERM, OPT_SACK, OPT_TS = 0, 1, 2
 MAX_OPTION_BYTES = 40       # the data offset field allows 15 words = 60 header bytes
 
 # --- sequence space (RFC 9293 §3.4: arithmetic modulo 2^32) ----------------------------
-MOD = 2 ** 32
-MASK = MOD - 1
-HALF = 2 ** 31              # a - b < HALF (mod 2^32) means "a is at or after b"
+MASK = SEQ_MASK             # and HALF (segment.py): a - b < HALF means "a is at or after b"
 
 # --- capture files ----------------------------------------------------------------------
 # pcap magic numbers (pcap-savefile(5); dpkt.pcap), and the pcapng Section Header Block type
@@ -137,7 +136,7 @@ class _File:
             else:
                 self.reader = dpkt.pcap.Reader(self.stream)
                 self.digits = PCAP_MAGICS[self.magic]
-        except Exception as err:          # dpkt raises ValueError, NeedData, struct.error...
+        except Exception as err:  # noqa: BLE001 (dpkt raises ValueError, NeedData, struct.error...)
             kind = "pcapng" if self.pcapng else "pcap"
             cut = self.cut_at(0) is not None if self.pcapng else \
                 len(self.data) < PCAP_HEADER_BYTES
@@ -220,7 +219,7 @@ def _scan(path):
             start, end = end, tell()
             try:
                 ip = decode(frame)
-            except Exception as err:
+            except Exception as err:  # noqa: BLE001 (any dpkt error: a one-line CaptureError)
                 if f.cut_at(start) is not None:
                     raise f.truncated(number, start) from None
                 raise CaptureError(f"{name}: packet {number} at byte {start} is malformed "
@@ -250,7 +249,7 @@ def _scan(path):
                                  payload, number, start))
     except CaptureError:
         raise
-    except Exception as err:                      # from dpkt's reader, between packets
+    except Exception as err:  # noqa: BLE001 (from dpkt's reader, between packets)
         if f.cut_at(end) is not None or isinstance(err, dpkt.NeedData):
             raise f.truncated(number + 1, end) from None
         raise CaptureError(f"{name}: packet {number + 1} at byte {end} is malformed "
@@ -802,7 +801,7 @@ def list_streams(path) -> list[str]:
     """One line per connection: index, endpoints (client first), packet count, first and
     last time (seconds since the capture's first TCP packet) and the flags seen, counted."""
     with garbage_collection_paused():   # see gc_pause.py
-        name, conns, _, _, _ = _scan(path)
+        _, conns, _, _, _ = _scan(path)
     start = conns[0].packets[0][0]
     lines = []
     for conn in conns:

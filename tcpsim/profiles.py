@@ -65,7 +65,7 @@ class Profile:
                                   # the last window sent) passes the sequence check, so its ACK
                                   # field counts (linux tcp_sequence()); else RFC 9293 §3.10.7.4
 
-    def with_options(self, options) -> "Profile":
+    def with_options(self, options) -> Profile:
         """Apply a scenario host's ``HostOptions`` (None = keep the profile's value)."""
         changes = {}
         for name in ("syn_retries", "synack_retries", "syn_linear_timeouts", "nodelay",

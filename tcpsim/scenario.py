@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 from .errors import ScenarioError
+from .segment import FLAG_ORDER, SEQ_MASK
 
 __all__ = [
     "Action", "Fault", "Host", "HostOptions", "Match", "Scenario", "ScenarioError",
@@ -34,7 +35,7 @@ __all__ = [
 PROFILES = ("linux", "rfc9293")
 ACTIONS = ("listen", "connect", "send", "read", "shutdown", "close", "abort")
 FAULT_KINDS = ("drop", "loss", "delay", "duplicate", "inject")
-FLAG_LETTERS = "FSRPAUEC"           # the trace's order of TCP flag letters
+FLAG_LETTERS = FLAG_ORDER           # the trace's order of TCP flag letters
 HANDSHAKES = ("three-way", "two-way")
 ISN_STRATEGIES = ("zero", "clock", "rfc6528", "random")
 READ_MODES = ("auto", "off")
@@ -181,9 +182,8 @@ def _int(value, path, lo=None, hi=None, *, required=False, default=None, text=No
     if type(value) is not int:
         if isinstance(value, bool):
             value = None
-        elif isinstance(value, Integral):
-            value = int(value)
-        elif isinstance(value, Real) and math.isfinite(value) and float(value).is_integer():
+        elif isinstance(value, Integral) or (isinstance(value, Real) and math.isfinite(value)
+                                             and float(value).is_integer()):
             value = int(value)
         else:
             value = None
@@ -362,7 +362,7 @@ def _hosts(value) -> tuple:
         hosts.append(Host(
             name=name,
             port=_int(spec.get("port"), path + ".port", 1, 65535),
-            isn=_int(spec.get("isn"), path + ".isn", 0, 2**32 - 1),
+            isn=_int(spec.get("isn"), path + ".isn", 0, SEQ_MASK),
             options=_options(spec.get("options"), path + ".options"),
             addr=_ipv4(spec.get("addr"), path + ".addr"),
         ))
@@ -470,8 +470,8 @@ def _fault(index: int, spec, names: tuple) -> Fault:
             index=index, kind=kind, match=Match(from_host=from_host),
             at=_number(get("at"), path + ".at", 0, required=True, at_most=MAX_SECONDS),
             flags=_flags(get("flags"), path + ".flags", required=True),
-            seq=_int(get("seq"), path + ".seq", 0, 2**32 - 1, default=0),
-            ack=_int(get("ack"), path + ".ack", 0, 2**32 - 1, default=0),
+            seq=_int(get("seq"), path + ".seq", 0, SEQ_MASK, default=0),
+            ack=_int(get("ack"), path + ".ack", 0, SEQ_MASK, default=0),
             bytes=_int(get("bytes"), path + ".bytes", 0, 65535, default=0),
             win=_int(get("win"), path + ".win", 0, 65535),
         )

@@ -68,15 +68,3 @@ class Pair:
         synack = self.b_accepts(syn)
         self.exchange(synack, self.a)
         return self
-
-    def run_timers(self, until):
-        """Fire both endpoints' timers in time order up to ``until``; answers are delivered."""
-        while True:
-            due = [(ep.next_deadline(), i, ep) for i, ep in enumerate((self.a, self.b))
-                   if ep.next_deadline() is not None and ep.next_deadline() <= until]
-            if not due:
-                self.now = until
-                return
-            deadline, _, ep = min(due)
-            self.now = deadline
-            self.exchange(self.sent(ep, ep.on_timer(self.now)), self.other(ep))

@@ -129,7 +129,7 @@ def test_every_listen_rule(flags, action):
 
 
 def test_syn_queue_then_accept_queue():
-    lst, children, make_child = listener_and_children()
+    lst, _, make_child = listener_and_children()
     a = endpoint("client", "server", 40000, 5001)
     (syn,) = a.connect(0.0)
     child, (synack,) = lst.on_segment(syn, 0.0, make_child)
@@ -143,7 +143,7 @@ def test_syn_queue_then_accept_queue():
 
 
 def test_a_reset_child_leaves_the_queue():
-    lst, children, make_child = listener_and_children()
+    lst, _, make_child = listener_and_children()
     syn = Segment("client", "server", 40000, 5001, 100, 0, "S", 1000)
     child, _ = lst.on_segment(syn, 0.0, make_child)
     child.on_segment(Segment("client", "server", 40000, 5001, 101, 0, "R", 0), 0.1)

@@ -43,7 +43,7 @@ def in_state(name, **kw):
         p.b_accepts(syn)
         return p, b
     if name == "SYN-RECEIVED active":           # simultaneous open (RFC 9293 Figure 8)
-        (syn_a,) = p.a_connects()
+        p.a_connects()
         p.sent(b, b.connect(p.now))
         p.deliver([Segment("server", "client", b.local_port, b.remote_port, b.iss, 0, "S",
                            1000)], a)
@@ -191,7 +191,7 @@ class Recorder:
 
 def take(row):
     """Take ``row``: returns the endpoint and the state it should now be in."""
-    state, event = row
+    state = row[0]
     name, action = ROWS[row]
     if name == "two-way":                        # LISTEN -> ESTABLISHED at once
         p, _ = fixture(name)
