@@ -27,7 +27,10 @@ Every state change goes through ``_transition(event)``, which looks the change u
 ``plots`` draws the state graph from this same table. What a profile changes (ACK
 policy, timers, options, ISNs) lives in ``profiles.py``; numbers come from there.
 
-Sequence numbers are compared with the mod-2**32 helpers of ``segment.py``.
+Sequence numbers are compared with the mod-2**32 helpers of ``segment.py``. Three small
+parts live in their own files: the RTT/RTO estimator (``rtt.py``, RFC 6298), the SACK
+scoreboard (``sack.py``) and the range set they share with the capture reader
+(``rangeset.py``). Rows of the table that no run can take are in ``UNREACHABLE``.
 """
 from __future__ import annotations
 
@@ -42,7 +45,7 @@ from .state import (CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WA
                     LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT, IllegalTransition)
 from .trace import TcbSnapshot
 
-_make_snapshot = TcbSnapshot._make
+_new_tuple = tuple.__new__        # TcbSnapshot's fields, in order: no per-row checks
 
 # (state, event) -> (next state, where the rule comes from)
 TRANSITIONS = {
@@ -198,6 +201,7 @@ class Endpoint:
         self.rcv_nxt = 0
         self.rcv_buf = bytearray()        # in-order bytes the application has not read yet
         self.ooo = {}                     # out-of-order queue: seq -> (data, fin)
+        self.ooo_bytes = 0                # bytes held in it
         self.fin_received = False
         self.rcv_adv_right = 0            # right edge of the window we last advertised
         self.rcv_wup = 0                  # RCV.NXT when we last sent a window (linux rcv_wup)
@@ -244,8 +248,7 @@ class Endpoint:
         already promised is kept.
         """
         buffered = len(self.rcv_buf)
-        if self.ooo:
-            buffered += sum(len(d) for d, _ in self.ooo.values())
+        buffered += self.ooo_bytes
         free = max(0, self.p.rcvbuf - buffered)
         promised = max(0, seq_diff(self.rcv_adv_right, self.rcv_nxt))
         window = min(self.rcv_ssthresh, free)
@@ -313,8 +316,11 @@ class Endpoint:
         return self.snd_max if seq_le(self.snd_max, window_end) else window_end
 
     def _ack(self, now):
-        """A pure ACK (RFC 9293 §3.10.7.4 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>)."""
-        return self._segment("A", self._acceptable_seq(), now)
+        """A pure ACK (RFC 9293 §3.10.7.4 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>), at
+        ``_acceptable_seq()`` (written out here: this runs for every ACK)."""
+        window_end = (self.snd_una + self.snd_wnd) & SEQ_MASK
+        seq = self.snd_max if seq_le(self.snd_max, window_end) else window_end
+        return self._segment("A", seq, now)
 
     def _syn_segment(self, now, with_ack):
         """SYN or SYN-ACK with options in Linux's order: MSS, SACK-permitted, TS, WS."""
@@ -491,10 +497,10 @@ class Endpoint:
     def snapshot(self, now):
         """The TCB's variables now, as a row of the trace's TCB table (``Trace.tcb``).
 
-        Built in the field order of ``TcbSnapshot`` (``_make`` is 7 times faster than
-        keywords, and this runs after every endpoint call); tests/test_endpoint_machine.py
+        Built in the field order of ``TcbSnapshot`` (positionally: keywords cost 7 times as
+        much, and this runs after every endpoint call); tests/test_endpoint_machine.py
         checks each field against the attribute it names."""
-        return _make_snapshot((
+        return _new_tuple(TcbSnapshot, (
             now,                                    # t
             self.name,                              # host
             self.conn,                              # conn
@@ -508,7 +514,7 @@ class Endpoint:
             self.rcv_nxt,                           # rcv_nxt
             (self.rcv_adv_right - self.rcv_nxt) & SEQ_MASK if self.irs is not None else 0,  # rcv_wnd
             len(self.rcv_buf),                      # rcv_buffered
-            sum(len(d) for d, _ in self.ooo.values()) if self.ooo else 0,  # rcv_out_of_order
+            self.ooo_bytes,                         # rcv_out_of_order
             len(self.send_buf),                     # snd_buffered
             self.cwnd,                              # cwnd
             dict(self.timers),                      # timers
@@ -713,7 +719,7 @@ class Endpoint:
         out = []
         data_end = seq_add(self.buf_seq, len(self.send_buf))
         while limit is None or len(out) < limit:
-            if self.sacked:
+            if self.sacked.ranges:
                 self.snd_nxt = self.sacked.skip(self.snd_nxt)
             seq = self.snd_nxt
             offset = seq_diff(seq, self.buf_seq)
@@ -727,8 +733,8 @@ class Endpoint:
                 in_flight = seq_diff(seq, self.snd_una) - self.sacked.bytes_below(self.snd_nxt)
                 window_room = min(window_room, self.cwnd - in_flight)
             size = min(self._segment_cap(), available, window_room)
-            if self.sacked:  # don't re-send what the peer already holds
-                for left, right in self.sacked:
+            if self.sacked.ranges:  # don't re-send what the peer already holds
+                for left, right in self.sacked.ranges:
                     gap = seq_diff(left, seq)
                     if 0 < gap < size:
                         size = gap
@@ -1166,7 +1172,9 @@ class Endpoint:
             seq = self.rcv_nxt
             ahead = 0
         if ahead > 0:
+            old = self.ooo.get(seq)
             self.ooo[seq] = (bytes(data), fin)
+            self.ooo_bytes += len(data) - (len(old[0]) if old else 0)
             self.last_sack_first = seq
             self.ack_pending = True
             return [self._ack(now)]  # RFC 5681 §4.2: immediate dup ACK
@@ -1179,6 +1187,7 @@ class Endpoint:
                 behind = seq_diff(self.rcv_nxt, oseq)
                 if behind >= 0:
                     del self.ooo[oseq]
+                    self.ooo_bytes -= len(odata)
                     if behind < len(odata) or (ofin and behind == len(odata)):
                         self._accept_in_order(odata[behind:], ofin, now)
                         progressed = True

@@ -55,7 +55,7 @@ class RangeSet:
                           right if seq_lt(merged[1], right) else merged[1])
         keep.append(merged)
         keep.sort(key=lambda r: seq_diff(r[0], base))
-        self.ranges = keep
+        self.ranges[:] = keep           # in place: holders of .ranges keep seeing it
 
     def subtract(self, start, end):
         """Take [start, end) out; True if it lay entirely inside one range. Pieces left of a
@@ -77,7 +77,7 @@ class RangeSet:
 
     def drop_below(self, seq):
         """Forget the ranges that end at or before ``seq`` (acknowledged, say)."""
-        self.ranges = [(left, right) for left, right in self.ranges if seq_lt(seq, right)]
+        self.ranges[:] = [(left, right) for left, right in self.ranges if seq_lt(seq, right)]
 
     def size(self):
         """Sequence numbers covered."""

@@ -14,10 +14,11 @@ from .segment import seq_diff, seq_le, seq_lt
 
 
 class Scoreboard:
-    __slots__ = ("sacked",)
+    __slots__ = ("sacked", "ranges")
 
     def __init__(self):
         self.sacked = RangeSet()
+        self.ranges = self.sacked.ranges     # [(left, right)] in order from SND.UNA
 
     def __bool__(self):
         return bool(self.sacked.ranges)

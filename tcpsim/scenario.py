@@ -178,7 +178,9 @@ def _range_text(kind: str, lo, hi) -> str:
 def _int(value, path, lo=None, hi=None, *, required=False, default=None, text=None):
     """An integer in [lo, hi]: bools refused, integral floats (1e6) accepted."""
     if value is None:
-        return _absent(path, required, default, text or _range_text("an integer", lo, hi))
+        if not required:
+            return default
+        _fail(path, "missing; " + (text or _range_text("an integer", lo, hi)))
     if type(value) is not int:
         if isinstance(value, bool):
             value = None
@@ -201,30 +203,33 @@ def _positive(value, path, hi=None, *, required=False, default=None):
     return value
 
 
+def _number_text(lo, hi, above):
+    """The message of a bad number (built only when one is bad)."""
+    return f"must be a number > {lo}" if above else _range_text("a number", lo, hi)
+
+
 def _number(value, path, lo=None, hi=None, *, above=False, required=False, default=None,
             at_most=None):
     """A finite number >= lo (> lo with ``above``), <= hi; returned as a float. Above
     ``at_most`` (a sanity cap, such as MAX_SECONDS) it gets a message of its own."""
-    if above:
-        text = f"must be a number > {lo}"
-    else:
-        text = _range_text("a number", lo, hi)
     if value is None:
-        return _absent(path, required, default, text)
+        if not required:
+            return default
+        _fail(path, "missing; " + _number_text(lo, hi, above))
     t = type(value)
     if t is float or t is int:
         try:
             x = float(value)
         except OverflowError:
-            _fail(path, text)
+            _fail(path, _number_text(lo, hi, above))
     elif isinstance(value, Real) and not isinstance(value, bool):
         x = float(value)
     else:
-        _fail(path, text)
+        _fail(path, _number_text(lo, hi, above))
     if (x != x or x in (math.inf, -math.inf)
             or (lo is not None and (x <= lo if above else x < lo))
             or (hi is not None and x > hi)):
-        _fail(path, text)
+        _fail(path, _number_text(lo, hi, above))
     if at_most is not None and x > at_most:
         _fail(path, f"must be at most {at_most} (seconds)")
     return x
@@ -247,7 +252,9 @@ def _str(value, path, *, default=None):
 def _choice(value, path, allowed, *, required=False, default=None):
     """One of ``allowed`` (a tuple of strings)."""
     if value is None:
-        return _absent(path, required, default, f"must be one of {_quoted(allowed)}")
+        if not required:
+            return default
+        _fail(path, f"missing; must be one of {_quoted(allowed)}")
     if isinstance(value, str):
         if value in allowed:
             return value

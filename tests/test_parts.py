@@ -85,3 +85,15 @@ def test_linux_estimator_floors_the_variance_at_rto_min():
 
 def test_back_off_doubles_up_to_the_maximum():
     assert [backed_off(1.0, n, 60.0) for n in range(8)] == [1, 2, 4, 8, 16, 32, 60, 60]
+
+
+def test_scoreboard_ranges_stay_the_range_sets_list():
+    """The endpoint reads Scoreboard.ranges directly in its send loop."""
+    sb = Scoreboard()
+    sb.update([[2000, 3000]], snd_una=1000, snd_max=5000)
+    sb.ack(2500)
+    sb.update([[4000, 4500]], snd_una=2500, snd_max=5000)
+    assert sb.ranges is sb.sacked.ranges
+    assert sb.ranges == [(2000, 3000), (4000, 4500)]
+    sb.ack(3000)
+    assert sb.ranges is sb.sacked.ranges and sb.ranges == [(4000, 4500)]
