@@ -239,3 +239,18 @@ def test_linux_acks_every_retransmitted_fin(profile, answered):
     acks = [s for s in t.doc["segments"] if s["src"] == "client" and s["flags"] == "A"
             and any(s["t"] == copy for copy in fin["copies"])]
     assert len(acks) == answered, fmt(t)
+
+
+def test_a_run_over_the_event_budget_names_the_repeating_segments(monkeypatch):
+    """Any other run that does not settle: one line, what kept repeating, a bug to report."""
+    import tcpsim.clock
+    monkeypatch.setattr(tcpsim.clock, "MAX_EVENTS", 200)
+    sc = {"hosts": {"client": {}, "server": {}},
+          "actions": listen_connect(then=[{"at": 0.1, "host": "client", "do": "send",
+                                           "bytes": 10_000_000}])}
+    with pytest.raises(SimulationStuck) as err:
+        tcpsim.run(sc)
+    text = str(err.value)
+    assert "\n" not in text
+    assert text.startswith("the run does not settle (more than 200 events by t=")
+    assert "client->server [A] x" in text and "please report the scenario" in text
