@@ -24,6 +24,10 @@ class Clock:
         self._heap = []
         self._order = itertools.count()
 
+    def clear(self):
+        """Forget the events not run (those after ``until_s``)."""
+        self._heap.clear()
+
     def schedule(self, t: float, handler, *args):
         heapq.heappush(self._heap, (t, next(self._order), handler, args))
 

@@ -394,11 +394,10 @@ def _action(index: int, spec, names: tuple) -> Action:
     if do == "connect":
         other = names[1] if host == names[0] else names[0]
         to = get("to")
-        text = f"must be {json.dumps(other)} (the other host)"
         if to is None:
-            _fail(path + ".to", "missing; " + text)
+            _fail(path + ".to", f"missing; must be {json.dumps(other)} (the other host)")
         if to != other or not isinstance(to, str):
-            _fail(path + ".to", text)
+            _fail(path + ".to", f"must be {json.dumps(other)} (the other host)")
     elif do == "send":
         count, text = get("bytes"), get("data")
         if (count is None) == (text is None):

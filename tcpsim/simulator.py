@@ -101,6 +101,10 @@ class Simulation:
             self.clock.run()
         except SimulationStuck as stuck:
             raise SimulationStuck(self._why_stuck(str(stuck))) from None
+        finally:
+            # Events left after ``until`` hold bound methods of this Simulation: a reference
+            # cycle that only the garbage collector could free (and walk, every run).
+            self.clock.clear()
         return self._trace()
 
     def _why_stuck(self, what):
@@ -328,19 +332,22 @@ class Simulation:
     def _drain(self, tcb, now):
         """Turn the endpoint's events into trace rows. True if something became readable
         (data, EOF or an error) for the application."""
-        if not tcb.events:
+        events = tcb.events
+        if not events:
             return False
         readable = False
-        for event in tcb.events:
+        for event in events:
             kind = type(event)
-            if kind is StateChanged:
+            if kind is DataReadable:            # the most frequent, first
+                readable = True
+            elif kind is StateChanged:
                 self._state_row(event.t, tcb.name, event.socket, event.old, event.new,
                                 event.cause, tcb.conn)
                 if tcb.passive and event.old == SYN_RECEIVED and event.new != ESTABLISHED:
                     listener = self.hosts[tcb.name].listener
                     if listener is not None:
                         listener.child_gone(tcb)     # reset or timed out before accept()
-            elif kind is DataReadable or kind is EndOfFile or kind is ErrorRaised:
+            elif kind is EndOfFile or kind is ErrorRaised:
                 readable = True
             elif kind is ConnectResult:
                 self._event(event.t, tcb.name, "connect", event.result, tcb.conn)
@@ -358,7 +365,7 @@ class Simulation:
                 pass   # _arrive hands the SYN to the listener
             else:
                 raise TypeError(f"unknown endpoint event {event!r}")
-        tcb.events.clear()
+        events.clear()
         host = self.hosts[tcb.name]
         if host.waiting and tcb.state not in HANDSHAKING and not tcb.send_blocked and \
                 host.tcb is tcb:
