@@ -48,6 +48,8 @@ course: $(VENV)/.installed $(LAB_OVERRIDES)
 test: $(VENV)/.installed $(LAB_OVERRIDES) system-packages
 	@$(MAKE) -s --no-print-directory $(IVENV)/.installed || \
 	  echo "could not install $(IVENV): tests/test_release.py will skip"
+	$(PY) -m ruff check tcpsim tests benchmarks tools/capture.py
+	$(PY) -m vulture
 	$(PY) -m pytest -q
 
 # Writes notebooks/NAME.ipynb for every instructors/source/NAME.ipynb, and nbgrader's

@@ -9,11 +9,12 @@ import heapq
 import itertools
 
 
+from .errors import SimulationStuck
+
 MAX_EVENTS = 2_000_000    # far beyond any course scenario (a 100 MB transfer is ~0.3 M)
+MAX_EVENTS_AT_ONE_INSTANT = 100_000   # a zero-delay loop: time stands still
 
-
-class SimulationStuck(RuntimeError):
-    """The run did not settle: a bug in the simulator, never the scenario's fault."""
+__all__ = ["Clock", "SimulationStuck", "MAX_EVENTS", "MAX_EVENTS_AT_ONE_INSTANT"]
 
 
 class Clock:
@@ -23,6 +24,10 @@ class Clock:
         self._heap = []
         self._order = itertools.count()
 
+    def clear(self):
+        """Forget the events not run (those after ``until_s``)."""
+        self._heap.clear()
+
     def schedule(self, t: float, handler, *args):
         heapq.heappush(self._heap, (t, next(self._order), handler, args))
 
@@ -30,14 +35,21 @@ class Clock:
         """Run events in time order until none is left or the next is after ``until_s``."""
         heap = self._heap
         budget = MAX_EVENTS
+        instant, at_instant = None, 0
         while heap:
             t, _, handler, args = heap[0]
             if t > self.until_s:
                 break
             heapq.heappop(heap)
             budget -= 1
+            if t == instant:
+                at_instant += 1
+                if at_instant > MAX_EVENTS_AT_ONE_INSTANT:
+                    raise SimulationStuck(f"more than {MAX_EVENTS_AT_ONE_INSTANT} events at "
+                                          f"t={t:.6f} s")
+            else:
+                instant, at_instant = t, 1
             if budget == 0:
-                raise SimulationStuck(f"more than {MAX_EVENTS} events by t={t:.6f} s: "
-                                      "please report this scenario as a tcpsim bug")
+                raise SimulationStuck(f"more than {MAX_EVENTS} events by t={t:.6f} s")
             self.now = t
             handler(t, *args)

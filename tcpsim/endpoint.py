@@ -11,7 +11,9 @@ plots. Everything reaches it as a method call that carries ``now`` (seconds):
 * ``on_timer(now)``: the earliest deadline in ``timers`` has passed.
 
 Each call returns the list of segments to put on the wire, and appends what the
-application can observe (state changes, connect results, errors) to ``notes``. The event
+application can observe (state changes, connect results, readable data, EOF, errors,
+ignored segments with their reason) to ``events``, as the typed events of ``events.py``.
+``snapshot(now)`` gives the TCB's variables for the trace's TCB table. The event
 loop (``simulator.py``) owns the clock: it asks ``next_deadline()`` after every call and
 wakes the endpoint then.
 
@@ -25,66 +27,98 @@ Every state change goes through ``_transition(event)``, which looks the change u
 ``plots`` draws the state graph from this same table. What a profile changes (ACK
 policy, timers, options, ISNs) lives in ``profiles.py``; numbers come from there.
 
-Sequence numbers are compared with the mod-2**32 helpers of ``segment.py``.
+Sequence numbers are compared with the mod-2**32 helpers of ``segment.py``. Three small
+parts live in their own files: the RTT/RTO estimator (``rtt.py``, RFC 6298), the SACK
+scoreboard (``sack.py``) and the range set they share with the capture reader
+(``rangeset.py``). Rows of the table that no run can take are in ``UNREACHABLE``.
 """
 from __future__ import annotations
 
+from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
+                     NewIncarnation, SegmentIgnored, SendDone, StateChanged)
 from .profiles import TCP_TIMEOUT_MIN
-from .segment import SEQ_MASK, Segment, seq_diff, seq_le, seq_lt
+from .rangeset import RangeSet
+from .rtt import RttEstimator, backed_off
+from .sack import Scoreboard
+from .segment import SEQ_MASK, Segment, seq_add, seq_diff, seq_le, seq_lt
+from .state import (CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK,
+                    LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT, IllegalTransition)
+from .trace import TcbSnapshot
+
+_new_tuple = tuple.__new__        # TcbSnapshot's fields, in order: no per-row checks
 
 # (state, event) -> (next state, where the rule comes from)
 TRANSITIONS = {
-    ("CLOSED", "connect()"): ("SYN-SENT", "RFC 9293 §3.10.1 (active OPEN)"),
-    ("CLOSED", "listen()"): ("LISTEN", "RFC 9293 §3.10.1 (passive OPEN)"),
-    ("LISTEN", "close()"): ("CLOSED", "RFC 9293 §3.10.4"),
-    ("LISTEN", "rcv SYN"): ("SYN-RECEIVED", "RFC 9293 §3.10.7.2 (third check)"),
-    ("LISTEN", "rcv SYN (two-way handshake)"): ("ESTABLISHED", "teaching variant: no third segment"),
-    ("SYN-SENT", "rcv SYN+ACK"): ("ESTABLISHED", "RFC 9293 §3.10.7.3 (fourth check)"),
-    ("SYN-SENT", "rcv SYN"): ("SYN-RECEIVED", "RFC 9293 §3.10.7.3 (simultaneous open)"),
-    ("SYN-SENT", "rcv RST"): ("CLOSED", "RFC 9293 §3.10.7.3 (second check): connection refused"),
-    ("SYN-SENT", "close()"): ("CLOSED", "RFC 9293 §3.10.4"),
-    ("SYN-SENT", "abort()"): ("CLOSED", "RFC 9293 §3.10.5"),
-    ("SYN-SENT", "SYN timeout"): ("CLOSED", "RFC 9293 §3.8.3 (R2 for SYN); linux tcp_syn_retries"),
-    ("SYN-RECEIVED", "rcv ACK of SYN"): ("ESTABLISHED", "RFC 9293 §3.10.7.4 (fifth check)"),
-    ("SYN-RECEIVED", "rcv RST (passive open)"): ("LISTEN", "RFC 9293 §3.10.7.4 (second check)"),
-    ("SYN-RECEIVED", "rcv RST"): ("CLOSED", "RFC 9293 §3.10.7.4 (second check)"),
-    ("SYN-RECEIVED", "close()"): ("FIN-WAIT-1", "RFC 9293 §3.10.4"),
-    ("SYN-RECEIVED", "abort()"): ("CLOSED", "RFC 9293 §3.10.5"),
-    ("SYN-RECEIVED", "SYN-ACK timeout"): ("CLOSED", "linux tcp_synack_retries: request dropped"),
-    ("SYN-RECEIVED", "rcv FIN"): ("CLOSE-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
-    ("ESTABLISHED", "close()"): ("FIN-WAIT-1", "RFC 9293 §3.10.4"),
-    ("ESTABLISHED", "rcv FIN"): ("CLOSE-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
-    ("FIN-WAIT-1", "rcv ACK of FIN"): ("FIN-WAIT-2", "RFC 9293 §3.10.7.4 (fifth check)"),
-    ("FIN-WAIT-1", "rcv FIN"): ("CLOSING", "RFC 9293 §3.10.7.4 (eighth check): simultaneous close"),
-    ("FIN-WAIT-1", "rcv FIN+ACK of FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
-    ("FIN-WAIT-2", "rcv FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (eighth check)"),
-    ("FIN-WAIT-2", "FIN-WAIT-2 timeout"): ("CLOSED", "linux tcp_fin_timeout (orphaned socket)"),
-    ("CLOSE-WAIT", "close()"): ("LAST-ACK", "RFC 9293 §3.10.4"),
-    ("CLOSING", "rcv ACK of FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (fifth check)"),
-    ("LAST-ACK", "rcv ACK of FIN"): ("CLOSED", "RFC 9293 §3.10.7.4 (fifth check)"),
-    ("TIME-WAIT", "rcv FIN"): ("TIME-WAIT", "RFC 9293 §3.10.7.4 (eighth check): restart the 2 MSL timer"),
-    ("TIME-WAIT", "TIME-WAIT timeout"): ("CLOSED", "RFC 9293 §3.10.8"),
-    ("TIME-WAIT", "rcv RST"): ("CLOSED", "RFC 9293 §3.10.7.4; linux tcp_rfc1337 = 0 (see RFC 1337)"),
-    ("TIME-WAIT", "rcv SYN (new incarnation)"): ("CLOSED", "RFC 6191 / RFC 9293 §3.10.7.4 note; linux"),
-    ("TIME-WAIT", "connect() reuses the port"): (
-        "CLOSED", "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple"),
+    (CLOSED, "connect()"): (SYN_SENT, "RFC 9293 §3.10.1 (active OPEN)"),
+    (CLOSED, "listen()"): (LISTEN, "RFC 9293 §3.10.1 (passive OPEN)"),
+    (LISTEN, "close()"): (CLOSED, "RFC 9293 §3.10.4"),
+    (LISTEN, "rcv SYN"): (SYN_RECEIVED, "RFC 9293 §3.10.7.2 (third check)"),
+    (LISTEN, "rcv SYN (two-way handshake)"): (ESTABLISHED, "teaching variant: no third segment"),
+    (SYN_SENT, "rcv SYN+ACK"): (ESTABLISHED, "RFC 9293 §3.10.7.3 (fourth check)"),
+    (SYN_SENT, "rcv SYN"): (SYN_RECEIVED, "RFC 9293 §3.10.7.3 (simultaneous open)"),
+    (SYN_SENT, "rcv RST"): (CLOSED, "RFC 9293 §3.10.7.3 (second check): connection refused"),
+    (SYN_SENT, "close()"): (CLOSED, "RFC 9293 §3.10.4"),
+    (SYN_SENT, "abort()"): (CLOSED, "RFC 9293 §3.10.5"),
+    (SYN_SENT, "SYN timeout"): (CLOSED, "RFC 9293 §3.8.3 (R2 for SYN); linux tcp_syn_retries"),
+    (SYN_RECEIVED, "rcv ACK of SYN"): (ESTABLISHED, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (SYN_RECEIVED, "rcv RST (passive open)"): (LISTEN, "RFC 9293 §3.10.7.4 (second check)"),
+    (SYN_RECEIVED, "rcv RST"): (CLOSED, "RFC 9293 §3.10.7.4 (second check)"),
+    (SYN_RECEIVED, "close()"): (FIN_WAIT_1, "RFC 9293 §3.10.4"),
+    (SYN_RECEIVED, "abort()"): (CLOSED, "RFC 9293 §3.10.5"),
+    (SYN_RECEIVED, "SYN-ACK timeout"): (CLOSED, "linux tcp_synack_retries: request dropped"),
+    (SYN_RECEIVED, "rcv FIN"): (CLOSE_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (ESTABLISHED, "close()"): (FIN_WAIT_1, "RFC 9293 §3.10.4"),
+    (ESTABLISHED, "rcv FIN"): (CLOSE_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (FIN_WAIT_1, "rcv ACK of FIN"): (FIN_WAIT_2, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (FIN_WAIT_1, "rcv FIN"): (CLOSING, "RFC 9293 §3.10.7.4 (eighth check): simultaneous close"),
+    (FIN_WAIT_1, "rcv FIN+ACK of FIN"): (TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (FIN_WAIT_2, "rcv FIN"): (TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check)"),
+    (FIN_WAIT_2, "FIN-WAIT-2 timeout"): (CLOSED, "linux tcp_fin_timeout (orphaned socket)"),
+    (CLOSE_WAIT, "close()"): (LAST_ACK, "RFC 9293 §3.10.4"),
+    (CLOSING, "rcv ACK of FIN"): (TIME_WAIT, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (LAST_ACK, "rcv ACK of FIN"): (CLOSED, "RFC 9293 §3.10.7.4 (fifth check)"),
+    (TIME_WAIT, "rcv FIN"): (TIME_WAIT, "RFC 9293 §3.10.7.4 (eighth check): restart the 2 MSL timer"),
+    (TIME_WAIT, "TIME-WAIT timeout"): (CLOSED, "RFC 9293 §3.10.8"),
+    (TIME_WAIT, "rcv RST"): (CLOSED, "RFC 9293 §3.10.7.4; linux tcp_rfc1337 = 0 (see RFC 1337)"),
+    (TIME_WAIT, "rcv SYN (new incarnation)"): (CLOSED, "RFC 6191 / RFC 9293 §3.10.7.4 note; linux"),
+    (TIME_WAIT, "connect() reuses the port"): (
+        CLOSED, "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple"),
 }
 # Events allowed from every synchronized state (RFC 9293 §3.10.5, §3.10.7.4, §3.8.3 R2).
-for _state in ("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK"):
-    TRANSITIONS[(_state, "rcv RST")] = ("CLOSED", "RFC 9293 §3.10.7.4 (second check)")
-    TRANSITIONS[(_state, "abort()")] = ("CLOSED", "RFC 9293 §3.10.5")
-    TRANSITIONS[(_state, "retransmission timeout")] = ("CLOSED", "RFC 9293 §3.8.3 (R2); linux tcp_retries2")
-for _state in ("ESTABLISHED", "CLOSE-WAIT", "SYN-RECEIVED"):
-    TRANSITIONS[(_state, "close() with unread data")] = ("CLOSED", "RFC 1122 §4.2.2.13: send RST")
-    TRANSITIONS[(_state, "close() with SO_LINGER 0")] = ("CLOSED", "RFC 9293 §3.10.5 (ABORT)")
-TRANSITIONS[("FIN-WAIT-1", "data after close()")] = ("CLOSED", "RFC 1122 §4.2.2.13: send RST")
-TRANSITIONS[("FIN-WAIT-2", "data after close()")] = ("CLOSED", "RFC 1122 §4.2.2.13: send RST")
+for _state in (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK):
+    TRANSITIONS[(_state, "rcv RST")] = (CLOSED, "RFC 9293 §3.10.7.4 (second check)")
+    TRANSITIONS[(_state, "abort()")] = (CLOSED, "RFC 9293 §3.10.5")
+    TRANSITIONS[(_state, "retransmission timeout")] = (CLOSED, "RFC 9293 §3.8.3 (R2); linux tcp_retries2")
+for _state in (ESTABLISHED, CLOSE_WAIT, SYN_RECEIVED):
+    TRANSITIONS[(_state, "close() with unread data")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
+    TRANSITIONS[(_state, "close() with SO_LINGER 0")] = (CLOSED, "RFC 9293 §3.10.5 (ABORT)")
+TRANSITIONS[(FIN_WAIT_1, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
+TRANSITIONS[(FIN_WAIT_2, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
 
-SYNCHRONIZED = frozenset(("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",
-                          "LAST-ACK", "TIME-WAIT"))
-CAN_RECEIVE_DATA = frozenset(("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2"))
-CAN_SEND_DATA = frozenset(("ESTABLISHED", "CLOSE-WAIT", "FIN-WAIT-1", "CLOSING", "LAST-ACK"))
-OUR_FIN_SENT = frozenset(("FIN-WAIT-1", "FIN-WAIT-2", "CLOSING", "LAST-ACK", "TIME-WAIT"))
+# Rows of the table that no run can take, each with the reason. They stay in the table
+# because RFC 9293 draws them (Figure 5 and §3.10.7.4); the state graph marks them, and
+# tests/test_table_rows.py checks that every other row is taken and these never are.
+UNREACHABLE = {
+    (SYN_RECEIVED, "rcv FIN"):
+        "a FIN in SYN-RECEIVED carries an ACK, and the fifth check (ACK of SYN: ESTABLISHED) "
+        "runs before the eighth (FIN), so the FIN is taken in ESTABLISHED; without an ACK "
+        "it is dropped (RFC 9293 §3.10.7.4 fifth check)",
+    (FIN_WAIT_1, "rcv FIN+ACK of FIN"):
+        "the ACK of our FIN is processed first (fifth check before eighth), so a trace goes "
+        "FIN-WAIT-1 -> FIN-WAIT-2 -> TIME-WAIT at one instant, as Linux's does "
+        "(tcp_rcv_state_process(): tcp_ack() before tcp_fin())",
+    (FIN_WAIT_2, "retransmission timeout"):
+        "in FIN-WAIT-2 our FIN is acknowledged, so nothing is in flight and no "
+        "retransmission timer runs (data cannot follow a FIN)",
+    (SYN_RECEIVED, "close() with unread data"):
+        "no data is accepted before the handshake is over: segment text is processed only "
+        "after the ACK of SYN has moved the connection to ESTABLISHED",
+}
+
+SYNCHRONIZED = frozenset((ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING,
+                          LAST_ACK, TIME_WAIT))
+CAN_RECEIVE_DATA = frozenset((ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2))
+CAN_SEND_DATA = frozenset((ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_ACK))
 
 TCP_OPTION_TS_LEN = 12        # nop, nop, kind 8 len 10: what timestamps take from each segment
 SACK_BLOCKS_WITH_TS = 3       # RFC 2018 §3: 3 blocks fit beside timestamps (4 without)
@@ -103,7 +137,7 @@ def reset_for(seg: Segment, conn=None) -> Segment | None:
         return None
     if "A" in seg.flags:
         return Segment(seg.dst, seg.src, seg.dport, seg.sport, seg.ack, 0, "R", 0, conn=conn)
-    return Segment(seg.dst, seg.src, seg.dport, seg.sport, 0, (seg.seq + seg.seg_len) & SEQ_MASK,
+    return Segment(seg.dst, seg.src, seg.dport, seg.sport, 0, seq_add(seg.seq, seg.seg_len),
                    "RA", 0, conn=conn)
 
 
@@ -118,8 +152,8 @@ class Endpoint:
         self.local_port, self.remote_port = local_port, remote_port
         self.p = profile
         self.conn = conn
-        self.state = "CLOSED"
-        self.notes = []                   # (kind, t, ...) for the event loop and the trace
+        self.state = CLOSED
+        self.events = []                  # typed events (events.py) for the event loop
         self.timers = {}                  # name -> deadline (seconds)
         self.passive = False
         self.app_closed = False           # close() called: the socket is orphaned
@@ -135,7 +169,9 @@ class Endpoint:
         self.snd_wl1 = 0
         self.snd_wl2 = 0
         self.send_buf = bytearray()       # data from snd_una's first data byte on
-        self.buf_seq = (iss + 1) & SEQ_MASK  # sequence number of send_buf[0]
+        self.send_pending = bytearray()   # the rest of a blocked send(): no room in sndbuf yet
+        self.send_pending_size = 0        # the size of that send() call
+        self.buf_seq = seq_add(iss, 1)  # sequence number of send_buf[0]
         self.push_marks = []              # sequence numbers where an application write ends
         self.snd_sml = iss                # end of the last small (< MSS) segment sent (linux)
         self.fin_seq = None               # our FIN's sequence number, once queued
@@ -154,10 +190,8 @@ class Endpoint:
         self.in_recovery = False
         self.recover = iss
         self.rtx_next = iss               # next hole to repair during recovery
-        self.sacked = []                  # [(left, right)] ranges the peer SACKed, above snd_una
-        self.srtt = None
-        self.rttvar = None
-        self.rto = profile.initial_rto_s
+        self.sacked = Scoreboard()        # what the peer SACKed above snd_una (sack.py)
+        self.rtt = RttEstimator(profile)  # SRTT, RTTVAR, RTO (RFC 6298; rtt.py)
         self.backoff = 0                  # retransmissions of the current segment
         self.rtt_probe = None             # (end sequence, send time) of one timed segment
         self.tlp_armed = False
@@ -167,8 +201,10 @@ class Endpoint:
         self.rcv_nxt = 0
         self.rcv_buf = bytearray()        # in-order bytes the application has not read yet
         self.ooo = {}                     # out-of-order queue: seq -> (data, fin)
+        self.ooo_bytes = 0                # bytes held in it
         self.fin_received = False
         self.rcv_adv_right = 0            # right edge of the window we last advertised
+        self.rcv_wup = 0                  # RCV.NXT when we last sent a window (linux rcv_wup)
         self.rcv_ssthresh = 0
         self.rcv_mss = TCP_MSS_DEFAULT    # the peer's segment size, as linux estimates it
         self.last_sack_first = None       # most recent out-of-order arrival (RFC 2018 §4)
@@ -187,16 +223,22 @@ class Endpoint:
     # ------------------------------------------------------------------ helpers
     def _transition(self, event, now, cause=None):
         """Move to the state TRANSITIONS gives for (state, event), and note it."""
-        new_state, _rule = TRANSITIONS[(self.state, event)]
-        self.notes.append(("state", now, self.socket, self.state, new_state, cause or event))
+        try:
+            new_state, _rule = TRANSITIONS[(self.state, event)]
+        except KeyError:
+            raise IllegalTransition(f"no transition from {self.state} on {event!r} in "
+                                    "TRANSITIONS") from None
+        self.events.append(StateChanged(now, self.socket, self.state, new_state, cause or event))
         self.state = new_state
+        if new_state == CLOSED and self.send_pending:
+            self._end_blocked_send(now)
         return new_state
 
     def next_deadline(self):
         return min(self.timers.values()) if self.timers else None
 
     def _tsval(self, now):
-        return (int(now * 1000) + self.ts_offset) & SEQ_MASK
+        return seq_add(int(now * 1000), self.ts_offset)
 
     def _window_bytes(self):
         """The window to advertise, in bytes.
@@ -206,8 +248,7 @@ class Endpoint:
         already promised is kept.
         """
         buffered = len(self.rcv_buf)
-        if self.ooo:
-            buffered += sum(len(d) for d, _ in self.ooo.values())
+        buffered += self.ooo_bytes
         free = max(0, self.p.rcvbuf - buffered)
         promised = max(0, seq_diff(self.rcv_adv_right, self.rcv_nxt))
         window = min(self.rcv_ssthresh, free)
@@ -231,7 +272,8 @@ class Endpoint:
         else:
             raw = window >> shift
         raw = min(raw, 0xFFFF)
-        right = (self.rcv_nxt + (raw << shift)) & SEQ_MASK
+        right = seq_add(self.rcv_nxt, (raw << shift))
+        self.rcv_wup = self.rcv_nxt
         if seq_lt(self.rcv_adv_right, right):
             self.rcv_adv_right = right
         return raw
@@ -257,6 +299,29 @@ class Endpoint:
         seg.bases = (self.iss, self.irs)
         return seg
 
+    def _acceptable_seq(self):
+        """The sequence number of a pure ACK or an RST+ACK from this TCB.
+
+        RFC 9293 §3.10.7.4 answers with <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, where SND.NXT is
+        the next *new* sequence number: retransmitting old data does not move it back. Our
+        ``snd_nxt`` is the go-back-N pointer that a timeout rewinds, so an ACK takes
+        ``snd_max``, as Linux's does (tcp_acceptable_seq(), net/ipv4/tcp_output.c: SND.NXT,
+        or the right edge of the peer's window if SND.NXT lies beyond it, as after our
+        zero-window probe byte). An ACK that carried the rewound pointer would be below the
+        peer's RCV.NXT and be discarded, ACK field and all: both sides then retransmit until
+        ETIMEDOUT (issue 10, bug 2). Linux also keeps SND.NXT when the window is short of it
+        by less than one scaling unit; our windows never shrink, so that case cannot arise.
+        """
+        window_end = seq_add(self.snd_una, self.snd_wnd)
+        return self.snd_max if seq_le(self.snd_max, window_end) else window_end
+
+    def _ack(self, now):
+        """A pure ACK (RFC 9293 §3.10.7.4 <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>), at
+        ``_acceptable_seq()`` (written out here: this runs for every ACK)."""
+        window_end = (self.snd_una + self.snd_wnd) & SEQ_MASK
+        seq = self.snd_max if seq_le(self.snd_max, window_end) else window_end
+        return self._segment("A", seq, now)
+
     def _syn_segment(self, now, with_ack):
         """SYN or SYN-ACK with options in Linux's order: MSS, SACK-permitted, TS, WS."""
         rtx = self.snd_max != self.iss
@@ -276,12 +341,11 @@ class Endpoint:
             if self.p.wscale is not None:
                 options["wscale"] = self.p.wscale
         # RFC 7323 §2.2: the window in a SYN is never scaled. Linux: rounddown(65535, mss).
-        mss = self.advmss - (TCP_OPTION_TS_LEN if with_ack and self.ts_on else 0)
-        window = min(65535, self.p.rcvbuf)
-        window = window - window % mss if window > mss else window
+        window = self._initial_window(self.advmss - (TCP_OPTION_TS_LEN if with_ack and self.ts_on else 0))
         self.rcv_ssthresh = window
         if with_ack:  # before the peer's SYN there is no RCV.NXT to promise from
-            self.rcv_adv_right = (self.rcv_nxt + window) & SEQ_MASK
+            self.rcv_adv_right = seq_add(self.rcv_nxt, window)
+            self.rcv_wup = self.rcv_nxt
         seg = Segment(self.host, self.peer, self.local_port, self.remote_port, self.iss,
                       self.rcv_nxt if with_ack else 0, "SA" if with_ack else "S", window, b"",
                       options, rtx, self.conn)
@@ -289,8 +353,17 @@ class Endpoint:
         if with_ack:
             self.ack_pending = False
             self.last_ack_sent = self.rcv_nxt
-        self.snd_nxt = self.snd_max = (self.iss + 1) & SEQ_MASK
+        self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
         return seg
+
+    def _initial_window(self, mss):
+        """The window of a SYN, and the first one after it: the buffer, at most 65535, rounded
+        down to whole segments when it holds more than one (linux tcp_select_initial_window():
+        ``if (space > mss) space = rounddown(space, mss)``). A buffer smaller than one segment
+        is offered whole: rounding it down to 0 would close the window for good (issue 10,
+        bug 3)."""
+        window = min(65535, self.p.rcvbuf)
+        return window - window % mss if window > mss else window
 
     def _apply_peer_syn_options(self, seg):
         """RFC 7323 §2.2, RFC 2018 §2, RFC 9293 §3.7.1: options take effect only if both sent them."""
@@ -312,18 +385,21 @@ class Endpoint:
 
     # ------------------------------------------------------------- application
     def listen_child(self, syn, now):
-        """Create this endpoint from a SYN that reached a listener (RFC 9293 §3.10.7.2)."""
+        """Create this endpoint from a SYN that reached a listener (RFC 9293 §3.10.7.2).
+
+        The new endpoint starts as a copy of its ``Listener``, in LISTEN, and leaves it
+        through the table (``rcv SYN``), as RFC 9293's one TCB leaves LISTEN."""
         self.passive = True
-        self.state = "LISTEN"
+        self.state = LISTEN
         self.irs = syn.seq
-        self.rcv_nxt = (syn.seq + 1) & SEQ_MASK
+        self.rcv_nxt = seq_add(syn.seq, 1)
         self._apply_peer_syn_options(syn)
         self.snd_wnd = self.max_snd_wnd = syn.win  # RFC 7323 §2.2: a SYN's window is not scaled
         self.snd_wl1, self.snd_wl2 = syn.seq, self.iss
         self.syn_sent_at = now
         if self.p.handshake == "two-way":
             self._transition("rcv SYN (two-way handshake)", now, "SYN received")
-            self.notes.append(("established", now))
+            self.events.append(Established(now))
         else:
             self._transition("rcv SYN", now, "SYN received")
         self._arm_rto(now)
@@ -340,15 +416,49 @@ class Endpoint:
         """Queue application bytes. Returns (result for the application, segments)."""
         if self.error:
             return self._take_error(), []
-        if self.app_shut_wr or self.state not in ("SYN-SENT", "SYN-RECEIVED", "ESTABLISHED",
-                                                  "CLOSE-WAIT"):
+        if self.app_shut_wr or self.state not in (SYN_SENT, SYN_RECEIVED, ESTABLISHED,
+                                                  CLOSE_WAIT):
             return "EPIPE", []
-        self.send_buf += data
-        self.push_marks.append((self.buf_seq + len(self.send_buf)) & SEQ_MASK)
         if self.pingpong is False and self.last_data_rcv_time is not None and \
                 now - self.last_data_rcv_time < self.p.delayed_ack_s and self.p.pingpong:
             self.pingpong = True   # linux inet_csk_enter_pingpong_mode: an interactive reply
+        self.send_pending += data
+        self.send_pending_size = len(data)
+        self._fill_send_buffer()
+        if self.send_pending:
+            return None, self._push(now)   # blocked: the result comes as a ("send", t, n) note
         return len(data), self._push(now)
+
+    @property
+    def send_blocked(self):
+        """True while a send() waits for room in the send buffer (a blocking write)."""
+        return bool(self.send_pending)
+
+    def _fill_send_buffer(self):
+        """Move the waiting bytes of a send() into the send buffer, as far as ``sndbuf``
+        allows: unsent and unacknowledged data together are at most sndbuf bytes (SO_SNDBUF;
+        Linux also counts its buffer overhead, which is not modelled). Returns True when the
+        send() has been queued whole. The write ends (PSH) only where the call's data ends."""
+        room = self.p.sndbuf - len(self.send_buf)
+        if room <= 0:
+            return False
+        if room >= len(self.send_pending):
+            self.send_buf += self.send_pending
+            self.send_pending = bytearray()
+            self.push_marks.append(seq_add(self.buf_seq, len(self.send_buf)))
+            return True
+        self.send_buf += self.send_pending[:room]
+        del self.send_pending[:room]
+        return False
+
+    def _end_blocked_send(self, now):
+        """The connection died under a blocked send(): it returns what it queued, else the
+        error (as a blocking write(2) does)."""
+        queued = self.send_pending_size - len(self.send_pending)
+        self.send_pending = bytearray()
+        self.events.append(SendDone(now, queued if queued else (self.error or "EPIPE")))
+        if queued == 0:
+            self.error = None
 
     def read(self, max_bytes, now):
         """The application reads. Returns (bytes or errno string, segments)."""
@@ -359,14 +469,14 @@ class Endpoint:
         del self.rcv_buf[:n]
         out = []
         if n and self._ack_after_read():
-            return data, [self._segment("A", self.snd_nxt, now)]
+            return data, [self._ack(now)]
         if n and self.state in CAN_RECEIVE_DATA:
             # Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window that opened
             # by at least min(buffer / 2, MSS).
             promised = seq_diff(self.rcv_adv_right, self.rcv_nxt)
             if self._window_bytes() - promised >= min(self.p.rcvbuf // 2, self.advmss) \
                     and promised < self.advmss:
-                out.append(self._segment("A", self.snd_nxt, now))
+                out.append(self._ack(now))
         return data, out
 
     def _ack_after_read(self):
@@ -384,41 +494,67 @@ class Endpoint:
     def at_eof(self):
         return self.fin_received and not self.rcv_buf
 
+    def snapshot(self, now):
+        """The TCB's variables now, as a row of the trace's TCB table (``Trace.tcb``).
+
+        Built in the field order of ``TcbSnapshot`` (positionally: keywords cost 7 times as
+        much, and this runs after every endpoint call); tests/test_endpoint_machine.py
+        checks each field against the attribute it names."""
+        return _new_tuple(TcbSnapshot, (
+            now,                                    # t
+            self.name,                              # host
+            self.conn,                              # conn
+            self.state,                             # state
+            self.iss,                               # iss
+            self.irs,                               # irs
+            self.snd_una,                           # snd_una
+            self.snd_nxt,                           # snd_nxt
+            self.snd_max,                           # snd_max
+            self.snd_wnd,                           # snd_wnd
+            self.rcv_nxt,                           # rcv_nxt
+            (self.rcv_adv_right - self.rcv_nxt) & SEQ_MASK if self.irs is not None else 0,  # rcv_wnd
+            len(self.rcv_buf),                      # rcv_buffered
+            self.ooo_bytes,                         # rcv_out_of_order
+            len(self.send_buf),                     # snd_buffered
+            self.cwnd,                              # cwnd
+            dict(self.timers),                      # timers
+        ))
+
     def shutdown(self, now):
-        if self.app_shut_wr or self.state not in ("SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT"):
+        if self.app_shut_wr or self.state not in (SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT):
             return []
         self.app_shut_wr = True
-        self.fin_seq = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
+        self.fin_seq = seq_add(self.buf_seq, len(self.send_buf))
         self._transition("close()", now, "shutdown()")
         return self._push(now)
 
     def close(self, now):
         self.app_closed = True
         state = self.state
-        if state in ("CLOSED", "LISTEN"):
+        if state in (CLOSED, LISTEN):
             return []
-        if state == "SYN-SENT":
+        if state == SYN_SENT:
             self._transition("close()", now)
             self.timers.clear()
             return []
-        if state in ("SYN-RECEIVED", "ESTABLISHED", "CLOSE-WAIT"):
+        if state in (SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT):
             if self.rcv_buf:
                 return self._active_reset(now, "close() with unread data")
             if self.p.linger0:
                 return self._active_reset(now, "close() with SO_LINGER 0")
             if not self.app_shut_wr:
                 self.app_shut_wr = True
-                self.fin_seq = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
+                self.fin_seq = seq_add(self.buf_seq, len(self.send_buf))
                 self._transition("close()", now)
                 return self._push(now)
-        if self.state == "FIN-WAIT-2":
+        if self.state == FIN_WAIT_2:
             self._arm_fin_wait_2(now)
         return []
 
     def abort(self, now):
-        if self.state in ("CLOSED", "LISTEN", "TIME-WAIT"):
+        if self.state in (CLOSED, LISTEN, TIME_WAIT):
             return []
-        if self.state == "SYN-SENT":
+        if self.state == SYN_SENT:
             self._transition("abort()", now)
             self.timers.clear()
             return []
@@ -431,9 +567,9 @@ class Endpoint:
 
     def _active_reset(self, now, event):
         """RST+ACK from a live socket: seq = SND.NXT, ack = RCV.NXT (linux tcp_send_active_reset)."""
-        seg = self._segment("RA", self.snd_nxt, now)
+        seg = self._segment("RA", self._acceptable_seq(), now)
         self.app_closed = True
-        self._transition(event if (self.state, event) in TRANSITIONS else "abort()", now, event)
+        self._transition(event, now)
         self.timers.clear()
         return [seg]
 
@@ -443,8 +579,8 @@ class Endpoint:
 
     # ------------------------------------------------------------------ timers
     def _arm_rto(self, now):
-        self.timers["rto"] = now + min(self.rto * (2 ** self.backoff), self.p.max_rto_s) \
-            if self.state != "SYN-SENT" else now + self._syn_rto()
+        self.timers["rto"] = now + backed_off(self.rtt.rto, self.backoff, self.p.max_rto_s) \
+            if self.state != SYN_SENT else now + self._syn_rto()
         self.timers.pop("tlp", None)
 
     def _syn_rto(self):
@@ -452,11 +588,11 @@ class Endpoint:
         linear = self.p.syn_linear_timeouts
         if self.backoff < linear:
             return self.p.initial_rto_s
-        return min(self.p.initial_rto_s * 2 ** (self.backoff - linear), self.p.max_rto_s)
+        return backed_off(self.p.initial_rto_s, self.backoff - linear, self.p.max_rto_s)
 
     def _synack_rto(self):
         """SYN-ACK retransmission interval: doubling from the initial RTO (RFC 6298 §5.5)."""
-        return min(self.p.initial_rto_s * 2 ** self.backoff, self.p.max_rto_s)
+        return backed_off(self.p.initial_rto_s, self.backoff, self.p.max_rto_s)
 
     def _arm_fin_wait_2(self, now):
         if self.app_closed and self.p.fin_timeout_s is not None:
@@ -471,11 +607,11 @@ class Endpoint:
         and the RTOs then follow at 0.2, 0.4, 0.8 s ... (measured, docs/linux-facts.md §7h).
         """
         if not self.p.tail_loss_probe or not self.sack_on or self.tlp_armed or \
-                self.in_recovery or self.srtt is None:
+                self.in_recovery or self.rtt.srtt is None:
             return
         packets_out = -(-seq_diff(self.snd_max, self.snd_una) // max(self.snd_mss, 1))
-        pto = 2 * self.srtt + (self.p.min_rto_s if packets_out <= 1 else TCP_TIMEOUT_MIN)
-        rto_deadline = self.timers.pop("rto", now + self.rto)
+        pto = 2 * self.rtt.srtt + (self.p.min_rto_s if packets_out <= 1 else TCP_TIMEOUT_MIN)
+        rto_deadline = self.timers.pop("rto", now + self.rtt.rto)
         self.timers["tlp"] = min(now + pto, rto_deadline)
 
     def on_timer(self, now):
@@ -483,13 +619,13 @@ class Endpoint:
         for name, deadline in sorted(self.timers.items(), key=lambda kv: kv[1]):
             if deadline <= now and self.timers.get(name) == deadline:
                 del self.timers[name]
-                out += getattr(self, "_expire_" + name)(now)
+                out += TIMER_EXPIRY[name](self, now)
         return out
 
     def _expire_delack(self, now):
         self.pingpong = False  # linux: the delayed-ACK timer firing ends pingpong mode
-        if self.ack_pending and self.state != "CLOSED":
-            return [self._segment("A", self.snd_nxt, now)]
+        if self.ack_pending and self.state != CLOSED:
+            return [self._ack(now)]
         return []
 
     def _expire_time_wait(self, now):
@@ -522,9 +658,9 @@ class Endpoint:
         return start
 
     def _expire_rto(self, now):
-        if self.state == "SYN-SENT":
+        if self.state == SYN_SENT:
             return self._syn_timeout(now)
-        if self.state == "SYN-RECEIVED":
+        if self.state == SYN_RECEIVED:
             if self.backoff >= self.p.synack_retries:
                 self._transition("SYN-ACK timeout", now, "SYN-ACK retries exhausted")
                 self.timers.clear()
@@ -536,7 +672,7 @@ class Endpoint:
             return []
         if self.backoff >= self.p.retries2:
             self.error = "ETIMEDOUT"
-            self.notes.append(("error", now, "ETIMEDOUT"))
+            self.events.append(ErrorRaised(now, "ETIMEDOUT"))
             self._transition("retransmission timeout", now)
             self.timers.clear()
             return []
@@ -550,7 +686,7 @@ class Endpoint:
         self.rtt_probe = None
         self.snd_nxt = self.snd_una
         out = self._push(now, limit=1)
-        self.timers["rto"] = now + min(self.rto * 2 ** self.backoff, self.p.max_rto_s)
+        self.timers["rto"] = now + backed_off(self.rtt.rto, self.backoff, self.p.max_rto_s)
         return out
 
     def _syn_timeout(self, now):
@@ -564,7 +700,7 @@ class Endpoint:
         else:
             give_up = self.backoff >= n
         if give_up:
-            self.notes.append(("connect", now, "ETIMEDOUT"))
+            self.events.append(ConnectResult(now, "ETIMEDOUT"))
             self._transition("SYN timeout", now, "SYN retries exhausted")
             self.timers.clear()
             return []
@@ -581,9 +717,10 @@ class Endpoint:
         if self.state not in CAN_SEND_DATA:
             return []
         out = []
-        data_end = (self.buf_seq + len(self.send_buf)) & SEQ_MASK
+        data_end = seq_add(self.buf_seq, len(self.send_buf))
         while limit is None or len(out) < limit:
-            self._skip_sacked()
+            if self.sacked.ranges:
+                self.snd_nxt = self.sacked.skip(self.snd_nxt)
             seq = self.snd_nxt
             offset = seq_diff(seq, self.buf_seq)
             available = len(self.send_buf) - offset
@@ -591,13 +728,13 @@ class Endpoint:
                 if self._fin_ready():
                     out.append(self._send_fin(now))
                 break
-            window_room = seq_diff((self.snd_una + self.snd_wnd) & SEQ_MASK, seq)
+            window_room = seq_diff(seq_add(self.snd_una, self.snd_wnd), seq)
             if not ignore_cwnd:
-                in_flight = seq_diff(seq, self.snd_una) - self._sacked_bytes()
+                in_flight = seq_diff(seq, self.snd_una) - self.sacked.bytes_below(self.snd_nxt)
                 window_room = min(window_room, self.cwnd - in_flight)
             size = min(self._segment_cap(), available, window_room)
-            if self.sacked:  # don't re-send what the peer already holds
-                for left, right in self.sacked:
+            if self.sacked.ranges:  # don't re-send what the peer already holds
+                for left, right in self.sacked.ranges:
                     gap = seq_diff(left, seq)
                     if 0 < gap < size:
                         size = gap
@@ -614,14 +751,14 @@ class Endpoint:
                     and self._nagle_holds():
                 break  # Nagle (RFC 9293 §3.7.4): a small segment waits
             data = bytes(self.send_buf[offset:offset + size])
-            end = (seq + size) & SEQ_MASK
-            flags = "PA" if end == data_end else "A"  # PSH: the segment ends a write
+            end = seq_add(seq, size)
+            flags = "PA" if end == data_end and not self.send_pending else "A"  # PSH: ends a write
             while self.push_marks and seq_le(self.push_marks[0], end):
                 self.push_marks.pop(0)
                 flags = "PA"
             if end == data_end and self.fin_seq is not None and self.fin_seq == data_end:
                 flags = "F" + flags  # the FIN rides on the last data segment
-                end = (end + 1) & SEQ_MASK
+                end = seq_add(end, 1)
             out.append(self._segment(flags, seq, now, data, is_rtx))
             if size < full and not is_rtx:
                 self.snd_sml = end  # linux tcp_minshall_update()
@@ -653,7 +790,7 @@ class Endpoint:
         seq = self.snd_nxt
         is_rtx = seq_lt(seq, self.snd_max)
         seg = self._segment("FA", seq, now, b"", is_rtx)
-        self._sent(seq, (seq + 1) & SEQ_MASK, now, is_rtx)
+        self._sent(seq, seq_add(seq, 1), now, is_rtx)
         return seg
 
     def _sent(self, seq, end, now, is_rtx):
@@ -678,24 +815,17 @@ class Endpoint:
             self.snd_nxt = saved
         return out
 
-    def _skip_sacked(self):
-        for left, right in self.sacked:
-            if seq_le(left, self.snd_nxt) and seq_lt(self.snd_nxt, right):
-                self.snd_nxt = right
-
-    def _sacked_bytes(self):
-        """SACKed bytes below SND.NXT: sent, held by the peer, so no longer in flight."""
-        return sum(seq_diff(r, l) for l, r in self.sacked if seq_lt(l, self.snd_nxt))
 
     # -------------------------------------------------------------- receiving
     def on_segment(self, seg, now):
         """SEGMENT ARRIVES (RFC 9293 §3.10.7) for a connection in any state but LISTEN."""
-        if self.state == "SYN-SENT":
+        if self.state == SYN_SENT:
             return self._on_segment_syn_sent(seg, now)
-        if self.state == "CLOSED":
+        if self.state == CLOSED:
             rst = reset_for(seg, self.conn)
-            return [rst] if rst else []
-        if self.state == "TIME-WAIT":
+            return self._ignore(seg, now, "the connection is CLOSED (RFC 9293 §3.10.7.1): "
+                                + ("RST sent" if rst else "an RST is never answered"), rst)
+        if self.state == TIME_WAIT:
             return self._on_segment_time_wait(seg, now)
         return self._on_segment_synchronized(seg, now)
 
@@ -705,19 +835,24 @@ class Endpoint:
         # first check: an unacceptable ACK gets a RST (unless it is one)
         if has_ack and not (seq_lt(self.iss, seg.ack) and seq_le(seg.ack, self.snd_max)):
             rst = reset_for(seg, self.conn)
-            return [rst] if rst else []
+            return self._ignore(seg, now, "SYN-SENT: the ACK acknowledges nothing we sent "
+                                "(RFC 9293 §3.10.7.3 first check)" + (": RST sent" if rst else ""),
+                                rst)
         # second check: RST
         if "R" in flags:
             if has_ack:
-                self.notes.append(("connect", now, "ECONNREFUSED"))
+                self.events.append(ConnectResult(now, "ECONNREFUSED"))
                 self._transition("rcv RST", now, "RST received")
                 self.timers.clear()
-            return []
+                return []
+            return self._ignore(seg, now, "SYN-SENT: an RST without ACK "
+                                "(RFC 9293 §3.10.7.3 second check)")
         if "S" not in flags:
-            return []
+            return self._ignore(seg, now, "SYN-SENT: neither SYN nor RST "
+                                "(RFC 9293 §3.10.7.3 fifth check)")
         # fourth check: SYN
         self.irs = seg.seq
-        self.rcv_nxt = (seg.seq + 1) & SEQ_MASK
+        self.rcv_nxt = seq_add(seg.seq, 1)
         self._apply_peer_syn_options(seg)
         self.snd_wnd = seg.win
         self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
@@ -725,13 +860,13 @@ class Endpoint:
             self._ack_advance(seg.ack, now)
             self.snd_wnd = self.max_snd_wnd = seg.win  # RFC 7323 §2.2: a SYN's window is not scaled
             self._transition("rcv SYN+ACK", now, "SYN+ACK received")
-            self.notes.append(("connect", now, "ok"))
-            mss = self.advmss  # the client learns TS only now: its window uses the plain MSS
-            self.rcv_ssthresh = min(65535, self.p.rcvbuf) // mss * mss
-            self.rcv_adv_right = (self.rcv_nxt + self.rcv_ssthresh) & SEQ_MASK
+            self.events.append(ConnectResult(now, "ok"))
+            # the client learns TS only now: its window uses the plain MSS
+            self.rcv_ssthresh = self._initial_window(self.advmss)
+            self.rcv_adv_right = seq_add(self.rcv_nxt, self.rcv_ssthresh)
             if self.p.handshake == "two-way":
                 return self._push(now)
-            out = [self._segment("A", self.snd_nxt, now)]
+            out = [self._ack(now)]
             return out + self._push(now)
         # simultaneous open (RFC 9293 §3.5, Figure 8)
         self._transition("rcv SYN", now, "SYN received (simultaneous open)")
@@ -758,18 +893,29 @@ class Endpoint:
             if self._acceptable(seg):
                 self._transition("rcv RST", now, "RST received (TIME-WAIT assassination, RFC 1337)")
                 self.timers.clear()
-            return []
+                return []
+            return self._ignore(seg, now, "an RST outside the receive window "
+                                "(RFC 9293 §3.10.7.4 first check)")
         if "S" in flags and "A" not in flags and seq_lt(self.rcv_nxt, seg.seq):
             # A new incarnation may start: the caller hands the SYN to the listener.
             self._transition("rcv SYN (new incarnation)", now, "SYN for a new incarnation")
             self.timers.clear()
-            self.notes.append(("reopen", now, seg))
+            self.events.append(NewIncarnation(now, seg))
             return []
-        if "F" in flags and seq_diff((seg.seq + seg.seg_len) & SEQ_MASK, self.rcv_nxt) == 0:
+        if "F" in flags and seq_diff(seq_add(seg.seq, seg.seg_len), self.rcv_nxt) == 0:
             # A retransmitted FIN: our last ACK was lost. ACK it and restart the timer.
             self._transition("rcv FIN", now, "FIN retransmission received: ACK, restart timer")
             self.timers["time_wait"] = now + self.p.time_wait_s
-        return [self._segment("A", self.snd_nxt, now)]
+            return [self._ack(now)]
+        if seg.seg_len == 0 and self._acceptable(seg):
+            # An in-window bare ACK: nothing to do (RFC 9293 §3.10.7.4 fifth check,
+            # TIME-WAIT; linux tcp_timewait_state_process() returns TCP_TW_SUCCESS). Answering
+            # it would make two TIME-WAIT sockets ACK each other for ever (issue 10, bug 1).
+            return self._ignore(seg, now, "TIME-WAIT: a bare ACK, nothing to do "
+                                "(RFC 9293 §3.10.7.4 fifth check)")
+        # Anything else is out of window: an ACK, rate-limited when it carries no data
+        # (linux tcp_timewait_check_oow_rate_limit(); RFC 5961 §7).
+        return self._out_of_window_ack(seg, now)
 
     def _on_segment_synchronized(self, seg, now):
         flags = seg.flags
@@ -778,57 +924,70 @@ class Endpoint:
             self.ts_recent = seg.options["ts"][0]  # RFC 7323 §4.3
         # The peer's SYN-ACK in a simultaneous open repeats its SYN (seq = IRS): it is let
         # through to the ACK check (RFC 9293 Figure 8 line 6; linux tcp_validate_incoming).
-        simultaneous_synack = (state == "SYN-RECEIVED" and not self.passive and flags == "SA"
+        simultaneous_synack = (state == SYN_RECEIVED and not self.passive and flags == "SA"
                                and seg.seq == self.irs and seg.ack == self.snd_max)
         # first check: sequence number
         if not simultaneous_synack and not self._acceptable(seg):
             if "R" in flags:
-                return []
+                return self._ignore(seg, now, "an RST outside the receive window "
+                                    "(RFC 9293 §3.10.7.4 first check)")
             if seq_lt((seg.seq + max(seg.seg_len, 1) - 1) & SEQ_MASK, self.rcv_nxt) and seg.len:
-                self.dsack = (seg.seq, (seg.seq + seg.len) & SEQ_MASK)  # RFC 2883
-            if state == "SYN-RECEIVED" and "S" in flags and seg.seq == self.irs:
+                self.dsack = (seg.seq, seq_add(seg.seq, seg.len))  # RFC 2883
+            if state == SYN_RECEIVED and flags == "S" and seg.seq == self.irs:
                 # The peer's SYN again: our SYN-ACK was lost. Linux answers at once and
                 # re-arms the request timer to initial RTO << (timeouts so far) (measured).
+                # Only a SYN without ACK counts (linux tcp_check_req(): flg == TCP_FLAG_SYN):
+                # a SYN-ACK with seq = IRS gets the rate-limited ACK below, or two half-open
+                # connections would answer each other's SYN-ACK for ever (issue 10, bug 4).
                 self.timers["rto"] = now + self._synack_rto()
                 return [self._syn_segment(now, with_ack=True)]
-            return self._out_of_window_ack(seg, now)
+            if self.p.seq_check_from_rcv_wup and state != SYN_RECEIVED and "S" not in flags \
+                    and seq_lt(seg.seq, self.rcv_nxt) \
+                    and seq_le(self.rcv_wup, seq_add(seg.seq, seg.seg_len)):
+                return self._old_segment_after_rcv_wup(seg, now)
+            return self._out_of_window_ack(seg, now, "outside the receive window "
+                                           "(RFC 9293 §3.10.7.4 first check)")
         # second check: RST (RFC 9293 §3.10.7.4, RFC 5961 §3.2)
         if "R" in flags:
             if seg.seq != self.rcv_nxt:
-                return self._out_of_window_ack(seg, now)  # challenge ACK (RFC 5961 §3.2)
+                return self._out_of_window_ack(seg, now, "an RST in the window but not at "
+                                               "RCV.NXT: challenge ACK (RFC 5961 §3.2)")
             self.timers.clear()
-            if state == "SYN-RECEIVED" and self.passive:
+            if state == SYN_RECEIVED and self.passive:
                 self._transition("rcv RST (passive open)", now, "RST received")
                 return []
-            if state == "SYN-RECEIVED":
-                self.notes.append(("connect", now, "ECONNREFUSED"))
+            if state == SYN_RECEIVED:
+                self.events.append(ConnectResult(now, "ECONNREFUSED"))
             else:
                 self.error = "ECONNRESET"
-                self.notes.append(("error", now, "ECONNRESET"))
+                self.events.append(ErrorRaised(now, "ECONNRESET"))
             self._transition("rcv RST", now, "RST received")
             return []
         # fourth check: a SYN in a synchronized state gets a challenge ACK (RFC 5961 §4)
         if "S" in flags and not simultaneous_synack:
-            return self._out_of_window_ack(seg, now)  # challenge ACK (RFC 5961 §4)
+            return self._out_of_window_ack(seg, now, f"a SYN in {state}: challenge ACK "
+                                           "(RFC 5961 §4)")
         if "A" not in flags:
-            return []
+            return self._ignore(seg, now, "no ACK flag (RFC 9293 §3.10.7.4 fifth check)")
         out = []
         # fifth check: ACK
-        if state == "SYN-RECEIVED":
+        if state == SYN_RECEIVED:
             if not (seq_lt(self.snd_una, seg.ack) and seq_le(seg.ack, self.snd_max)):
                 rst = reset_for(seg, self.conn)
-                return [rst] if rst else []
+                return self._ignore(seg, now, "SYN-RECEIVED: the ACK does not acknowledge our "
+                                    "SYN (RFC 9293 §3.10.7.4 fifth check): RST sent", rst)
             self._transition("rcv ACK of SYN", now, "ACK of SYN received")
-            self.notes.append(("established", now))
+            self.events.append(Established(now))
             if not self.passive:
-                self.notes.append(("connect", now, "ok"))
+                self.events.append(ConnectResult(now, "ok"))
             self.snd_wnd = seg.win << self.snd_wscale
             self.max_snd_wnd = max(self.max_snd_wnd, self.snd_wnd)
             self.snd_wl1, self.snd_wl2 = seg.seq, seg.ack
         if seq_lt(self.snd_max, seg.ack):
-            return self._out_of_window_ack(seg, now)  # ACK of something not sent yet
+            return self._out_of_window_ack(seg, now, "it acknowledges data not yet sent "
+                                           "(RFC 9293 §3.10.7.4 fifth check)")
         out += self._process_ack(seg, now)
-        if self.state == "CLOSED":
+        if self.state == CLOSED:
             return out
         # seventh check: segment text
         if seg.data or "F" in flags:
@@ -837,26 +996,54 @@ class Endpoint:
             out += self._push(now)
         return out
 
-    def _out_of_window_ack(self, seg, now):
+    def _old_segment_after_rcv_wup(self, seg, now):
+        """An old segment that Linux's sequence check still accepts: it ends at or after
+        RCV.WUP, the RCV.NXT of the last window we sent (tcp_sequence(), net/ipv4/tcp_input.c:
+        "controls are accepted using RCV.WUP instead of RCV.NXT. Peer still did not advance
+        his SND.UNA when we delayed ACK"). Its ACK field is processed; its data or FIN is a
+        duplicate, answered at once (with a D-SACK for data; tcp_data_queue(): "A retransmit
+        ... force an immediate ack"), not rate-limited. RFC 9293 §3.10.7.4 instead drops an unacceptable segment, ACK field included,
+        after sending an ACK: that is the rfc9293 profile."""
+        out = []
+        if "A" in seg.flags and seq_le(seg.ack, self.snd_max):
+            out += self._process_ack(seg, now)
+            if self.state == CLOSED:
+                return out
+        if self.state in CAN_SEND_DATA:
+            out += self._push(now)
+        if seg.seg_len and not out:   # old data or a FIN again: an immediate ACK
+            out.append(self._ack(now))
+        return out
+
+    def _out_of_window_ack(self, seg, now, reason="outside the receive window "
+                           "(RFC 9293 §3.10.7.4 first check)"):
         """The ACK RFC 9293 §3.10.7.4 asks for in answer to an unacceptable segment.
 
         Answers to segments without data are rate-limited to one per 500 ms (RFC 5961 §7;
         linux tcp_oow_rate_limited(), net.ipv4.tcp_invalid_ratelimit), which is what stops
-        two confused endpoints from ACKing each other forever (an "ACK war").
+        two confused endpoints from ACKing each other forever (an "ACK war"). The segment
+        is ignored for ``reason``.
         """
         if not seg.data:
             if self.last_oow_ack_time is not None and \
                     now - self.last_oow_ack_time < TCP_INVALID_RATELIMIT_S:
-                return []
+                return self._ignore(seg, now, reason + ": no ACK, one was sent less than "
+                                    "500 ms ago (RFC 5961 §7)")
             self.last_oow_ack_time = now
-        return [self._segment("A", self.snd_nxt, now)]
+        return self._ignore(seg, now, reason + ": ACK sent", self._ack(now))
+
+    def _ignore(self, seg, now, reason, answer=None):
+        """Note that ``seg`` changed nothing, and why (events.SegmentIgnored); return the
+        answer to send, if any."""
+        self.events.append(SegmentIgnored(now, seg, reason))
+        return [answer] if answer is not None else []
 
     def _process_ack(self, seg, now):
         """RFC 9293 §3.10.7.4 fifth check, with RFC 5681 / RFC 6675 loss recovery."""
         out = []
         ack = seg.ack
         if self.sack_on and "sack" in seg.options:
-            self._update_scoreboard(seg.options["sack"])
+            self.sacked.update(seg.options["sack"], self.snd_una, self.snd_max)
         advanced = seq_lt(self.snd_una, ack)
         old_wnd = self.snd_wnd
         # window update (RFC 9293 §3.10.7.4: SND.WL1 / SND.WL2 rule)
@@ -879,7 +1066,7 @@ class Endpoint:
             self.dupacks += 1  # RFC 5681 §2: a duplicate ACK
             if self.in_recovery:
                 out += self._retransmit_next_hole(now) or self._push(now, limit=1, ignore_cwnd=True)
-            elif self.dupacks >= 3 or (self.sack_on and self._sacked_bytes_total() > 2 * self.snd_mss):
+            elif self.dupacks >= 3 or (self.sack_on and self.sacked.total() > 2 * self.snd_mss):
                 out += self._enter_recovery(now)
         self._fin_acked_transitions(now)
         return out
@@ -893,19 +1080,20 @@ class Endpoint:
             data_acked -= 1  # our FIN
         if data_acked > 0:
             del self.send_buf[:data_acked]
-            self.buf_seq = (self.buf_seq + data_acked) & SEQ_MASK
+            self.buf_seq = seq_add(self.buf_seq, data_acked)
+            if self.send_pending and self._fill_send_buffer():
+                self.events.append(SendDone(now, self.send_pending_size))  # send() returns
         self.snd_una = ack
         if seq_lt(self.snd_nxt, ack):
             self.snd_nxt = ack
-        if self.sacked:
-            self.sacked = [(l, r) for l, r in self.sacked if seq_lt(ack, r)]
+        self.sacked.ack(ack)
         self.dupacks = 0
         # RTT sample (RFC 6298 §2, Karn's algorithm §3)
         if self.rtt_probe is not None and seq_le(self.rtt_probe[0], ack):
-            self._rtt_sample(now - self.rtt_probe[1])
+            self.rtt.sample(now - self.rtt_probe[1])
             self.rtt_probe = None
-        elif self.snd_una == (self.iss + 1) & SEQ_MASK and self.backoff == 0 and self.srtt is None:
-            self._rtt_sample(now - self.syn_sent_at)
+        elif self.snd_una == seq_add(self.iss, 1) and self.backoff == 0 and self.rtt.srtt is None:
+            self.rtt.sample(now - self.syn_sent_at)
         self.backoff = 0
         self.tlp_armed = False
         # congestion window (RFC 5681 §3.1)
@@ -921,48 +1109,19 @@ class Endpoint:
             self.timers.pop("rto", None)
             self.timers.pop("tlp", None)
 
-    def _rtt_sample(self, r):
-        """RFC 6298 §2.2-2.3; linux clamps RTTVAR to tcp_rto_min instead of using G."""
-        if self.srtt is None:
-            self.srtt, self.rttvar = r, r / 2
-        else:
-            self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - r)
-            self.srtt = 0.875 * self.srtt + 0.125 * r
-        if self.p.rto_var_floor:
-            rto = self.srtt + max(4 * self.rttvar, self.p.min_rto_s)
-        else:
-            rto = max(self.p.min_rto_s, self.srtt + max(0.001, 4 * self.rttvar))
-        self.rto = min(rto, self.p.max_rto_s)
-
     def _fin_acked_transitions(self, now):
         if self.fin_seq is None or not seq_lt(self.fin_seq, self.snd_una):
             return
-        if self.state == "FIN-WAIT-1":
+        if self.state == FIN_WAIT_1:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self._arm_fin_wait_2(now)
-        elif self.state == "CLOSING":
+        elif self.state == CLOSING:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self.timers.clear()
             self.timers["time_wait"] = now + self.p.time_wait_s
-        elif self.state == "LAST-ACK":
+        elif self.state == LAST_ACK:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self.timers.clear()
-
-    def _update_scoreboard(self, blocks):
-        for left, right in blocks:
-            if seq_le(right, self.snd_una) or seq_lt(self.snd_max, right):
-                continue  # D-SACK or bogus block
-            merged = [(left, right)]
-            for l, r in self.sacked:
-                if seq_lt(r, merged[0][0]) or seq_lt(merged[0][1], l):
-                    merged.append((l, r))
-                else:
-                    merged[0] = (l if seq_lt(l, merged[0][0]) else merged[0][0],
-                                 r if seq_lt(merged[0][1], r) else merged[0][1])
-            self.sacked = sorted(merged, key=lambda lr: seq_diff(lr[0], self.snd_una))
-
-    def _sacked_bytes_total(self):
-        return sum(seq_diff(r, l) for l, r in self.sacked)
 
     def _enter_recovery(self, now):
         """Fast retransmit (RFC 5681 §3.2, RFC 6675 §5 with SACK)."""
@@ -980,22 +1139,26 @@ class Endpoint:
         for left, right in self.sacked:
             if seq_le(left, seq) and seq_lt(seq, right):
                 seq = right
-        highest = self.sacked[-1][1] if self.sacked else None
+        highest = self.sacked.highest()
         if highest is not None and not seq_lt(seq, highest):
             return []
         if highest is None and seq != self.snd_una:
             return []
         out = self._retransmit_range(seq, now)
         if out:
-            self.rtx_next = (out[-1].seq + out[-1].seg_len) & SEQ_MASK
+            self.rtx_next = seq_add(out[-1].seq, out[-1].seg_len)
         return out
 
     def _process_text(self, seg, now):
         """RFC 9293 §3.10.7.4 seventh (text) and eighth (FIN) checks."""
         state = self.state
-        if state not in CAN_RECEIVE_DATA and state != "SYN-RECEIVED":
-            return [self._segment("A", self.snd_nxt, now)] if seg.data else []
-        if self.app_closed and seg.data and seq_lt(self.rcv_nxt, (seg.seq + seg.len) & SEQ_MASK):
+        if state not in CAN_RECEIVE_DATA:
+            if not seg.data:
+                return self._ignore(seg, now, f"a FIN again in {state}: nothing changes "
+                                    "(RFC 9293 §3.10.7.4 eighth check)")
+            return self._ignore(seg, now, f"data in {state}, after the peer's FIN (RFC 9293 "
+                                "§3.10.7.4 seventh check): ACK sent", self._ack(now))
+        if self.app_closed and seg.data and seq_lt(self.rcv_nxt, seq_add(seg.seq, seg.len)):
             # RFC 1122 §4.2.2.13: data for an application that is gone -> RST (linux: from
             # the segment, as for an unknown connection).
             rst = reset_for(seg, self.conn)
@@ -1009,10 +1172,12 @@ class Endpoint:
             seq = self.rcv_nxt
             ahead = 0
         if ahead > 0:
+            old = self.ooo.get(seq)
             self.ooo[seq] = (bytes(data), fin)
+            self.ooo_bytes += len(data) - (len(old[0]) if old else 0)
             self.last_sack_first = seq
             self.ack_pending = True
-            return [self._segment("A", self.snd_nxt, now)]  # RFC 5681 §4.2: immediate dup ACK
+            return [self._ack(now)]  # RFC 5681 §4.2: immediate dup ACK
         filled_hole = bool(self.ooo)
         self._accept_in_order(data, fin, now)
         while self.ooo:
@@ -1022,6 +1187,7 @@ class Endpoint:
                 behind = seq_diff(self.rcv_nxt, oseq)
                 if behind >= 0:
                     del self.ooo[oseq]
+                    self.ooo_bytes -= len(odata)
                     if behind < len(odata) or (ofin and behind == len(odata)):
                         self._accept_in_order(odata[behind:], ofin, now)
                         progressed = True
@@ -1033,9 +1199,10 @@ class Endpoint:
         if data:
             self._measure_rcv_mss(len(data))
             self.rcv_buf += data
-            self.rcv_nxt = (self.rcv_nxt + len(data)) & SEQ_MASK
+            self.rcv_nxt = seq_add(self.rcv_nxt, len(data))
+            self.events.append(DataReadable(now, len(data)))
             idle = self.last_data_rcv_time is not None and \
-                now - self.last_data_rcv_time > self.rto
+                now - self.last_data_rcv_time > self.rtt.rto
             if self.p.quickack_after_idle and idle:
                 # linux tcp_event_data_recv(): quick-ACK again after an idle RTO
                 self.quickacks_left = max(self.quickacks_left, self.p.quickacks)
@@ -1049,7 +1216,7 @@ class Endpoint:
             self.ack_pending = True
         if fin and not self.fin_received:
             self.fin_received = True
-            self.rcv_nxt = (self.rcv_nxt + 1) & SEQ_MASK
+            self.rcv_nxt = seq_add(self.rcv_nxt, 1)
             self.ack_pending = True
             self._on_fin(now)
 
@@ -1067,20 +1234,16 @@ class Endpoint:
     def _on_fin(self, now):
         """RFC 9293 §3.10.7.4 eighth check: the FIN's state changes."""
         state = self.state
-        self.notes.append(("eof", now))
-        if state in ("SYN-RECEIVED", "ESTABLISHED"):
+        self.events.append(EndOfFile(now))
+        # (SYN-RECEIVED never gets here, nor FIN-WAIT-1 with its FIN acknowledged: see
+        # UNREACHABLE.)
+        if state == ESTABLISHED:
             self._transition("rcv FIN", now, "FIN received")
             if self.p.pingpong:
                 self.pingpong = True  # linux tcp_fin(): the ACK of a FIN waits for the reply
-        elif state == "FIN-WAIT-1":
-            if self.fin_seq is not None and seq_lt(self.fin_seq, self.snd_una):
-                self._transition("rcv FIN+ACK of FIN", now, "FIN received")
-            else:
-                self._transition("rcv FIN", now, "FIN received (simultaneous close)")
-            if self.state == "TIME-WAIT":
-                self.timers.clear()
-                self.timers["time_wait"] = now + self.p.time_wait_s
-        elif state == "FIN-WAIT-2":
+        elif state == FIN_WAIT_1:
+            self._transition("rcv FIN", now, "FIN received (simultaneous close)")
+        elif state == FIN_WAIT_2:
             self._transition("rcv FIN", now, "FIN received")
             self.timers.clear()
             self.timers["time_wait"] = now + self.p.time_wait_s
@@ -1090,18 +1253,18 @@ class Endpoint:
         if not self.ack_pending:
             return []
         if not self.p.delayed_ack or filled_hole or self.ooo:
-            return [self._segment("A", self.snd_nxt, now)]
+            return [self._ack(now)]
         if "F" in seg.flags:
-            if self.state == "CLOSE-WAIT" and self.p.pingpong:
+            if self.state == CLOSE_WAIT and self.p.pingpong:
                 self._arm_delack(now)  # linux: pingpong, the ACK waits for the reply or 40 ms
                 return []
-            return [self._segment("A", self.snd_nxt, now)]
+            return [self._ack(now)]
         if self.quickacks_left > 0 and not self.pingpong:
             self.quickacks_left -= 1
-            return [self._segment("A", self.snd_nxt, now)]
+            return [self._ack(now)]
         unacked = seq_diff(self.rcv_nxt, self.last_ack_sent) if self.last_ack_sent is not None else 0
         if unacked >= 2 * self.snd_mss or (unacked > self.snd_mss and not self.pingpong):
-            return [self._segment("A", self.snd_nxt, now)]  # every second full segment
+            return [self._ack(now)]  # every second full segment
         self._arm_delack(now)
         return []
 
@@ -1114,17 +1277,18 @@ class Endpoint:
         timer (RFC 9293 §3.8.6.1, and the SWS override timer of §3.8.6.2.1)."""
         if self.snd_nxt == self.snd_una and "persist" not in self.timers and \
                 "rto" not in self.timers and "tlp" not in self.timers:
-            self.timers["persist"] = now + min(max(self.rto, self.p.min_rto_s) * 2 ** self.backoff,
-                                               self.p.max_rto_s)
+            self.timers["persist"] = now + backed_off(max(self.rtt.rto, self.p.min_rto_s),
+                                                      self.backoff, self.p.max_rto_s)
 
     def _expire_persist(self, now):
         """Zero-window probe (RFC 9293 §3.8.6.1): one byte beyond the closed window; with a
         small open window, send what it allows (the SWS override)."""
-        if not seq_lt(self.snd_nxt, (self.buf_seq + len(self.send_buf)) & SEQ_MASK):
+        if not seq_lt(self.snd_nxt, seq_add(self.buf_seq, len(self.send_buf))):
             return []
         if self.snd_wnd:
             return self._push(now, limit=1, ignore_cwnd=True)
-        self.timers["persist"] = now + min(self.rto * 2 ** min(self.backoff + 1, 10), self.p.max_rto_s)
+        self.timers["persist"] = now + backed_off(self.rtt.rto, min(self.backoff + 1, 10),
+                                                  self.p.max_rto_s)
         self.backoff += 1
         # The probe byte is the first unacknowledged one; it is not counted as in flight
         # (SND.NXT stays), so an ACK that accepts it moves SND.UNA past SND.NXT.
@@ -1133,7 +1297,7 @@ class Endpoint:
         is_rtx = seq_lt(seq, self.snd_max)
         seg = self._segment("A", seq, now, bytes(self.send_buf[offset:offset + 1]), is_rtx)
         if not is_rtx:
-            self.snd_max = (seq + 1) & SEQ_MASK
+            self.snd_max = seq_add(seq, 1)
         return [seg]
 
     def _sack_blocks(self):
@@ -1143,18 +1307,27 @@ class Endpoint:
             blocks.append(list(self.dsack))
             self.dsack = None
         if self.ooo:
-            ranges = []
-            for seq in sorted(self.ooo, key=lambda s: seq_diff(s, self.rcv_nxt)):
-                data, fin = self.ooo[seq]
-                end = (seq + len(data)) & SEQ_MASK
-                if ranges and seq_le(seq, ranges[-1][1]):
-                    if seq_lt(ranges[-1][1], end):
-                        ranges[-1][1] = end
-                else:
-                    ranges.append([seq, end])
+            ooo = self.ooo
+            ranges = [list(r) for r in RangeSet.from_sorted(
+                (seq, seq_add(seq, len(ooo[seq][0])))
+                for seq in sorted(ooo, key=lambda s: seq_diff(s, self.rcv_nxt)))]
             first = self.last_sack_first
             ranges.sort(key=lambda r: 0 if first is not None and seq_le(r[0], first)
                         and seq_lt(first, r[1]) else 1)
             blocks += ranges
         limit = SACK_BLOCKS_WITH_TS if self.ts_on else SACK_BLOCKS_WITH_TS + 1
         return blocks[:limit]
+
+
+# What each timer's expiry does: the explicit dispatch of ``Endpoint.on_timer``. The timers
+# are the RFC 9293 §3.8 retransmission timer (rto; RFC 6298), the tail loss probe (tlp; RFC
+# 8985 §7), the delayed-ACK timer (delack; §3.8.6.3), the persist timer (persist; §3.8.6.1),
+# the 2 MSL timer (time_wait; §3.10.8) and the orphaned FIN-WAIT-2 timer (fin_wait_2; linux).
+TIMER_EXPIRY = {
+    "rto": Endpoint._expire_rto,
+    "tlp": Endpoint._expire_tlp,
+    "delack": Endpoint._expire_delack,
+    "persist": Endpoint._expire_persist,
+    "time_wait": Endpoint._expire_time_wait,
+    "fin_wait_2": Endpoint._expire_fin_wait_2,
+}

@@ -25,9 +25,7 @@ class Faults:
             return False
         if match.data_segment is not None and data_index != match.data_segment:
             return False
-        if match.between is not None and not (match.between[0] <= now <= match.between[1]):
-            return False
-        return True
+        return match.between is None or match.between[0] <= now <= match.between[1]
 
     def fate(self, seg, now):
         """(dropped, extra delay, [extra delay of each duplicate copy]) for one segment."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-SEQ_MASK = 0xFFFFFFFF
+from .segment import SEQ_MASK
 
 
 def _keyed_hash32(secret: bytes, *parts) -> int:

@@ -5,8 +5,6 @@ a fault drops, delays or duplicates it.
 """
 from __future__ import annotations
 
-DEFAULT_DELAY_S = 0.00001      # loopback-like, the contract's default
-DEFAULT_MTU = 65536            # Linux loopback
 IP_TCP_HEADERS = 40            # IPv4 (20) + TCP (20) without options: MSS = MTU - 40
 IP_MAX_PACKET = 65535          # IPv4 total length is 16 bits: loopback's MTU 65536 gives MSS 65495
 

@@ -28,15 +28,17 @@ from collections import Counter
 import dpkt
 
 from .endpoint import TRANSITIONS as ENDPOINT_TRANSITIONS
+from .rangeset import RangeSet
 from .errors import CaptureError
+from .segment import FLAG_ORDER, HALF, SEQ_MASK
 from .gc_pause import garbage_collection_paused
 from .trace import Trace
 
 __all__ = ["read_pcap", "list_streams", "write_pcap"]
 
 # --- TCP header flags (RFC 9293 §3.1; ECE and CWR: RFC 3168 §6.1) --------------------
-FIN, SYN, RST, PSH, ACK, URG, ECE, CWR = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80
-FLAG_LETTERS = "FSRPAUEC"   # the contract's order of flag letters: bit 0 (FIN) .. bit 7 (CWR)
+FIN, SYN, RST, ACK = 0x01, 0x02, 0x04, 0x10
+FLAG_LETTERS = FLAG_ORDER   # the contract's order of flag letters is the header's: bit 0 (FIN) .. 7 (CWR)
 # "SA", "FPA", ... for each of the 256 values of the flags byte
 FLAG_STRINGS = tuple("".join(c for bit, c in enumerate(FLAG_LETTERS) if v >> bit & 1)
                      for v in range(256))
@@ -47,9 +49,7 @@ OPT_EOL, OPT_NOP, OPT_MSS, OPT_WSCALE, OPT_SACK_PERM, OPT_SACK, OPT_TS = 0, 1, 2
 MAX_OPTION_BYTES = 40       # the data offset field allows 15 words = 60 header bytes
 
 # --- sequence space (RFC 9293 §3.4: arithmetic modulo 2^32) ----------------------------
-MOD = 2 ** 32
-MASK = MOD - 1
-HALF = 2 ** 31              # a - b < HALF (mod 2^32) means "a is at or after b"
+MASK = SEQ_MASK             # and HALF (segment.py): a - b < HALF means "a is at or after b"
 
 # --- capture files ----------------------------------------------------------------------
 # pcap magic numbers (pcap-savefile(5); dpkt.pcap), and the pcapng Section Header Block type
@@ -136,7 +136,7 @@ class _File:
             else:
                 self.reader = dpkt.pcap.Reader(self.stream)
                 self.digits = PCAP_MAGICS[self.magic]
-        except Exception as err:          # dpkt raises ValueError, NeedData, struct.error...
+        except Exception as err:  # noqa: BLE001 (dpkt raises ValueError, NeedData, struct.error...)
             kind = "pcapng" if self.pcapng else "pcap"
             cut = self.cut_at(0) is not None if self.pcapng else \
                 len(self.data) < PCAP_HEADER_BYTES
@@ -219,7 +219,7 @@ def _scan(path):
             start, end = end, tell()
             try:
                 ip = decode(frame)
-            except Exception as err:
+            except Exception as err:  # noqa: BLE001 (any dpkt error: a one-line CaptureError)
                 if f.cut_at(start) is not None:
                     raise f.truncated(number, start) from None
                 raise CaptureError(f"{name}: packet {number} at byte {start} is malformed "
@@ -249,7 +249,7 @@ def _scan(path):
                                  payload, number, start))
     except CaptureError:
         raise
-    except Exception as err:                      # from dpkt's reader, between packets
+    except Exception as err:  # noqa: BLE001 (from dpkt's reader, between packets)
         if f.cut_at(end) is not None or isinstance(err, dpkt.NeedData):
             raise f.truncated(number + 1, end) from None
         raise CaptureError(f"{name}: packet {number + 1} at byte {end} is malformed "
@@ -416,7 +416,7 @@ class _Side:
         self.next_t = 0.0           # when that highest segment was seen
         self.last_ack = None        # ack field of its latest segment with ACK
         self.last_win = None        # window field of its latest segment
-        self.holes = []             # [start, end) rel ranges skipped over, never seen
+        self.holes = RangeSet()     # [start, end) rel ranges skipped over, never seen
 
 
 def _bases(packets, client_dir):
@@ -479,30 +479,6 @@ def _handshake_rtt(packets, client_dir):
     return None
 
 
-def _signed(d):
-    """A difference of sequence numbers (mod 2^32) as a signed int."""
-    d &= MASK
-    return d - MOD if d >= HALF else d
-
-
-def _fill(holes, start, end):
-    """Take [start, end) out of the holes; True if it lay entirely inside one of them."""
-    inside = False
-    for hole in list(holes):
-        base, width = hole[0], _signed(hole[1] - hole[0])
-        a = _signed(start - base)
-        b = a + _signed(end - start)
-        if a >= width or b <= 0:
-            continue                                    # no overlap
-        inside = inside or (a >= 0 and b <= width)
-        holes.remove(hole)
-        if a > 0:
-            holes.append((base, (base + a) & MASK))
-        if b < width:
-            holes.append(((base + b) & MASK, hole[1]))
-    return inside
-
-
 def _segment_rows(conn, client_dir, digits):
     """Pass 2: the contract's segment rows for one connection, with analysis labels
     (Wireshark's tcp.analysis rules; docs/captures.md has them in words)."""
@@ -523,7 +499,7 @@ def _segment_rows(conn, client_dir, digits):
         t = round((ts - t0) * scale) / scale
         if flags & SYN:
             if me.syn_seq is not None and seq != me.syn_seq:
-                me.base, me.next, me.holes = seq, None, []      # a new ISN: a new request
+                me.base, me.next, me.holes = seq, None, RangeSet()      # a new ISN: a new request
             me.syn_seq = seq
         rel = (seq - me.base) & MASK
         space = length + (flags & FIN) + (flags & SYN) // SYN   # sequence space used
@@ -545,16 +521,16 @@ def _segment_rows(conn, client_dir, digits):
                 keep_alive = True
             elif space and behind < HALF:                       # re-sends, or comes late
                 end = (rel + space) & MASK
-                if _fill(me.holes, rel, end) and t - me.next_t < ooo_threshold:
+                if me.holes.subtract(rel, end) and t - me.next_t < ooo_threshold:
                     out_of_order = True
                 else:
                     retransmission = True
                 if 0 < (end - nxt) & MASK < HALF:               # reaches past the highest
                     me.next, me.next_t = end, t
             elif behind >= HALF and not flags & RST:            # skips bytes never seen
-                me.holes.append((nxt, rel))
+                me.holes.ranges.append((nxt, rel))
                 if len(me.holes) > MAX_HOLES:
-                    del me.holes[0]
+                    del me.holes.ranges[0]
                 me.next, me.next_t = (rel + space) & MASK, t
         if flags & ACK:
             me.last_ack = ack
@@ -720,8 +696,8 @@ def _infer_states(rows):
 
     def move(k, host, new, cause):
         if state[host] is not None and state[host] != new:
-            out.append({"t": rows[k]["t"], "host": host, "socket": host, "from": state[host],
-                        "to": new, "cause": cause, "conn": 0})
+            out.append({"t": rows[k]["t"], "host": host, "socket": host, "from": str(state[host]),
+                        "to": str(new), "cause": cause, "conn": 0})
             state[host] = new
 
     def apply(k, host, event):
@@ -825,7 +801,7 @@ def list_streams(path) -> list[str]:
     """One line per connection: index, endpoints (client first), packet count, first and
     last time (seconds since the capture's first TCP packet) and the flags seen, counted."""
     with garbage_collection_paused():   # see gc_pause.py
-        name, conns, _, _, _ = _scan(path)
+        _, conns, _, _, _ = _scan(path)
     start = conns[0].packets[0][0]
     lines = []
     for conn in conns:

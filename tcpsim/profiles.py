@@ -61,8 +61,11 @@ class Profile:
     fin_timeout_s: float | None   # orphaned FIN-WAIT-2 lifetime; None = wait forever
     nodelay: bool = False
     linger0: bool = False
+    seq_check_from_rcv_wup: bool = False  # a segment ending at or after RCV.WUP (the RCV.NXT of
+                                  # the last window sent) passes the sequence check, so its ACK
+                                  # field counts (linux tcp_sequence()); else RFC 9293 §3.10.7.4
 
-    def with_options(self, options) -> "Profile":
+    def with_options(self, options) -> Profile:
         """Apply a scenario host's ``HostOptions`` (None = keep the profile's value)."""
         changes = {}
         for name in ("syn_retries", "synack_retries", "syn_linear_timeouts", "nodelay",
@@ -124,12 +127,14 @@ LINUX = Profile(
     pingpong=True,                # measured: a close is often 3 segments (docs/linux-facts.md)
     ack_on_read=True,             # measured: bulk-100k's 88-byte tail ACKed at once
     rcvbuf=131072,                # net.ipv4.tcp_rmem[1]; autotuning (to tcp_rmem[2]) not modelled
-    sndbuf=16384 * 256,           # tcp_wmem grows by autotuning; effectively unlimited here
+    sndbuf=1 << 30,               # tcp_wmem autotuning is not modelled: no limit unless a
+                                  # scenario sets sndbuf (SO_SNDBUF)
     rcv_mss_estimate=True,        # net/ipv4/tcp_input.c tcp_measure_rcv_mss()
     window_round_up=True,         # measured: windows 76, 75, 74 ... (docs/linux-facts.md)
     rcv_window_growth=True,       # net/ipv4/tcp_input.c tcp_grow_window()
     time_wait_s=TCP_TIMEWAIT_LEN,
     fin_timeout_s=60.0,           # net.ipv4.tcp_fin_timeout
+    seq_check_from_rcv_wup=True,  # net/ipv4/tcp_input.c tcp_sequence()
 )
 
 RFC9293 = Profile(

@@ -24,21 +24,24 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 from .errors import ScenarioError
+from .segment import FLAG_ORDER, SEQ_MASK
 
 __all__ = [
     "Action", "Fault", "Host", "HostOptions", "Match", "Scenario", "ScenarioError",
     "parse_scenario", "payload_pattern", "PROFILES", "ACTIONS", "FAULT_KINDS", "FLAG_LETTERS",
-    "HANDSHAKES", "ISN_STRATEGIES", "READ_MODES", "MAX_SEND_BYTES",
+    "HANDSHAKES", "ISN_STRATEGIES", "READ_MODES", "MAX_SEND_BYTES", "MAX_SECONDS", "load",
 ]
 
 PROFILES = ("linux", "rfc9293")
 ACTIONS = ("listen", "connect", "send", "read", "shutdown", "close", "abort")
 FAULT_KINDS = ("drop", "loss", "delay", "duplicate", "inject")
-FLAG_LETTERS = "FSRPAUEC"           # the trace's order of TCP flag letters
+FLAG_LETTERS = FLAG_ORDER           # the trace's order of TCP flag letters
 HANDSHAKES = ("three-way", "two-way")
 ISN_STRATEGIES = ("zero", "clock", "rfc6528", "random")
 READ_MODES = ("auto", "off")
 MAX_SEND_BYTES = 10**9
+MAX_SECONDS = 10**6        # any time or delay: 11.6 days; beyond it float sums overflow to inf
+SEED_RANGE = (-2**63, 2**64 - 1)
 
 
 @dataclass(frozen=True)
@@ -175,13 +178,14 @@ def _range_text(kind: str, lo, hi) -> str:
 def _int(value, path, lo=None, hi=None, *, required=False, default=None, text=None):
     """An integer in [lo, hi]: bools refused, integral floats (1e6) accepted."""
     if value is None:
-        return _absent(path, required, default, text or _range_text("an integer", lo, hi))
+        if not required:
+            return default
+        _fail(path, "missing; " + (text or _range_text("an integer", lo, hi)))
     if type(value) is not int:
         if isinstance(value, bool):
             value = None
-        elif isinstance(value, Integral):
-            value = int(value)
-        elif isinstance(value, Real) and math.isfinite(value) and float(value).is_integer():
+        elif isinstance(value, Integral) or (isinstance(value, Real) and math.isfinite(value)
+                                             and float(value).is_integer()):
             value = int(value)
         else:
             value = None
@@ -199,28 +203,35 @@ def _positive(value, path, hi=None, *, required=False, default=None):
     return value
 
 
-def _number(value, path, lo=None, hi=None, *, above=False, required=False, default=None):
-    """A finite number >= lo (> lo with ``above``), <= hi; returned as a float."""
-    if above:
-        text = f"must be a number > {lo}"
-    else:
-        text = _range_text("a number", lo, hi)
+def _number_text(lo, hi, above):
+    """The message of a bad number (built only when one is bad)."""
+    return f"must be a number > {lo}" if above else _range_text("a number", lo, hi)
+
+
+def _number(value, path, lo=None, hi=None, *, above=False, required=False, default=None,
+            at_most=None):
+    """A finite number >= lo (> lo with ``above``), <= hi; returned as a float. Above
+    ``at_most`` (a sanity cap, such as MAX_SECONDS) it gets a message of its own."""
     if value is None:
-        return _absent(path, required, default, text)
+        if not required:
+            return default
+        _fail(path, "missing; " + _number_text(lo, hi, above))
     t = type(value)
     if t is float or t is int:
         try:
             x = float(value)
         except OverflowError:
-            _fail(path, text)
+            _fail(path, _number_text(lo, hi, above))
     elif isinstance(value, Real) and not isinstance(value, bool):
         x = float(value)
     else:
-        _fail(path, text)
+        _fail(path, _number_text(lo, hi, above))
     if (x != x or x in (math.inf, -math.inf)
             or (lo is not None and (x <= lo if above else x < lo))
             or (hi is not None and x > hi)):
-        _fail(path, text)
+        _fail(path, _number_text(lo, hi, above))
+    if at_most is not None and x > at_most:
+        _fail(path, f"must be at most {at_most} (seconds)")
     return x
 
 
@@ -241,7 +252,9 @@ def _str(value, path, *, default=None):
 def _choice(value, path, allowed, *, required=False, default=None):
     """One of ``allowed`` (a tuple of strings)."""
     if value is None:
-        return _absent(path, required, default, f"must be one of {_quoted(allowed)}")
+        if not required:
+            return default
+        _fail(path, f"missing; must be one of {_quoted(allowed)}")
     if isinstance(value, str):
         if value in allowed:
             return value
@@ -316,12 +329,12 @@ _OPTIONS = {
     **{name: _bool for name in _BOOL_OPTIONS},
     "wscale": lambda v, p: v if v is True or v is False else _int(
         v, p, 0, 14, text="must be true, false or an integer from 0 to 14"),
-    "msl": lambda v, p: _number(v, p, 0),
+    "msl": lambda v, p: _number(v, p, 0, at_most=MAX_SECONDS),
     "delayed_ack": _bool,
     "handshake": lambda v, p: _choice(v, p, HANDSHAKES),
     "isn_strategy": lambda v, p: _choice(v, p, ISN_STRATEGIES),
-    "time_wait": lambda v, p: _number(v, p, 0),
-    "fin_timeout": lambda v, p: _number(v, p, 0),
+    "time_wait": lambda v, p: _number(v, p, 0, at_most=MAX_SECONDS),
+    "fin_timeout": lambda v, p: _number(v, p, 0, at_most=MAX_SECONDS),
     "mss": lambda v, p: _int(v, p, 88, 65495),
     "rcvbuf": lambda v, p: _int(v, p, 256, 2**30),
     "sndbuf": lambda v, p: _int(v, p, 256, 2**30),
@@ -356,7 +369,7 @@ def _hosts(value) -> tuple:
         hosts.append(Host(
             name=name,
             port=_int(spec.get("port"), path + ".port", 1, 65535),
-            isn=_int(spec.get("isn"), path + ".isn", 0, 2**32 - 1),
+            isn=_int(spec.get("isn"), path + ".isn", 0, SEQ_MASK),
             options=_options(spec.get("options"), path + ".options"),
             addr=_ipv4(spec.get("addr"), path + ".addr"),
         ))
@@ -375,17 +388,16 @@ def _action(index: int, spec, names: tuple) -> Action:
         _fail(path, 'needs "at" (seconds) or "on": "eof"')
     if at is not None and on is not None:
         _fail(path, 'has both "at" and "on"; use one')
-    at = _number(at, path + ".at", 0)
+    at = _number(at, path + ".at", 0, at_most=MAX_SECONDS)
     on = _choice(on, path + ".on", ("eof",))
     to = data = read_mode = read_bytes = None
     if do == "connect":
         other = names[1] if host == names[0] else names[0]
         to = get("to")
-        text = f"must be {json.dumps(other)} (the other host)"
         if to is None:
-            _fail(path + ".to", "missing; " + text)
+            _fail(path + ".to", f"missing; must be {json.dumps(other)} (the other host)")
         if to != other or not isinstance(to, str):
-            _fail(path + ".to", text)
+            _fail(path + ".to", f"must be {json.dumps(other)} (the other host)")
     elif do == "send":
         count, text = get("bytes"), get("data")
         if (count is None) == (text is None):
@@ -462,10 +474,10 @@ def _fault(index: int, spec, names: tuple) -> Fault:
     if kind == "inject":
         return Fault(
             index=index, kind=kind, match=Match(from_host=from_host),
-            at=_number(get("at"), path + ".at", 0, required=True),
+            at=_number(get("at"), path + ".at", 0, required=True, at_most=MAX_SECONDS),
             flags=_flags(get("flags"), path + ".flags", required=True),
-            seq=_int(get("seq"), path + ".seq", 0, 2**32 - 1, default=0),
-            ack=_int(get("ack"), path + ".ack", 0, 2**32 - 1, default=0),
+            seq=_int(get("seq"), path + ".seq", 0, SEQ_MASK, default=0),
+            ack=_int(get("ack"), path + ".ack", 0, SEQ_MASK, default=0),
             bytes=_int(get("bytes"), path + ".bytes", 0, 65535, default=0),
             win=_int(get("win"), path + ".win", 0, 65535),
         )
@@ -486,19 +498,22 @@ def _fault(index: int, spec, names: tuple) -> Fault:
     )
     extra = None
     if kind != "drop":
-        extra = _number(get("extra"), path + ".extra", 0, above=True, required=True)
+        extra = _number(get("extra"), path + ".extra", 0, above=True, required=True, at_most=MAX_SECONDS)
     return Fault(index=index, kind=kind, match=match, extra=extra)
 
 
 # ---------------------------------------------------------------------------------------
 # reading the document
 
-def _load(doc) -> dict:
-    """A dict from a dict, JSON text, or a path to a JSON file."""
+def load(doc) -> dict:
+    """The scenario document from a dict, JSON text, or a path to a JSON file, unchecked.
+
+    Raises ScenarioError (one line) for a missing or unreadable file and for invalid JSON;
+    ``parse_scenario`` then checks the fields. JSON text may start with a byte-order mark."""
     if isinstance(doc, dict):
         return doc
-    if isinstance(doc, str) and doc.lstrip().startswith("{"):
-        return _decode(doc, "(JSON text)")
+    if isinstance(doc, str) and doc.lstrip(_BOM_AND_SPACE).startswith("{"):
+        return _decode(doc.lstrip(_BOM_AND_SPACE), "(JSON text)")
     if isinstance(doc, (str, os.PathLike)):
         try:
             name = os.fspath(doc)
@@ -506,6 +521,8 @@ def _load(doc) -> dict:
             name = None
         if isinstance(name, str):
             shown = name if name.isprintable() else repr(name)
+            if len(shown) > 80:
+                shown = shown[:77] + "..."
             try:
                 with open(name, "rb") as f:
                     raw = f.read()
@@ -520,6 +537,9 @@ def _load(doc) -> dict:
                 raise ScenarioError(f"{shown}: not UTF-8 text (byte {e.start})") from None
             return _decode(text, shown)
     _fail("(top level)", "must be an object (a dict, JSON text, or a path to a .json file)")
+
+
+_BOM_AND_SPACE = "\ufeff \t\r\n"
 
 
 def _decode(text: str, where: str):
@@ -539,7 +559,7 @@ def parse_scenario(doc) -> Scenario:
     the field) when anything is wrong; unknown fields are ignored."""
     if isinstance(doc, Scenario):
         return doc
-    d = _load(doc)
+    d = load(doc)
     if not isinstance(d, dict):
         _fail("(top level)", "must be an object")
     get = d.get
@@ -547,8 +567,10 @@ def parse_scenario(doc) -> Scenario:
     name = _str(get("name"), "name", default="scenario")
     profile = _choice(get("profile"), "profile", PROFILES, default="linux")
     seed = _int(get("seed"), "seed", default=0)
+    if not SEED_RANGE[0] <= seed <= SEED_RANGE[1]:     # str(seed) seeds the generator
+        _fail("seed", "must be an integer from -2**63 to 2**64 - 1")
     link = _obj(get("link"), "link")
-    delay_s = _number(link.get("delay"), "link.delay", 0, default=0.00001)
+    delay_s = _number(link.get("delay"), "link.delay", 0, default=0.00001, at_most=MAX_SECONDS)
     mtu = _int(link.get("mtu"), "link.mtu", 68, 65536, default=65536)
     hosts = _hosts(get("hosts"))
     names = (hosts[0].name, hosts[1].name)
@@ -558,5 +580,5 @@ def parse_scenario(doc) -> Scenario:
         name=name, profile=profile, seed=seed, delay_s=delay_s, mtu=mtu, hosts=hosts,
         actions=tuple(_action(i, a, names) for i, a in enumerate(actions)),
         faults=tuple(_fault(i, f, names) for i, f in enumerate(faults)),
-        until=_number(get("until"), "until", 0, above=True),
+        until=_number(get("until"), "until", 0, above=True, at_most=MAX_SECONDS),
     )

@@ -42,7 +42,7 @@ class Segment:
     trace records send time, fate and arrival.
     """
     __slots__ = ("src", "dst", "sport", "dport", "seq", "ack", "flags", "win", "data",
-                 "options", "retransmission", "conn", "injected", "bases")
+                 "options", "retransmission", "conn", "injected", "bases", "row")
 
     def __init__(self, src, dst, sport, dport, seq, ack, flags, win, data=b"", options=None,
                  retransmission=False, conn=None, injected=False):
@@ -60,6 +60,7 @@ class Segment:
         self.conn = conn
         self.injected = injected
         self.bases = None        # (sender's ISS, sender's IRS) for relative numbers, if any
+        self.row = None          # its row number in the trace, once sent
 
     @property
     def len(self) -> int:

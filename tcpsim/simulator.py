@@ -14,21 +14,28 @@ An endpoint is only ever called here, with ``now``; whatever it returns is sent.
 from __future__ import annotations
 
 import random
+from collections import Counter
 
 from . import isn as isn_mod
 from .clock import Clock
+from .errors import ScenarioError, SimulationStuck
 from .endpoint import Endpoint, reset_for
+from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
+                     NewIncarnation, SegmentIgnored, SendDone, StateChanged)
 from .faults import Faults
 from .gc_pause import garbage_collection_paused
 from .link import Link
+from .listener import Listener
 from .profiles import PROFILES
 from .scenario import Scenario, parse_scenario
 from .segment import SEQ_MASK, Segment, canonical_flags
+from .state import CLOSED, ESTABLISHED, LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT
 from .trace import Trace
 
 DEFAULT_UNTIL_S = 300.0            # the contract: at most 300 s unless "until" says otherwise
 EPHEMERAL_PORTS = (32768, 60999)   # linux net.ipv4.ip_local_port_range
-HANDSHAKING = ("SYN-SENT", "SYN-RECEIVED")
+HANDSHAKING = (SYN_SENT, SYN_RECEIVED)
+MAX_CONNECTIONS = 1000             # incarnations per run: far beyond any course scenario
 
 
 
@@ -42,14 +49,18 @@ class HostRuntime:
         self.fixed_isn = spec.isn
         self.mss_clamp = spec.options.mss
         self.profile = profile
-        self.listening = False
+        self.listener = None            # a Listener once the application calls listen()
         self.tcb = None                 # the current (latest) connection, if any
         self.read_mode = "auto"
         self.eof_reported = False
         self.eof_actions = []
-        self.waiting = []               # calls made while connect()/accept() blocks
+        self.waiting = []               # calls made while connect()/accept()/send() blocks
+        self.readable = False           # data, EOF or an error the application has not read
         self.delivered = bytearray()
         self.first_isn = None
+
+    def listening(self):
+        return self.listener is not None and self.listener.state == LISTEN
 
 
 class Simulation:
@@ -70,10 +81,12 @@ class Simulation:
         self.segments = []   # rows, before relative numbers are filled in
         self.states = []
         self.events = []
+        self.ignored = []    # segments that changed nothing, with the reason (docs/trace.md)
         self.tcb_rows = []   # a snapshot of the TCB after every endpoint call (Trace.tcb)
         self.isns = {}       # (conn, host) -> ISS, for relative numbering
         self.next_conn = 0
         self.scheduled = {}  # endpoint -> deadline already on the clock
+        self.eof_fired = Counter()  # on-eof action -> times it ran
 
     # ------------------------------------------------------------------ set-up
     def run(self) -> Trace:
@@ -84,8 +97,43 @@ class Simulation:
                 self.clock.schedule(action.at, self._do_action, action)
         for fault in self.faults.injections:
             self.clock.schedule(fault.at, self._inject, fault)
-        self.clock.run()
+        try:
+            self.clock.run()
+        except SimulationStuck as stuck:
+            raise SimulationStuck(self._why_stuck(str(stuck))) from None
+        finally:
+            # Events left after ``until`` hold bound methods of this Simulation: a reference
+            # cycle that only the garbage collector could free (and walk, every run).
+            self.clock.clear()
         return self._trace()
+
+    def _why_stuck(self, what):
+        """One line for a run that does not settle: what the scenario did, or what repeated."""
+        fired = self._eof_actions_fired()
+        if fired:
+            return (f"the run does not settle ({what}): {fired}. An on-eof action runs at "
+                    "every end of file its host reads, on each new connection too")
+        last = Counter(f"{seg.src}->{seg.dst} [{seg.flags or '-'}]" for _, seg, _ in self.segments[-1000:])
+        shown = ", ".join(f"{kind} x{n}" for kind, n in last.most_common(3)) or "no segments"
+        return (f"the run does not settle ({what}); the last segments: {shown}. This is a tcpsim "
+                "bug: please report the scenario")
+
+    def _eof_actions_fired(self):
+        """``actions[4] (connect) ran 500 times, ...`` for on-eof actions that ran 10+ times."""
+        counts = [(a, n) for a, n in self.eof_fired.items() if n >= 10]
+        return ", ".join(f"actions[{a.index}] (on eof: {a.do}) ran {n} times" for a, n in counts)
+
+    def _next_conn(self):
+        """A new connection incarnation number; at most MAX_CONNECTIONS per run."""
+        conn = self.next_conn
+        if conn >= MAX_CONNECTIONS:
+            fired = self._eof_actions_fired()
+            raise ScenarioError(f"the scenario opens more than {MAX_CONNECTIONS} connections" +
+                                (f": {fired}. An on-eof action runs at every end of file its "
+                                 "host reads, on each new connection too, so one that connects "
+                                 "again reconnects for ever" if fired else ""))
+        self.next_conn += 1
+        return conn
 
     def _new_endpoint(self, host, now, conn, remote_port):
         peer = self.hosts[self.peer_of[host.name]]
@@ -111,38 +159,40 @@ class Simulation:
         tcb = host.tcb
         do = action.do
         out = []
-        if (tcb is not None and tcb.state in HANDSHAKING and do not in ("listen", "abort")) or \
-                (tcb is None and host.listening and do in ("send", "read", "shutdown")):
+        if (tcb is not None and (tcb.state in HANDSHAKING or tcb.send_blocked)
+                and do not in ("listen", "abort")) or \
+                (tcb is None and host.listening() and do in ("send", "read", "shutdown")):
             # A blocking application: connect() and accept() return only when the
-            # handshake is over, so the calls after them wait until then.
+            # handshake is over, send() when its last byte is in the send buffer, so the
+            # calls after them wait until then.
             host.waiting.append(action)
             return
         if do == "listen":
-            if not host.listening:
-                host.listening = True
-                self._state_row(now, host.name, host.name + ":listen", "CLOSED", "LISTEN", "listen()", None)
+            if host.listener is None:
+                host.listener = Listener(host.name, host.port)
+            host.listener.listen(now)
+            self._drain_listener(host)
             self._event(now, host.name, "listen", "ok", None)
         elif do == "connect":
-            if tcb is not None and tcb.state == "TIME-WAIT":
+            if tcb is not None and tcb.state == TIME_WAIT:
                 tcb.give_up_time_wait(now)
                 self._drain(tcb, now)
                 tcb = None
-            if tcb is not None and tcb.state not in ("CLOSED", "LISTEN"):
+            if tcb is not None and tcb.state not in (CLOSED, LISTEN):
                 self._event(now, host.name, "connect", "EISCONN", tcb.conn)
                 return
             peer = self.hosts[action.to]
-            if peer.tcb is not None and peer.tcb.state == "SYN-SENT" and peer.tcb.remote_port == host.port:
+            if peer.tcb is not None and peer.tcb.state == SYN_SENT and peer.tcb.remote_port == host.port:
                 conn = peer.tcb.conn  # a simultaneous open: one connection, two active opens
             else:
-                conn = self.next_conn
-                self.next_conn += 1
+                conn = self._next_conn()
             tcb = host.tcb = self._new_endpoint(host, now, conn, peer.port)
             host.eof_reported = False
             out = tcb.connect(now)
-        elif tcb is None or (tcb.state == "CLOSED" and do != "read"):
-            if do == "close" and host.listening:
-                host.listening = False
-                self._state_row(now, host.name, host.name + ":listen", "LISTEN", "CLOSED", "close()", None)
+        elif tcb is None or (tcb.state == CLOSED and do != "read"):
+            if do == "close" and host.listening():
+                host.listener.close(now)
+                self._drain_listener(host)
                 self._event(now, host.name, "close", "ok", None)
             else:
                 self._event(now, host.name, do, "EPIPE" if do == "send" and tcb else "ENOTCONN",
@@ -150,10 +200,12 @@ class Simulation:
             return
         elif do == "send":
             result, out = tcb.send(action.data, now)
-            self._event(now, host.name, "send", result, tcb.conn)
+            if result is not None:  # else blocked: the endpoint's ("send", t, n) note says when
+                self._event(now, host.name, "send", result, tcb.conn)
         elif do == "read":
             if action.read_mode is not None:
                 host.read_mode = action.read_mode
+                host.readable = action.read_mode == "auto"   # read what waits, at once
             else:
                 self._app_read(host, now, action.read_bytes)
         elif do == "shutdown":
@@ -181,6 +233,7 @@ class Simulation:
                 host.eof_reported = True
                 self._event(now, host.name, "read", 0, tcb.conn)
                 for action in host.eof_actions:
+                    self.eof_fired[action] += 1
                     self.clock.schedule(now, self._do_action, action)
         else:
             self._event(now, host.name, "read", result, tcb.conn)
@@ -190,41 +243,52 @@ class Simulation:
     def _arrive(self, now, seg):
         host = self.hosts[seg.dst]
         tcb = host.tcb
-        if tcb is not None and tcb.state not in ("CLOSED", "LISTEN") and \
+        if tcb is not None and tcb.state not in (CLOSED, LISTEN) and \
                 seg.dport == tcb.local_port and seg.sport == tcb.remote_port:
             out = tcb.on_segment(seg, now)
-            reopen = [n for n in tcb.notes if n[0] == "reopen"]
+            events = tcb.events   # a new incarnation's SYN ends the call (RFC 6191)
+            reopen = bool(events) and type(events[-1]) is NewIncarnation
             self._after(host, tcb, out, now)
             if not reopen:
                 return
-        if host.listening and seg.dport == host.port:
+        if host.listening() and seg.dport == host.port:
             self._listener_segment(host, seg, now)
             return
         rst = reset_for(seg, seg.conn)
+        self._ignored(now, host.name, seg, f"no socket for port {seg.dport} (RFC 9293 §3.10.7.1): "
+                      + ("RST sent" if rst else "an RST is never answered"))
         if rst is not None:
             self._send([rst], now)
 
     def _listener_segment(self, host, seg, now):
-        """LISTEN state (RFC 9293 §3.10.7.2): RST ignored, ACK answered by RST, SYN opens."""
-        flags = seg.flags
-        if "R" in flags:
+        """A segment for the listening socket: the Listener decides (RFC 9293 §3.10.7.2)."""
+
+        def make_child(syn):
+            conn = syn.conn
+            sender = self.hosts[syn.src].tcb
+            live = sender is not None and sender.conn == conn and sender.state == SYN_SENT
+            if conn is None or ((conn, host.name) in self.isns and not live):
+                conn = self._next_conn()  # an old duplicate SYN opens a new incarnation
+            return self._new_endpoint(host, now, conn, syn.sport)
+
+        child, out = host.listener.on_segment(seg, now, make_child)
+        self._drain_listener(host)
+        if child is None:
+            self._send(out, now)
             return
-        if "A" in flags:
-            self._send([reset_for(seg, seg.conn)], now)
-            return
-        if "S" not in flags:
-            return
-        conn = seg.conn
-        sender = self.hosts[seg.src].tcb
-        live = sender is not None and sender.conn == conn and sender.state == "SYN-SENT"
-        if conn is None or ((conn, host.name) in self.isns and not live):
-            conn = self.next_conn  # an old duplicate SYN opens a new incarnation
-            self.next_conn += 1
-        tcb = host.tcb = self._new_endpoint(host, now, conn, seg.sport)
-        tcb.socket = host.name
+        host.tcb = child
         host.eof_reported = False
-        out = tcb.listen_child(seg, now)
-        self._after(host, tcb, out, now)
+        self._after(host, child, out, now)
+
+    def _drain_listener(self, host):
+        listener = host.listener
+        for event in listener.events:
+            if type(event) is StateChanged:
+                self._state_row(event.t, host.name, event.socket, event.old, event.new,
+                                event.cause, None)
+            else:   # SegmentIgnored
+                self._ignored(event.t, host.name, event.segment, event.reason)
+        listener.events.clear()
 
     def _inject(self, now, fault):
         src = self.hosts[fault.match.from_host]
@@ -247,20 +311,18 @@ class Simulation:
         self._send(out, now)
         if tcb is None:
             return
-        self._drain(tcb, now)
-        if host.tcb is tcb and host.read_mode == "auto" and not tcb.app_closed and \
-                (tcb.rcv_buf or tcb.at_eof() or tcb.error):
+        if self._drain(tcb, now) and host.tcb is tcb:
+            host.readable = True
+        if host.readable and host.tcb is tcb and host.read_mode == "auto" and not tcb.app_closed:
+            # An application in auto mode reads whatever becomes readable, at once.
+            host.readable = False
             if tcb.rcv_buf or tcb.error:
                 self._app_read(host, now, None)
             if tcb.at_eof() and not host.eof_reported:
                 self._app_read(host, now, None)
             self._drain(tcb, now)
-        self.tcb_rows.append((now, tcb.name, tcb.conn, tcb.state, tcb.iss, tcb.irs, tcb.snd_una,
-                              tcb.snd_nxt, tcb.snd_max, tcb.snd_wnd, tcb.rcv_nxt,
-                              (tcb.rcv_adv_right - tcb.rcv_nxt) & SEQ_MASK if tcb.irs is not None else 0,
-                              len(tcb.rcv_buf), sum(len(d) for d, _ in tcb.ooo.values()) if tcb.ooo else 0,
-                              len(tcb.send_buf), tcb.cwnd, dict(tcb.timers)))
-        deadline = tcb.next_deadline() if tcb.state != "CLOSED" else None
+        self.tcb_rows.append(tcb.snapshot(now))
+        deadline = tcb.next_deadline() if tcb.state != CLOSED else None
         if deadline is not None and self.scheduled.get(tcb) != deadline:
             self.scheduled[tcb] = deadline
             self.clock.schedule(deadline, self._timer, tcb)
@@ -268,34 +330,64 @@ class Simulation:
             self.scheduled.pop(tcb, None)
 
     def _drain(self, tcb, now):
-        if not tcb.notes:
-            return
-        for note in tcb.notes:
-            kind = note[0]
-            if kind == "state":
-                _, t, socket, old, new, cause = note
-                self._state_row(t, tcb.name, socket, old, new, cause, tcb.conn)
-            elif kind == "connect":
-                self._event(note[1], tcb.name, "connect", note[2], tcb.conn)
-            elif kind == "established" and tcb.passive:
-                self._event(note[1], tcb.name, "accept", "ok", tcb.conn)
-        tcb.notes.clear()
+        """Turn the endpoint's events into trace rows. True if something became readable
+        (data, EOF or an error) for the application."""
+        events = tcb.events
+        if not events:
+            return False
+        readable = False
+        for event in events:
+            kind = type(event)
+            if kind is DataReadable:            # the most frequent, first
+                readable = True
+            elif kind is StateChanged:
+                self._state_row(event.t, tcb.name, event.socket, event.old, event.new,
+                                event.cause, tcb.conn)
+                if tcb.passive and event.old == SYN_RECEIVED and event.new != ESTABLISHED:
+                    listener = self.hosts[tcb.name].listener
+                    if listener is not None:
+                        listener.child_gone(tcb)     # reset or timed out before accept()
+            elif kind is EndOfFile or kind is ErrorRaised:
+                readable = True
+            elif kind is ConnectResult:
+                self._event(event.t, tcb.name, "connect", event.result, tcb.conn)
+            elif kind is SendDone:
+                self._event(event.t, tcb.name, "send", event.result, tcb.conn)
+            elif kind is Established:
+                listener = self.hosts[tcb.name].listener
+                if tcb.passive and listener is not None:
+                    listener.child_established(tcb)
+                    listener.accept()      # the application accepts at once
+                    self._event(event.t, tcb.name, "accept", "ok", tcb.conn)
+            elif kind is SegmentIgnored:
+                self._ignored(event.t, tcb.name, event.segment, event.reason)
+            elif kind is NewIncarnation:
+                pass   # _arrive hands the SYN to the listener
+            else:
+                raise TypeError(f"unknown endpoint event {event!r}")
+        events.clear()
         host = self.hosts[tcb.name]
-        if host.waiting and tcb.state not in HANDSHAKING and host.tcb is tcb:
+        if host.waiting and tcb.state not in HANDSHAKING and not tcb.send_blocked and \
+                host.tcb is tcb:
             for action in host.waiting:
                 self.clock.schedule(now, self._do_action, action)
             host.waiting.clear()
+        return readable
 
     def _send(self, segs, now):
         for seg in segs:
             arrivals = self.link.transmit(seg, now)
+            seg.row = len(self.segments)
             self.segments.append((now, seg, arrivals))
             for arrival in arrivals:
                 self.clock.schedule(arrival, self._arrive, seg)
 
     def _state_row(self, t, host, socket, old, new, cause, conn):
-        self.states.append({"t": t, "host": host, "socket": socket, "from": old, "to": new,
+        self.states.append({"t": t, "host": host, "socket": socket, "from": str(old), "to": str(new),
                             "cause": cause, "conn": conn})
+
+    def _ignored(self, t, host, seg, reason):
+        self.ignored.append({"t": t, "host": host, "segment": seg.row, "reason": reason})
 
     def _event(self, t, host, call, result, conn):
         self.events.append({"t": t, "host": host, "call": call, "result": result, "conn": conn})
@@ -328,7 +420,8 @@ class Simulation:
         hosts = {h.name: {"port": h.port, "isn": h.first_isn, "addr": h.addr}
                  for h in self.hosts.values()}
         doc = {"tcpsim": 1, "name": self.sc.name, "profile": self.sc.profile, "hosts": hosts,
-               "segments": rows, "states": self.states, "events": self.events}
+               "segments": rows, "states": self.states, "events": self.events,
+               "ignored": self.ignored}
         return Trace(doc, {h.name: bytes(h.delivered) for h in self.hosts.values()}, self.tcb_rows)
 
 

@@ -7,14 +7,38 @@ pays for pandas only if it draws from it.
 from __future__ import annotations
 
 import json
+from typing import NamedTuple
 
 SEGMENT_COLUMNS = ["i", "t", "src", "dst", "flags", "seq", "ack", "rel_seq", "rel_ack", "len",
                    "win", "options", "retransmission", "dropped", "arrival", "conn"]
 STATE_COLUMNS = ["t", "host", "socket", "from", "to", "cause", "conn"]
 EVENT_COLUMNS = ["t", "host", "call", "result", "conn"]
-TCB_COLUMNS = ["t", "host", "conn", "state", "iss", "irs", "snd_una", "snd_nxt", "snd_max", "snd_wnd",
-               "rcv_nxt", "rcv_wnd", "rcv_buffered", "rcv_out_of_order", "snd_buffered", "cwnd",
-               "timers"]
+IGNORED_COLUMNS = ["t", "host", "segment", "reason"]   # extension: docs/trace.md
+
+
+class TcbSnapshot(NamedTuple):
+    """One row of ``Trace.tcb``: a connection's TCB after an endpoint call
+    (``Endpoint.snapshot``). Sequence numbers are absolute."""
+    t: float
+    host: str
+    conn: int | None
+    state: str
+    iss: int
+    irs: int | None
+    snd_una: int
+    snd_nxt: int
+    snd_max: int
+    snd_wnd: int                # the peer's window, bytes (scaled)
+    rcv_nxt: int
+    rcv_wnd: int                # the window we last advertised, bytes
+    rcv_buffered: int           # in-order bytes the application has not read
+    rcv_out_of_order: int       # bytes in the out-of-order queue
+    snd_buffered: int           # unacknowledged and unsent bytes
+    cwnd: int
+    timers: dict                # timer name -> deadline (s)
+
+
+TCB_COLUMNS = list(TcbSnapshot._fields)
 
 
 class Trace:
@@ -44,6 +68,12 @@ class Trace:
     @property
     def events(self):
         return self._frame("events", EVENT_COLUMNS)
+
+    @property
+    def ignored(self):
+        """Arriving segments that changed nothing, each with the reason (simulations only):
+        ``segment`` is the row number in ``segments``, ``host`` the receiver."""
+        return self._frame("ignored", IGNORED_COLUMNS)
 
     @property
     def tcb(self):

@@ -390,12 +390,12 @@ ERRORS = [
     (OPT + ("msl",), -1, "hosts.client.options.msl: must be a number >= 0"),
     (OPT + ("time_wait",), NAN, "hosts.client.options.time_wait: must be a number >= 0"),
     (OPT + ("fin_timeout",), "60", "hosts.client.options.fin_timeout: must be a number >= 0"),
-    (OPT + ("handshake",), "four-way", "hosts.client.options.handshake: unknown value "
-     "'four-way' (use one of \"three-way\", \"two-way\")"),
-    (OPT + ("isn_strategy",), "bsd", "hosts.client.options.isn_strategy: unknown value "
-     "'bsd' (use one of \"zero\", \"clock\", \"rfc6528\", \"random\")"),
-    (OPT + ("isn_strategy",), 0, "hosts.client.options.isn_strategy: must be one of "
-     "\"zero\", \"clock\", \"rfc6528\", \"random\""),
+    (OPT + ("handshake",), "four-way", ("hosts.client.options.handshake: unknown value "
+      "'four-way' (use one of \"three-way\", \"two-way\")")),
+    (OPT + ("isn_strategy",), "bsd", ("hosts.client.options.isn_strategy: unknown value "
+      "'bsd' (use one of \"zero\", \"clock\", \"rfc6528\", \"random\")")),
+    (OPT + ("isn_strategy",), 0, ("hosts.client.options.isn_strategy: must be one of "
+      "\"zero\", \"clock\", \"rfc6528\", \"random\"")),
     (OPT + ("mss",), 87, "hosts.client.options.mss: must be an integer from 88 to 65495"),
     (OPT + ("mss",), 65496, "hosts.client.options.mss: must be an integer from 88 to 65495"),
     (OPT + ("rcvbuf",), 255,

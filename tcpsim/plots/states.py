@@ -171,9 +171,11 @@ def state_machine_graph(transitions=None) -> nx.DiGraph:
 
     Nodes: the 11 RFC 9293 states (attribute ``pos``: the drawing layout). Edges: one per
     (state, next state) pair with ``event`` (the table's event names joined by " / "),
-    ``events`` and ``rfcs`` (lists, in table order), ``rfc`` (the first rule) and ``abort``
-    (True when every event is an abort-type event drawn thin).
+    ``events`` and ``rfcs`` (lists, in table order), ``rfc`` (the first rule), ``abort``
+    (True when every event is an abort-type event drawn thin) and ``unreachable`` (True
+    when every event is in ``endpoint.UNREACHABLE``: an RFC arc no run can take).
     """
+    from ..endpoint import UNREACHABLE
     if transitions is None:
         from .. import simulator  # noqa: F401  (adds its own entries to the table)
         from ..endpoint import TRANSITIONS as transitions
@@ -187,9 +189,10 @@ def state_machine_graph(transitions=None) -> nx.DiGraph:
             d["rfcs"].append(rule)
             d["event"] = " / ".join(d["events"])
             d["abort"] = d["abort"] and _is_abort(state, event)
+            d["unreachable"] = d["unreachable"] and (state, event) in UNREACHABLE
         else:
             g.add_edge(state, nxt, event=event, events=[event], rfc=rule, rfcs=[rule],
-                       abort=_is_abort(state, event))
+                       abort=_is_abort(state, event), unreachable=(state, event) in UNREACHABLE)
     return g
 
 

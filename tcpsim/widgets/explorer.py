@@ -24,6 +24,7 @@ from .. import plots
 from ..errors import ScenarioError
 from ..plots.ladder import ladder_svg
 from ..plots.style import flag_label, host_order
+from ..scenario import load as scenario_load
 from ..simulator import run
 from ._pictures import (figure_pixels, figure_svg, freeze_long_lived_objects,
                         garbage_collection_paused, message_png, png_pixels, stack, stack_png,
@@ -108,8 +109,7 @@ def one_line(text, colour="#222") -> str:
 def load_scenario(scenario) -> dict:
     """A copy of the scenario as a dict (from a dict, or a path to a JSON file)."""
     if isinstance(scenario, (str, os.PathLike)):
-        with open(scenario, encoding="utf-8") as f:
-            return json.load(f)
+        return scenario_load(scenario)   # one-line ScenarioError for a bad path or bad JSON
     if not isinstance(scenario, dict):
         raise TypeError("the scenario must be a dict (or the path of a JSON file)")
     return copy.deepcopy(scenario)
