@@ -48,7 +48,7 @@ course: $(VENV)/.installed $(LAB_OVERRIDES)
 test: $(VENV)/.installed $(LAB_OVERRIDES) system-packages
 	@$(MAKE) -s --no-print-directory $(IVENV)/.installed || \
 	  echo "could not install $(IVENV): tests/test_release.py will skip"
-	$(PY) -m ruff check tcpsim tests benchmarks tools/capture.py
+	$(PY) -m ruff check tcpsim tests benchmarks tools instructors
 	$(PY) -m vulture
 	$(PY) -m pytest -q
 

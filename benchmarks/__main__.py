@@ -95,7 +95,7 @@ def run_section(name, quick, calibration):
         if "calibration_s" in accepted:
             kwargs["calibration_s"] = calibration
         return module.run(**kwargs)
-    except Exception as exc:         # never fail: say what went wrong and go on
+    except Exception as exc:  # noqa: BLE001 (never fail: say what went wrong and go on)
         last = traceback.extract_tb(exc.__traceback__)[-1]
         return {"error": f"{type(exc).__name__}: {exc} "
                          f"({Path(last.filename).name}, line {last.lineno})"}

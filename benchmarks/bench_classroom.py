@@ -174,7 +174,7 @@ class Hub:
         (workdir / "jupyterhub_config.py").write_text(
             hub_config(workdir, self.port, self.token, cull_after_s))
         LOG.parent.mkdir(parents=True, exist_ok=True)
-        self.log = open(LOG, "w")
+        self.log = open(LOG, "w")  # noqa: SIM115 (the hub writes to it until stop() closes it)
         self.process = None
         self.http = AsyncHTTPClient(max_clients=64)
 

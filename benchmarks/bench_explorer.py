@@ -178,7 +178,7 @@ def player_figures(out, cases):
     builds, first, first_cpu, second = [], [], [], []
     for label, scenario in cases:
         trace = tcpsim.run(scenario)
-        trace.tcb                     # the TCB table (pandas) is the trace's, not the player's
+        _ = trace.tcb                 # the TCB table (pandas) is the trace's, not the player's
         start = time.perf_counter()
         p = widgets.player(trace)
         builds.append((time.perf_counter() - start) * 1000)

@@ -105,7 +105,7 @@ def execute(nb, cwd=NOTEBOOKS):
         # the kernel's own stderr (ipykernel's warning about TCP without encryption) would
         # interleave with the printed figures; a cell's errors still come back as outputs
         client.execute(stderr=subprocess.DEVNULL)
-    except Exception as exc:              # a failing notebook is a figure too, not a crash
+    except Exception as exc:  # noqa: BLE001 (a failing notebook is a figure too, not a crash)
         error = (str(exc).strip().splitlines() or [type(exc).__name__])[-1][:200]
     wall_s = time.perf_counter() - start
     cells_s, memory = 0.0, {}

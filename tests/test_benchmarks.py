@@ -33,7 +33,7 @@ def test_quick_run_prints_every_section_and_exits_0(quick_run):
 
 
 def test_quick_run_writes_the_same_figures_as_json_and_text(quick_run):
-    done, out = quick_run
+    _done, out = quick_run
     [json_path] = out.glob("*.json")
     [text_path] = out.glob("*.txt")
     assert json_path.stem == text_path.stem

@@ -238,7 +238,7 @@ def test_svg_state_graph_agrees_with_matplotlib(name, host, small):
     root, ids = svg_elements(svg)
     reg = ax.tcpsim
     assert reg["compact"] == small
-    for key, box in reg["boxes"].items():
+    for box in reg["boxes"].values():
         rect = ids[box.get_gid()]
         extent = box.get_window_extent(renderer)
         x, y = float(rect.get("x")), float(rect.get("y"))

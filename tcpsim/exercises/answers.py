@@ -156,17 +156,6 @@ def expected_first_data(seed: int) -> dict:
             "data_ack": (client_isn + 1 + data_bytes) % SEQ_SPACE}
 
 
-def numbers_right(expected: dict, answers: dict) -> dict:
-    """{name: True/False/NotANumber} for each expected number."""
-    verdict = {}
-    for name, want in expected.items():
-        try:
-            verdict[name] = whole_number(answers.get(name)) == want
-        except NotANumber as why:
-            verdict[name] = why
-    return verdict
-
-
 # ------------------------------------------------------- notebook 02, the fixed answers
 # The real SYN's sequence number in data/captures/handshake.pcap (exercise 3), as a digest;
 # tests/test_grading.py recomputes it from the capture.

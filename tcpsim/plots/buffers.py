@@ -229,7 +229,6 @@ def buffers(trace, t, ax=None, title=True):
     if created:
         fig = new_figure(BUFFERS_SIZE_IN[1])
         axes = fig.subplots(2, 1)
-        left, bottom, width, height = BUFFERS_RECTS[0]
         fig.subplots_adjust(left=0.13, right=0.97, top=0.88, bottom=0.04, hspace=0.35)
     else:
         axes = [ax] if isinstance(ax, Axes) else list(np.ravel(np.asarray(ax, dtype=object)))

@@ -384,9 +384,9 @@ def _svg_lines(scene, item) -> list:
     dash = (f' stroke-dasharray="{" ".join(_n(_pt(scene, v)) for v in item.dash_pt)}"'
             if item.dash_pt else "")
     opacity = f' stroke-opacity="{item.alpha}"' if item.alpha < 1 else ""
-    return [f'<path{_attr_id(item.gid)} d="{d}" fill="none" stroke="{item.colour}" '
+    return [(f'<path{_attr_id(item.gid)} d="{d}" fill="none" stroke="{item.colour}" '
             f'stroke-width="{_n(_pt(scene, item.width_pt))}"{opacity} '
-            f'stroke-linecap="{SVG_CAPS[item.cap]}" stroke-linejoin="{item.join}"{dash}/>']
+            f'stroke-linecap="{SVG_CAPS[item.cap]}" stroke-linejoin="{item.join}"{dash}/>')]
 
 
 def _head(scene, item, before, end):
@@ -412,13 +412,13 @@ def _svg_arrow(scene, item) -> list:
             if item.dash_pt else "")
     stroke = f'stroke="{item.colour}" stroke-width="{_n(width)}"'
     if not item.head:
-        return [f'<path{_attr_id(item.gid)} d="{_svg_path([(x0, y0), (x1, y1)])}" '
-                f'fill="none" {stroke}{dash}/>']
+        return [(f'<path{_attr_id(item.gid)} d="{_svg_path([(x0, y0), (x1, y1)])}" '
+                f'fill="none" {stroke}{dash}/>')]
     head, (bx, by), _ = _head(scene, item, (x0, y0), (x1, y1))
     return [f'<g{_attr_id(item.gid)}>',
             f'<path d="{_svg_path([(x0, y0), (bx, by)])}" fill="none" {stroke}{dash}/>',
-            f'<path d="{_svg_path(head)} Z" fill="{item.colour}" {stroke} '
-            f'stroke-linejoin="miter"/>', "</g>"]
+            (f'<path d="{_svg_path(head)} Z" fill="{item.colour}" {stroke} '
+            f'stroke-linejoin="miter"/>'), "</g>"]
 
 
 def _svg_curve(scene, item) -> list:
@@ -475,8 +475,8 @@ def _svg_rect(scene, item) -> list:
         px_y = abs(yb - ya) / item.height if item.height else 0.0
         stroke = (f' stroke="{item.edge}" stroke-width="{_n(_pt(scene, item.edge_width_pt))}"'
                   if item.edge else "")
-        return [f'<rect{_attr_id(item.gid)} {box} rx="{_n(item.rounding * px_x)}" '
-                f'ry="{_n(item.rounding * px_y)}" fill="{item.face}"{stroke}/>']
+        return [(f'<rect{_attr_id(item.gid)} {box} rx="{_n(item.rounding * px_x)}" '
+                f'ry="{_n(item.rounding * px_y)}" fill="{item.face}"{stroke}/>')]
     out = [f'<rect{_attr_id(item.gid)} {box} fill="{item.face}"/>']
     if item.hatch:
         pid, pattern = _hatch_pattern(scene, item.hatch, item.edge or "#000000")
@@ -509,8 +509,8 @@ def svg_body(scene, items, clip_id="axes") -> str:
     """SVG elements for ``items`` placed as in ``scene`` (its Axes clip lines and shapes;
     ``clip_id`` names that clip path, unique in one document)."""
     x0, y0, x1, y1 = scene.axes_pixels()
-    out = [f'<clipPath id="{clip_id}"><rect x="{_n(x0)}" y="{_n(y0)}" width="{_n(x1 - x0)}" '
-           f'height="{_n(y1 - y0)}"/></clipPath>']
+    out = [(f'<clipPath id="{clip_id}"><rect x="{_n(x0)}" y="{_n(y0)}" width="{_n(x1 - x0)}" '
+           f'height="{_n(y1 - y0)}"/></clipPath>')]
     # Matplotlib draws the Axes' children by zorder, in the order they were added
     for item in sorted(items, key=lambda it: it.zorder):
         if isinstance(item, Text):

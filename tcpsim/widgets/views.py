@@ -44,13 +44,6 @@ def time_text(t, decimals=5) -> str:
 
 
 # ------------------------------------------------------------------------------ ladder
-def ladder_y(ax, t):
-    """The y of time ``t`` on a ladder's Axes, whose time axis may be cut and stretched."""
-    if "time_to_y" in ax.tcpsim:
-        return ax.tcpsim["time_to_y"](t)
-    return t                              # a ladder drawn on a linear time axis
-
-
 def cursor_items(layout, t, decimals=5) -> list:
     """The ladder cursor at time ``t`` as scene items: a see-through green line across the
     ladder (labels under it stay readable) and the time in the left margin. The SVG picture
@@ -108,11 +101,11 @@ class LadderPicture:
         parts = [svg_open(w, h), f'<rect width="{w}" height="{h}" fill="white"/>',
                  f'<defs><g id="ladder">{self._ladder_svg}</g></defs>',
                  f'<clipPath id="head"><rect width="{w}" height="{head}"/></clipPath>',
-                 f'<clipPath id="body"><rect y="{head}" width="{w}" height="{h - head}"/>'
-                 "</clipPath>",
+                 (f'<clipPath id="body"><rect y="{head}" width="{w}" height="{h - head}"/>'
+                 "</clipPath>"),
                  '<use href="#ladder" clip-path="url(#head)"/>',
-                 f'<g clip-path="url(#body)"><g transform="translate(0 {shift})">'
-                 f'<use href="#ladder"/>{cursor}</g></g>']
+                 (f'<g clip-path="url(#body)"><g transform="translate(0 {shift})">'
+                 f'<use href="#ladder"/>{cursor}</g></g>')]
         if shift < 0:
             parts.append(f'<rect y="{head}" width="{w}" height="1" fill="rgb(190,190,190)"/>')
         parts.append("</svg>")
