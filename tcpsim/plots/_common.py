@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ..trace import Trace
 from .style import new_figure
 
@@ -42,3 +44,24 @@ def rel(value, base):
 
 def seg_rows(trace):
     return trace.doc.get("segments", [])
+
+
+def tcb_at(trace, host, t):
+    """The host's last TCB snapshot at or before ``t``, as a dict (None if none yet).
+
+    Each host's rows are read out of ``trace.tcb`` once (kept on the trace), so that a
+    player's step looks a snapshot up by bisection instead of filtering the DataFrame
+    (about 1 ms a host)."""
+    by_host = getattr(trace, "_tcb_rows_by_host", None)
+    if by_host is None:
+        tcb = trace.tcb
+        by_host = {}
+        for name in tcb["host"].unique() if not tcb.empty else ():
+            rows = tcb[tcb["host"] == name]
+            by_host[name] = (rows["t"].to_numpy(), [row.to_dict() for _, row in rows.iterrows()])
+        trace._tcb_rows_by_host = by_host
+    if host not in by_host:
+        return None
+    times, records = by_host[host]
+    k = int(np.searchsorted(times, t, side="right")) - 1
+    return records[k] if k >= 0 else None

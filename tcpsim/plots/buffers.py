@@ -16,19 +16,12 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.axes import Axes
 
-from ._common import MOD, as_trace, isnan, rel
+from ._common import MOD, as_trace, isnan, rel, tcb_at
 from .scene import Frame, Lines, Rect, Scene, Text, draw, to_svg
 from .style import FIG_WIDTH, FONT, LIGHT, host_colours, host_order, new_figure
 
 KEYS = ("snd_una", "snd_nxt", "snd_max", "snd_wnd", "cwnd", "usable", "snd_buffered",
         "rcv_nxt", "rcv_wnd", "rcv_buffered", "rcv_out_of_order", "delivered")
-
-
-def _snapshot(tcb, host, t):
-    rows = tcb[(tcb["host"] == host) & (tcb["t"] <= t)]
-    if rows.empty:
-        return None
-    return rows.iloc[-1]
 
 
 def buffer_numbers(trace, t):
@@ -47,7 +40,7 @@ def buffer_numbers(trace, t):
     if tcb.empty:
         return out
     for host in host_order(trace):
-        s = _snapshot(tcb, host, t)
+        s = tcb_at(trace, host, t)
         if s is None:
             continue
         iss, irs = int(s["iss"]), (None if isnan(s["irs"]) else int(s["irs"]))

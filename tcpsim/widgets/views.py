@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from .. import plots
+from ..plots._common import tcb_at
 from ..plots.buffers import panel_rects
 from ..plots.ladder import ladder_scene
 from ..plots.scene import Frame, Lines, Text, draw_items, svg_body, svg_open, to_svg
@@ -325,15 +326,6 @@ TIMER_NAMES = {
     "time_wait": "TIME-WAIT (2·MSL)",
     "fin_wait_2": "FIN-WAIT-2 timeout",
 }
-
-
-def tcb_at(trace, host, t):
-    """The host's last TCB snapshot at or before ``t``, as a dict (None if none yet)."""
-    tcb = trace.tcb
-    rows = tcb[(tcb["host"] == host) & (tcb["t"] <= t)]
-    if rows.empty:
-        return None
-    return rows.iloc[-1].to_dict()
 
 
 def _is_number(x) -> bool:
