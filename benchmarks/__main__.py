@@ -38,6 +38,9 @@ import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # calibration.py, as a script too
+from calibration import calibration_s  # noqa: E402
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SECTIONS = {       # name: (module, what it measures)
@@ -48,17 +51,6 @@ SECTIONS = {       # name: (module, what it measures)
     "plots": ("bench_plots", "ladder and other pictures"),
     "notebooks": ("bench_notebooks", "notebook execution time, kernel peak memory"),
 }
-CALIBRATION_STEPS = 10_000_000
-
-
-def calibration_s() -> float:
-    """Seconds for a plain 10-million-step Python loop, ``total += i`` in a function (the
-    project's calibration figure; its machines differ by about 3x in it)."""
-    start = time.perf_counter()
-    total = 0
-    for i in range(CALIBRATION_STEPS):
-        total += i
-    return time.perf_counter() - start
 
 
 def machine() -> dict:

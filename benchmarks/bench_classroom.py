@@ -61,6 +61,8 @@ from urllib.parse import urlencode
 import psutil
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # calibration.py, as a script too
+from calibration import calibration_s  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "classroom"                  # the dummy authenticator's one password
@@ -69,16 +71,6 @@ START_TIMEOUT_S = 300                   # a server's start, on a loaded machine
 RUN_TIMEOUT_S = 900                     # one student's Run All
 MIB = 2 ** 20
 LOG = REPO / "out" / "classroom" / "jupyterhub.log"     # the last run's hub log (kept)
-
-
-def calibration_s() -> float:
-    """The project's calibration loop (as in benchmarks/__main__.py): 10 million steps of
-    ``total += i`` in a function."""
-    start = time.perf_counter()
-    total = 0
-    for i in range(10_000_000):
-        total += i
-    return time.perf_counter() - start
 
 
 def default_notebook() -> Path:

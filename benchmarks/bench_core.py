@@ -34,6 +34,7 @@ import tcpsim  # noqa: E402
 from tcpsim.scenario import parse_scenario  # noqa: E402
 
 from scenarios import bulk  # noqa: E402
+from calibration import calibration_s  # noqa: E402
 
 BULK_BYTES = 10_000_000
 SHORT_CONNECTIONS = 10_000
@@ -54,16 +55,6 @@ def timed(fn):
     start = time.perf_counter()
     result = fn()
     return time.perf_counter() - start, result
-
-
-def calibration_loop_s():
-    """The project's calibration figure: a 10-million-step Python loop."""
-    def loop():
-        x = 0
-        for _ in range(10_000_000):
-            x += 1
-        return x
-    return timed(loop)[0]
 
 
 def load_baseline(package_dir):
@@ -92,7 +83,7 @@ def run(quick=False, baseline=None, repeat=3) -> dict:
     n_bytes, n_short = (200_000, 100) if quick else (BULK_BYTES, SHORT_CONNECTIONS)
     bulk_label = f"{n_bytes / 1e6:g} MB"
     short_label = f"{n_short:,} short connections".replace(",", " ")
-    figures = {"calibration loop (10M steps) s": round(calibration_loop_s(), 3)}
+    figures = {"calibration loop (10M steps) s": round(calibration_s(), 3)}
     scenarios = [short_scenario(seed) for seed in range(n_short)]
     parse_s, _ = timed(lambda: [parse_scenario(s) for s in scenarios])
     mine = work(tcpsim, scenarios, n_bytes)

@@ -35,6 +35,10 @@ matplotlib.use("Agg")
 import tcpsim  # noqa: E402
 from tcpsim import plots, widgets  # noqa: E402
 from tcpsim.widgets.explorer import NO_DROP  # noqa: E402
+import sys
+from pathlib import Path
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # calibration.py, as a script too
+from calibration import calibration_s  # noqa: E402
 
 CAPTURES = os.path.join(os.path.dirname(__file__), "..", "data", "captures")
 TARGETS = {"explorer median ms": 15, "explorer worst ms": 50, "peer / explorer": 10,
@@ -47,15 +51,6 @@ PREVIOUS = {"explorer median ms": 33.8, "explorer p95 ms": 49.9, "explorer worst
 CHANGES = 30          # changes timed per control and scenario
 PEER_RUNS = 5         # peer changes timed per control and scenario
 DELAYS_MS = (0.01, 0.1, 1.0, 10.0, 20.0)
-
-
-def calibration_s() -> float:
-    """Seconds for a plain 10-million-step Python loop (``for i in range(10_000_000):
-    pass``), the project's calibration figure."""
-    start = time.perf_counter()
-    for _ in range(10_000_000):
-        pass
-    return time.perf_counter() - start
 
 
 def capture_scenario(name):
