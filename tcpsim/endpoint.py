@@ -126,6 +126,16 @@ TCP_INVALID_RATELIMIT_S = 0.5 # net.ipv4.tcp_invalid_ratelimit = 500 ms
 TCP_MSS_DEFAULT = 536         # include/net/tcp.h, RFC 9293 §3.7.1
 
 
+def next_state(state, event):
+    """The state TRANSITIONS gives for ``(state, event)``; IllegalTransition if none.
+    Endpoints and listeners both move through this one lookup."""
+    try:
+        return TRANSITIONS[(state, event)][0]
+    except KeyError:
+        raise IllegalTransition(f"no transition from {state} on {event!r} in "
+                                "TRANSITIONS") from None
+
+
 def reset_for(seg: Segment, conn=None) -> Segment | None:
     """The RST a host sends for a segment no connection owns (RFC 9293 §3.10.7.1).
 
@@ -223,11 +233,7 @@ class Endpoint:
     # ------------------------------------------------------------------ helpers
     def _transition(self, event, now, cause=None):
         """Move to the state TRANSITIONS gives for (state, event), and note it."""
-        try:
-            new_state, _rule = TRANSITIONS[(self.state, event)]
-        except KeyError:
-            raise IllegalTransition(f"no transition from {self.state} on {event!r} in "
-                                    "TRANSITIONS") from None
+        new_state = next_state(self.state, event)
         self.events.append(StateChanged(now, self.socket, self.state, new_state, cause or event))
         self.state = new_state
         if new_state == CLOSED and self.send_pending:

@@ -25,9 +25,9 @@ established; backlog limits and SYN cookies (issue "Simulator, second step") go 
 """
 from __future__ import annotations
 
-from .endpoint import TRANSITIONS, reset_for
+from .endpoint import next_state, reset_for
 from .events import SegmentIgnored, StateChanged
-from .state import CLOSED, LISTEN, IllegalTransition
+from .state import CLOSED, LISTEN
 
 # RFC 9293 §3.10.7.2, in order: (flag that selects the rule, what to do, why).
 LISTEN_RULES = (
@@ -51,11 +51,7 @@ class Listener:
         self.accept_queue = []    # established children not yet accepted
 
     def _transition(self, event, now, cause=None):
-        try:
-            new_state, _rule = TRANSITIONS[(self.state, event)]
-        except KeyError:
-            raise IllegalTransition(f"no transition from {self.state} on {event!r} in "
-                                    "TRANSITIONS") from None
+        new_state = next_state(self.state, event)
         self.events.append(StateChanged(now, self.socket, self.state, new_state, cause or event))
         self.state = new_state
 
