@@ -18,6 +18,9 @@ LAB_OVERRIDES := $(VENV)/share/jupyter/lab/settings/overrides.json
 # Binder does); --allow-root: as root (a container) JupyterLab refuses to start without it.
 # LAB_ARGS adds options (tests/test_first_run.py: --no-browser, a port, a token).
 LAB_ARGS ?=
+# pytest-xdist workers for `make test`: one per core (`make test TEST_WORKERS=0` runs in one
+# process, as a debugger likes)
+TEST_WORKERS ?= auto
 
 .PHONY: course test release student-repo benchmarks classroom system-packages
 
@@ -50,7 +53,7 @@ test: $(VENV)/.installed $(LAB_OVERRIDES) system-packages
 	  echo "could not install $(IVENV): tests/test_release.py will skip"
 	$(PY) -m ruff check tcpsim tests benchmarks tools instructors
 	$(PY) -m vulture
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # Writes notebooks/NAME.ipynb for every instructors/source/NAME.ipynb, and nbgrader's
 # course directory instructors/course/ (see instructors/README.md).

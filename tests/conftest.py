@@ -234,3 +234,21 @@ def report(request, line: str) -> None:
         if getattr(getattr(terminal, "_tw", None), "width_of_current_line", 0):
             terminal.write("\n")         # after -q's progress dots
         terminal.write_line(line)
+
+
+# ------------------------------------------------------------------ the order of the run
+# `make test` runs pytest with pytest-xdist (`-n auto --dist loadfile`): each file goes whole
+# to one worker, in collection order. These files take a minute or more each (a venv on the
+# oldest Python, nbgrader autograding a class, the benchmarks' smoke run, a browser), so they
+# are collected first: started last, one of them would run alone at the end while the other
+# cores sit idle. Without xdist the order changes nothing but the order of the dots.
+SLOW_FILES_FIRST = ("test_student_repo.py", "test_grading.py", "test_benchmarks.py",
+                    "test_browser.py", "test_release.py", "test_notebooks.py",
+                    "test_pythons.py", "test_first_run.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        name = item.path.name
+        return SLOW_FILES_FIRST.index(name) if name in SLOW_FILES_FIRST else len(SLOW_FILES_FIRST)
+    items.sort(key=rank)           # stable: within a file, and among the others, unchanged
