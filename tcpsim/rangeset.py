@@ -43,6 +43,20 @@ class RangeSet:
                 ranges.append((start, end))
         return cls(ranges)
 
+    @classmethod
+    def from_spans(cls, base, spans):
+        """The union of ranges given as ``(distance ahead of base, length)`` pairs, in any
+        order, all within 2**31 of ``base``: sorted and merged as plain integers (no
+        mod-2**32 comparison per pair), which is what from_sorted gives for the same ranges;
+        touching ranges join."""
+        merged = []
+        for ahead, length in sorted(spans):
+            if merged and merged[-1][1] >= ahead:
+                merged[-1][1] = max(merged[-1][1], ahead + length)
+            else:
+                merged.append([ahead, ahead + length])
+        return cls(((base + left) & SEQ_MASK, (base + right) & SEQ_MASK) for left, right in merged)
+
     def add(self, start, end, base):
         """Merge [start, end) in; the ranges stay sorted by their distance from ``base``."""
         merged = (start, end)
