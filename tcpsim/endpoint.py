@@ -236,7 +236,8 @@ class Endpoint:
     # ------------------------------------------------------------------ helpers
     def _transition(self, event, now, cause=None):
         """Move to the state TRANSITIONS gives for (state, event), and note it."""
-        new_state = next_state(self.state, event)
+        row = TRANSITIONS.get((self.state, event))
+        new_state = row[0] if row is not None else next_state(self.state, event)  # raises
         self.events.append(StateChanged(now, self.socket, self.state, new_state, cause or event))
         self.state = new_state
         if new_state == CLOSED and self.send_pending:
