@@ -1,4 +1,4 @@
-"""What an endpoint tells the event loop: typed events, one frozen dataclass per kind.
+"""What an endpoint (or a listener) tells the event loop: typed events, one frozen dataclass per kind.
 
 An ``Endpoint`` appends these to its ``events`` list during any call (application call,
 segment, timer); ``simulator.py`` drains the list after each call and turns the events into

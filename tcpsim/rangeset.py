@@ -3,7 +3,8 @@
 A ``RangeSet`` holds disjoint half-open ranges ``(start, end)`` of 32-bit sequence numbers
 (RFC 9293 §3.4: they wrap). ``add`` merges a range in (touching ranges join), keeping the
 ranges in order from a ``base`` (the sequence number the caller measures from, e.g.
-SND.UNA or RCV.NXT); ``subtract`` cuts one out. The SACK scoreboard (``sack.py``), the
+SND.UNA or RCV.NXT); ``from_sorted`` and ``from_spans`` merge many at once; ``subtract``
+cuts one out. The SACK scoreboard (``sack.py``), the
 receiver's SACK blocks (``endpoint.py``) and the capture reader's holes (``pcap.py``) use
 it. aioquic's ``rangeset.py`` is the model.
 """
