@@ -325,7 +325,8 @@ class Simulation:
                 self._app_read(host, now, None)
             self._drain(tcb, now)
         self.tcb_rows.append(tcb.snapshot_row(now))
-        deadline = tcb.next_deadline() if tcb.state != CLOSED else None
+        timers = tcb.timers      # tcb.next_deadline(), written out: this runs after every call
+        deadline = min(timers.values()) if timers and tcb.state != CLOSED else None
         if deadline is not None and self.scheduled.get(tcb) != deadline:
             self.scheduled[tcb] = deadline
             self.clock.schedule(deadline, self._timer, tcb)
