@@ -34,13 +34,14 @@ class Clock:
     def run(self):
         """Run events in time order until none is left or the next is after ``until_s``."""
         heap = self._heap
+        pop = heapq.heappop
+        until_s = self.until_s
         budget = MAX_EVENTS
         instant, at_instant = None, 0
         while heap:
-            t, _, handler, args = heap[0]
-            if t > self.until_s:
+            if heap[0][0] > until_s:
                 break
-            heapq.heappop(heap)
+            t, _, handler, args = pop(heap)
             budget -= 1
             if t == instant:
                 at_instant += 1

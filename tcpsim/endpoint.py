@@ -34,18 +34,21 @@ scoreboard (``sack.py``) and the range set they share with the capture reader
 """
 from __future__ import annotations
 
+from operator import itemgetter
+
 from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
                      NewIncarnation, SegmentIgnored, SendDone, StateChanged)
 from .profiles import TCP_TIMEOUT_MIN
 from .rangeset import RangeSet
 from .rtt import RttEstimator, backed_off
 from .sack import Scoreboard
-from .segment import SEQ_MASK, Segment, seq_add, seq_diff, seq_le, seq_lt
+from .segment import HALF, SEQ_MASK, Segment, seq_add, seq_diff, seq_le, seq_lt
 from .state import (CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK,
                     LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT, IllegalTransition)
 from .trace import TcbSnapshot
 
 _new_tuple = tuple.__new__        # TcbSnapshot's fields, in order: no per-row checks
+_deadline = itemgetter(1)         # of a (timer name, deadline) pair
 
 # (state, event) -> (next state, where the rule comes from)
 TRANSITIONS = {
@@ -233,7 +236,8 @@ class Endpoint:
     # ------------------------------------------------------------------ helpers
     def _transition(self, event, now, cause=None):
         """Move to the state TRANSITIONS gives for (state, event), and note it."""
-        new_state = next_state(self.state, event)
+        row = TRANSITIONS.get((self.state, event))
+        new_state = row[0] if row is not None else next_state(self.state, event)  # raises
         self.events.append(StateChanged(now, self.socket, self.state, new_state, cause or event))
         self.state = new_state
         if new_state == CLOSED and self.send_pending:
@@ -244,7 +248,7 @@ class Endpoint:
         return min(self.timers.values()) if self.timers else None
 
     def _tsval(self, now):
-        return seq_add(int(now * 1000), self.ts_offset)
+        return (int(now * 1000) + self.ts_offset) & SEQ_MASK     # seq_add, written out: hot
 
     def _window_bytes(self):
         """The window to advertise, in bytes.
@@ -295,10 +299,8 @@ class Endpoint:
             self.ack_pending = self.ack_pushed = self.ack_pushed2 = False
             self.timers.pop("delack", None)
             self.last_ack_sent = ack
-            if self.sack_on:
-                blocks = self._sack_blocks()
-                if blocks:
-                    options["sack"] = blocks
+            if self.sack_on and (self.dsack or self.ooo):     # else there are no blocks
+                options["sack"] = self._sack_blocks()
         win = self._raw_window()
         seg = Segment(self.host, self.peer, self.local_port, self.remote_port, seq, ack, flags,
                       win, data, options, rtx, self.conn)
@@ -501,12 +503,15 @@ class Endpoint:
         return self.fin_received and not self.rcv_buf
 
     def snapshot(self, now):
-        """The TCB's variables now, as a row of the trace's TCB table (``Trace.tcb``).
+        """The TCB's variables now, as a ``TcbSnapshot`` (a row of ``Trace.tcb``)."""
+        return _new_tuple(TcbSnapshot, self.snapshot_row(now))
 
-        Built in the field order of ``TcbSnapshot`` (positionally: keywords cost 7 times as
-        much, and this runs after every endpoint call); tests/test_endpoint_machine.py
-        checks each field against the attribute it names."""
-        return _new_tuple(TcbSnapshot, (
+    def snapshot_row(self, now):
+        """``snapshot(now)`` as a plain tuple, in the field order of ``TcbSnapshot``: what
+        the event loop keeps after every endpoint call (``Trace.tcb`` names the columns
+        when it is read). Built positionally (keywords cost 7 times as much);
+        tests/test_endpoint_machine.py checks each field against the attribute it names."""
+        return (
             now,                                    # t
             self.name,                              # host
             self.conn,                              # conn
@@ -523,8 +528,8 @@ class Endpoint:
             self.ooo_bytes,                         # rcv_out_of_order
             len(self.send_buf),                     # snd_buffered
             self.cwnd,                              # cwnd
-            dict(self.timers),                      # timers
-        ))
+            self.timers.copy(),                     # timers
+        )
 
     def shutdown(self, now):
         if self.app_shut_wr or self.state not in (SYN_RECEIVED, ESTABLISHED, CLOSE_WAIT):
@@ -622,7 +627,7 @@ class Endpoint:
 
     def on_timer(self, now):
         out = []
-        for name, deadline in sorted(self.timers.items(), key=lambda kv: kv[1]):
+        for name, deadline in sorted(self.timers.items(), key=_deadline):
             if deadline <= now and self.timers.get(name) == deadline:
                 del self.timers[name]
                 out += TIMER_EXPIRY[name](self, now)
@@ -722,6 +727,11 @@ class Endpoint:
         """Send what the windows, Nagle and cwnd allow (RFC 9293 §3.8.6.2.1, RFC 5681)."""
         if self.state not in CAN_SEND_DATA:
             return []
+        if not self.sacked.ranges and limit != 0 and \
+                len(self.send_buf) <= seq_diff(self.snd_nxt, self.buf_seq):
+            # Every byte queued is sent (most calls, after every ACK): only the FIN may go.
+            # The loop below does the same in its first turn; this is that turn, cheaper.
+            return [self._send_fin(now)] if self._fin_ready() else []
         out = []
         data_end = seq_add(self.buf_seq, len(self.send_buf))
         while limit is None or len(out) < limit:
@@ -1313,16 +1323,24 @@ class Endpoint:
             blocks.append(list(self.dsack))
             self.dsack = None
         if self.ooo:
-            ooo = self.ooo
-            ranges = [list(r) for r in RangeSet.from_sorted(
-                (seq, seq_add(seq, len(ooo[seq][0])))
-                for seq in sorted(ooo, key=lambda s: seq_diff(s, self.rcv_nxt)))]
-            first = self.last_sack_first
-            ranges.sort(key=lambda r: 0 if first is not None and seq_le(r[0], first)
-                        and seq_lt(first, r[1]) else 1)
-            blocks += ranges
+            blocks += [list(r) for r in self._ooo_sack_ranges()]
         limit = SACK_BLOCKS_WITH_TS if self.ts_on else SACK_BLOCKS_WITH_TS + 1
         return blocks[:limit]
+
+
+    def _ooo_sack_ranges(self):
+        """The out-of-order queue as merged ranges, the one holding the latest arrival
+        first (RFC 2018 §4). Every queued segment lies ahead of RCV.NXT within the window,
+        so the queue is handed over as distances from RCV.NXT (``seq_diff``, written out:
+        every ACK in a lossy transfer reads the whole queue)."""
+        rcv_nxt = self.rcv_nxt
+        ranges = RangeSet.from_spans(rcv_nxt, [
+            ((((seq - rcv_nxt) & SEQ_MASK) ^ HALF) - HALF, len(data))
+            for seq, (data, _) in self.ooo.items()]).ranges
+        first = self.last_sack_first
+        ranges.sort(key=lambda r: 0 if first is not None and seq_le(r[0], first)
+                    and seq_lt(first, r[1]) else 1)
+        return ranges
 
 
 # What each timer's expiry does: the explicit dispatch of ``Endpoint.on_timer``. The timers

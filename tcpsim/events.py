@@ -1,4 +1,4 @@
-"""What an endpoint tells the event loop: typed events, one frozen dataclass per kind.
+"""What an endpoint (or a listener) tells the event loop: typed events, one frozen dataclass per kind.
 
 An ``Endpoint`` appends these to its ``events`` list during any call (application call,
 segment, timer); ``simulator.py`` drains the list after each call and turns the events into
@@ -7,10 +7,29 @@ The endpoint never reads them back (aioquic's ``events.py`` is the model).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 
-@dataclass(frozen=True, slots=True)
+def _event(cls):
+    """``@dataclass(frozen=True, slots=True)``, with a faster ``__init__``.
+
+    A frozen dataclass's own ``__init__`` sets each field through ``object.__setattr__``,
+    which makes building one cost 4-5 times a plain object's (2 µs for ``StateChanged``),
+    and an endpoint makes one per state change and per readable segment. This ``__init__``
+    sets the slots through their descriptors instead: the same object, still frozen (assigning
+    a field afterwards raises ``FrozenInstanceError``), built in half the time."""
+    cls = dataclass(frozen=True, slots=True)(cls)
+    names = [f.name for f in fields(cls)]
+    setters = {f"_set_{name}": getattr(cls, name).__set__ for name in names}
+    source = (f"def __init__(self, {', '.join(names)}):\n"
+              + "".join(f"    _set_{name}(self, {name})\n" for name in names))
+    exec(source, setters)   # noqa: S102 (generated from the field names above)
+    setters["__init__"].__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = setters["__init__"]
+    return cls
+
+
+@_event
 class StateChanged:
     """A transition of ``TRANSITIONS``; ``cause`` in words for the trace."""
     t: float
@@ -20,47 +39,47 @@ class StateChanged:
     cause: str
 
 
-@dataclass(frozen=True, slots=True)
+@_event
 class ConnectResult:
     """``connect()`` returns: ``"ok"``, ``"ECONNREFUSED"`` or ``"ETIMEDOUT"``."""
     t: float
     result: str
 
 
-@dataclass(frozen=True, slots=True)
+@_event
 class Established:
     """The handshake is over (for a passive open: ``accept()`` returns)."""
     t: float
 
 
-@dataclass(frozen=True, slots=True)
+@_event
 class SendDone:
     """A ``send()`` that blocked on a full send buffer returns: bytes queued, or an errno."""
     t: float
     result: int | str
 
 
-@dataclass(frozen=True, slots=True)
+@_event
 class DataReadable:
     """``nbytes`` more in-order bytes wait in the receive buffer."""
     t: float
     nbytes: int
 
 
-@dataclass(frozen=True, slots=True)
+@_event
 class EndOfFile:
     """The peer's FIN arrived in order: after the buffered bytes, ``read()`` returns 0."""
     t: float
 
 
-@dataclass(frozen=True, slots=True)
+@_event
 class ErrorRaised:
     """The connection failed (``"ECONNRESET"``, ``"ETIMEDOUT"``): the next call returns it."""
     t: float
     errno: str
 
 
-@dataclass(frozen=True, slots=True)
+@_event
 class SegmentIgnored:
     """An arriving segment changed nothing (besides any ACK sent in answer): ``reason``
     says why, in words, citing the rule."""
@@ -69,7 +88,7 @@ class SegmentIgnored:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
+@_event
 class NewIncarnation:
     """A SYN ended TIME-WAIT (RFC 6191): the event loop hands ``syn`` to the listener."""
     t: float

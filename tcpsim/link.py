@@ -22,4 +22,6 @@ class Link:
         if dropped:
             return []
         arrival = now + self.delay_s + extra_s
+        if not copies_extra_s:
+            return [arrival]
         return [arrival] + [arrival + c for c in copies_extra_s]

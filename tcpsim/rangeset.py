@@ -3,7 +3,8 @@
 A ``RangeSet`` holds disjoint half-open ranges ``(start, end)`` of 32-bit sequence numbers
 (RFC 9293 §3.4: they wrap). ``add`` merges a range in (touching ranges join), keeping the
 ranges in order from a ``base`` (the sequence number the caller measures from, e.g.
-SND.UNA or RCV.NXT); ``subtract`` cuts one out. The SACK scoreboard (``sack.py``), the
+SND.UNA or RCV.NXT); ``from_sorted`` and ``from_spans`` merge many at once; ``subtract``
+cuts one out. The SACK scoreboard (``sack.py``), the
 receiver's SACK blocks (``endpoint.py``) and the capture reader's holes (``pcap.py``) use
 it. aioquic's ``rangeset.py`` is the model.
 """
@@ -42,6 +43,20 @@ class RangeSet:
             else:
                 ranges.append((start, end))
         return cls(ranges)
+
+    @classmethod
+    def from_spans(cls, base, spans):
+        """The union of ranges given as ``(distance ahead of base, length)`` pairs, in any
+        order, all within 2**31 of ``base``: sorted and merged as plain integers (no
+        mod-2**32 comparison per pair), which is what from_sorted gives for the same ranges;
+        touching ranges join."""
+        merged = []
+        for ahead, length in sorted(spans):
+            if merged and merged[-1][1] >= ahead:
+                merged[-1][1] = max(merged[-1][1], ahead + length)
+            else:
+                merged.append([ahead, ahead + length])
+        return cls(((base + left) & SEQ_MASK, (base + right) & SEQ_MASK) for left, right in merged)
 
     def add(self, start, end, base):
         """Merge [start, end) in; the ranges stay sorted by their distance from ``base``."""

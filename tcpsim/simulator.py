@@ -310,10 +310,11 @@ class Simulation:
     # ------------------------------------------------------------- bookkeeping
     def _after(self, host, tcb, out, now):
         """After any endpoint call: send, record, let the application read, re-arm timers."""
-        self._send(out, now)
+        if out:
+            self._send(out, now)
         if tcb is None:
             return
-        if self._drain(tcb, now) and host.tcb is tcb:
+        if tcb.events and self._drain(tcb, now) and host.tcb is tcb:
             host.readable = True
         if host.readable and host.tcb is tcb and host.read_mode == "auto" and not tcb.app_closed:
             # An application in auto mode reads whatever becomes readable, at once.
@@ -323,8 +324,9 @@ class Simulation:
             if tcb.at_eof() and not host.eof_reported:
                 self._app_read(host, now, None)
             self._drain(tcb, now)
-        self.tcb_rows.append(tcb.snapshot(now))
-        deadline = tcb.next_deadline() if tcb.state != CLOSED else None
+        self.tcb_rows.append(tcb.snapshot_row(now))
+        timers = tcb.timers      # tcb.next_deadline(), written out: this runs after every call
+        deadline = min(timers.values()) if timers and tcb.state != CLOSED else None
         if deadline is not None and self.scheduled.get(tcb) != deadline:
             self.scheduled[tcb] = deadline
             self.clock.schedule(deadline, self._timer, tcb)

@@ -45,7 +45,9 @@ class Trace:
     def __init__(self, doc: dict, delivered=None, tcb_rows=None):
         self.doc = doc
         self.delivered = delivered or {}   # host -> bytes its application read (simulations)
-        self._tcb_rows = tcb_rows or []    # TCB snapshots (simulations only, not in the JSON)
+        # TCB snapshots (simulations only, not in the JSON): tuples in TCB_COLUMNS order,
+        # named only when ``tcb`` is read
+        self._tcb_rows = tcb_rows or []
         self._frames = {}
 
     # --- the contract's three tables, as DataFrames -------------------------------

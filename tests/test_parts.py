@@ -41,6 +41,17 @@ def test_from_sorted_is_the_one_pass_union():
     assert list(RangeSet.from_sorted(pairs)) == [(10, 40), (50, 60)]
 
 
+@pytest.mark.parametrize("base", [1000, 2**32 - 25])        # and across the wrap
+def test_from_spans_is_from_sorted_given_distances_from_a_base(base):
+    """Ranges handed over as (distance ahead of base, length), in any order: the same union
+    as from_sorted of the absolute ranges, sorted from base (the receiver's SACK blocks)."""
+    spans = [(40, 10), (0, 5), (5, 5), (70, 3), (45, 20), (100, 0)]
+    absolute = sorted(((base + d) % 2**32, (base + d + n) % 2**32) for d, n in spans)
+    absolute.sort(key=lambda r: (r[0] - base) % 2**32)
+    assert list(RangeSet.from_spans(base, spans)) == list(RangeSet.from_sorted(absolute))
+    assert list(RangeSet.from_spans(base, spans))[0] == (base % 2**32, (base + 10) % 2**32)
+
+
 def test_subtract_cuts_and_says_whether_inside_one_range():
     rs = RangeSet([(100, 200)])
     assert rs.subtract(120, 130) is True

@@ -153,6 +153,36 @@ def test_label_of_a_taken_arc_names_the_event_of_the_trace(captures):
         "(4) close(), data unread")
 
 
+@pytest.mark.parametrize("compact", [False, True])
+def test_arcs_no_run_can_take_are_dotted_grey_with_a_legend(compact):
+    """The arcs whose every table row is in endpoint.UNREACHABLE: grey dots (no other arc
+    is), grey italic labels, and a legend pointing to docs/simulator.md; the SVG (same
+    scene) dots the same arcs."""
+    from tcpsim.endpoint import UNREACHABLE
+    from tcpsim.plots.states import UNREACHABLE_COLOUR, state_graph_svg
+    ax = plots.state_graph(compact=compact).axes[0]
+    g = ax.tcpsim["graph"]
+    never = {e for e in g.edges if set(zip([e[0]] * len(g.edges[e]["events"]),
+                                             g.edges[e]["events"])) <= set(UNREACHABLE)}
+    assert never                                        # the RFC draws them: kept, marked
+    grey = matplotlib.colors.to_rgba(UNREACHABLE_COLOUR)
+    dotted = {e for e, arrow in ax.tcpsim["edges"].items() if arrow.get_edgecolor() == grey}
+    assert dotted == never
+    for e in never:
+        assert ax.tcpsim["edges"][e].get_linestyle() not in ("-", "solid")
+        if not compact:
+            label = ax.tcpsim["labels"][e]
+            assert label.get_color() == UNREACHABLE_COLOUR and label.get_style() == "italic"
+    legend = ax.tcpsim["legend"].get_text()
+    assert "cannot happen here" in legend and (compact or "docs/simulator.md" in legend)
+    svg = state_graph_svg(compact=compact)
+    for u, v in g.edges:
+        element = svg.split(f'id="edge-{u}-{v}"', 1)[1].split("</g>", 1)[0]
+        assert (UNREACHABLE_COLOUR in element and "stroke-dasharray" in element) == \
+            ((u, v) in never)
+    assert legend in svg
+
+
 def test_taken_arcs_thick_in_the_host_colour_and_svg_ids(captures):
     trace = captures["handshake"]
     ax = plots.state_graph(trace, host="server").axes[0]

@@ -23,7 +23,7 @@ from matplotlib.colors import to_hex  # noqa: E402
 
 import tcpsim  # noqa: E402
 from tcpsim import plots  # noqa: E402
-from tcpsim.plots.ladder import ladder_scene, ladder_svg  # noqa: E402
+from tcpsim.plots.ladder import ladder_scene, ladder_svg, short_reason  # noqa: E402
 from tcpsim.plots.buffers import buffers_svg  # noqa: E402
 from tcpsim.plots.scene import NBSP, Scene, Text, text_layout, to_svg  # noqa: E402
 
@@ -88,7 +88,15 @@ def text_of(group):
 @pytest.mark.parametrize("options", [{}, {"options": True, "labels": "absolute"},
                                      {"time_axis": "linear"}])
 def test_svg_ladder_puts_every_item_where_matplotlib_draws_it(name, options):
-    trace = scenario_trace(name)
+    assert_svg_ladder_is_matplotlibs(scenario_trace(name), options)
+
+
+@pytest.mark.parametrize("name", ["refused", "synack-loss"])     # each has an ignored segment
+def test_svg_ladder_with_ignored_segments_agrees_with_matplotlib(name):
+    assert_svg_ladder_is_matplotlibs(scenario_trace(name), {"ignored": True})
+
+
+def assert_svg_ladder_is_matplotlibs(trace, options):
     fig = plots.ladder(trace, **options)
     ax = fig.axes[0]
     renderer, height = drawn(fig)
@@ -111,6 +119,7 @@ def test_svg_ladder_puts_every_item_where_matplotlib_draws_it(name, options):
     # texts: same words, colour, place, and the box drawn around them
     labelled = {**{f"label-{i}": t for i, t in ax.tcpsim["labels"].items()},
                 **{f"drop-{i}": t for i, t in ax.tcpsim["drops"].items()},
+                **{f"ignored-{i}": t for i, t in ax.tcpsim["ignored"].items()},
                 **{f"gap-{k}": t for k, t in enumerate(ax.tcpsim["gaps"])}}
     for gid, artist in labelled.items():
         group = ids[gid]
@@ -134,6 +143,47 @@ def test_svg_ladder_puts_every_item_where_matplotlib_draws_it(name, options):
                        if any(True for _ in g.iter(f"{SVG}text")) and
                        not any(c.tag == f"{SVG}g" for c in g))
     assert svg_texts == mpl_texts
+
+
+@pytest.mark.parametrize("name", ["refused", "synack-loss"])
+def test_ignored_segments_are_drawn_only_when_asked(name):
+    """Off by default (the picture is the one without the option); with ``ignored=True``,
+    the same items plus a ⊗ per ignored segment, its arrow ending in the ⊗ instead of a
+    head, its label a line longer (the reason in short), the whole reason as SVG tooltip."""
+    trace = scenario_trace(name)
+    ignored = {row["segment"]: row["reason"] for row in trace.doc["ignored"]}
+    assert ignored, f"{name}: the scenario should have an ignored segment"
+    plain, marked = ladder_scene(trace), ladder_scene(trace, ignored=True)
+    assert ladder_svg(trace) == ladder_svg(trace, ignored=False)
+    assert "ignored" not in ladder_svg(trace)
+    assert sorted(key for role, key in marked.roles if role == "ignored") == sorted(ignored)
+    kept = [(item, role_key) for item, role_key in zip(marked.scene.items, marked.roles)
+            if role_key[0] != "ignored"]
+    assert [role_key for _, role_key in kept] == plain.roles
+    for before, (after, (role, key)) in zip(plain.scene.items, kept):
+        if role == "arrows" and key in ignored:
+            assert before.head and not after.head and before.end == after.end
+        elif role == "labels" and key in ignored:
+            assert after.text == before.text + "\n\u2297 ignored: " + short_reason(ignored[key])
+            assert after.tooltip == ignored[key]
+        elif role == "labels":      # placed among the longer labels: the words stay
+            assert after.text == before.text
+        else:
+            assert before == after
+    _, ids = svg_elements(ladder_svg(trace, ignored=True))
+    for i, reason in ignored.items():
+        mark = ids[f"ignored-{i}"]
+        assert mark.find(f"{SVG}title").text == f"ignored: {reason}"
+        assert text_of(mark) == "\u2297"
+        assert ids[f"label-{i}"].find(f"{SVG}title").text == reason
+    fig = plots.ladder(trace, ignored=True)
+    assert set(fig.axes[0].tcpsim["ignored"]) == set(ignored)
+    assert plots.ladder(trace).axes[0].tcpsim["ignored"] == {}
+
+
+def test_a_short_reason_leaves_the_citations_out():
+    assert short_reason("outside the receive window (RFC 9293 §3.10.7.4 first check): "
+                        "ACK sent") == "outside the receive window: ACK sent"
 
 
 @pytest.mark.parametrize("name", SCENARIOS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from pathlib import Path
 
 import matplotlib
 
@@ -25,6 +26,7 @@ from tcpsim.widgets.views import variables_rows  # noqa: E402
 from conftest import act, scenario  # noqa: E402
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+CAPTURES = Path(__file__).resolve().parents[1] / "data" / "captures"
 MOD = 2 ** 32
 
 
@@ -236,6 +238,30 @@ def test_player_views_can_be_chosen(trace):
     assert p.ladder_image in p.children and p.variables in p.children
     with pytest.raises(ValueError, match="unknown view"):
         widgets.player(trace, views=("ladder", "movie"))
+
+
+def test_player_checkbox_shows_and_hides_the_ignored_segments():
+    """The "show ignored segments" checkbox: off at first (the ladder has no ⊗), on marks
+    each segment of ``trace.ignored`` with its reason, off again takes the marks away."""
+    trace = tcpsim.run(str(CAPTURES / "synack-loss.json"))
+    ignored = sorted(set(trace.ignored["segment"]))
+    assert ignored
+    p = widgets.player(trace, views=("ladder",))
+    box = p.ignored_checkbox
+    assert box in p.children and box.description == "show ignored segments" and not box.value
+
+    def marks():
+        return sorted(int(i) for i in re.findall(r'id="ignored-(\d+)"', png(p.ladder_image).decode()))
+
+    assert marks() == []
+    box.value = True
+    assert marks() == ignored
+    reason = trace.ignored["reason"].iloc[0]
+    assert f"<title>ignored: {reason}" in png(p.ladder_image).decode()
+    p.step(2)                                  # the marks stay while stepping
+    assert marks() == ignored
+    box.value = False
+    assert marks() == []
 
 
 def test_player_snapshot_and_mimebundle_carry_a_png(player):

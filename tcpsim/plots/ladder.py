@@ -3,7 +3,10 @@
 Every segment is one arrow from its sender's timeline at its send time to the receiver's
 timeline at its arrival time. A dropped segment stops halfway with a red ✗; a retransmission
 is dashed and says "rtx". State changes are written beside each timeline, application calls
-further out.
+further out. On demand (``ignored=True``), a segment that arrived and changed nothing (the
+trace's ``ignored`` rows, docs/trace.md) ends in a purple ⊗ instead of a head, and its
+label gets a line with the reason in short (in SVG the whole reason, with the RFC rule,
+is the tooltip of the mark and of the label).
 
 Time axis: ``time_axis="linear"`` draws true time. ``"auto"`` (the default) gives every
 segment its own row: short gaps are stretched (log scale), and idle gaps of ``gap`` seconds
@@ -24,11 +27,12 @@ from __future__ import annotations
 
 import bisect
 import math
+import re
 
 from ._common import as_trace, isnan, rel
 from .scene import Arrow, Frame, Lines, Rect, Scene, Text, draw, to_svg
-from .style import (DROP_COLOUR, DROP_MARK, FIG_WIDTH, FONT, MUTED, flag_label, host_colours,
-                    host_order, new_figure)
+from .style import (DROP_COLOUR, DROP_MARK, FIG_WIDTH, FONT, IGNORED_COLOUR, IGNORED_MARK,
+                    MUTED, flag_label, host_colours, host_order, new_figure)
 
 ROW_IN = 0.42          # inches per row in "auto" mode
 SAME_TIME_STEP = 0.55  # rows between segments sent at the same instant by the same host
@@ -288,7 +292,7 @@ def _state_at(states, host, t):
 
 # ----------------------------------------------------------------------- the main call
 def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_axis="auto",
-           gap=2.0, reads=False, title=True, segments=None, tlim=None):
+           gap=2.0, reads=False, title=True, segments=None, tlim=None, ignored=False):
     """Draw the ladder diagram of ``trace``.
 
     labels: ``"relative"`` (Wireshark-style relative seq/ack) or ``"absolute"``.
@@ -304,10 +308,12 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
     left out, a note at the bottom says which are drawn and how to see the others.
     tlim: ``(t0, t1)``: only the segments sent from t0 to t1 (and the states and calls in
     that time); combined with ``segments`` when both are given.
+    ignored: also show the segments that arrived and changed nothing (``trace.ignored``):
+    the arrow ends in a purple ⊗ and its label says why, in short. Off by default.
 
     Returns the Figure (or ``ax`` when one was given). ``ax.tcpsim`` is a dict:
     ``arrows`` {segment i: FancyArrowPatch}, ``drops`` {i: the ✗ Text}, ``labels``
-    {i: Text}, ``gaps`` [Text "+59.9 s"], ``states`` [Text], ``calls`` [Text], ``times``
+    {i: Text}, ``ignored`` {i: the ⊗ Text} (empty unless ``ignored``), ``gaps`` [Text "+59.9 s"], ``states`` [Text], ``calls`` [Text], ``times``
     [Text], ``note`` (Text or None), ``window`` (first, stop) of the segments drawn (None
     when none is), ``total`` (segments in the trace), ``segment_y`` {i: (y at the send,
     y at the arrival or the ✗)}, ``time_to_y`` (a function: the y of a time, for a cursor
@@ -320,7 +326,7 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
         axes_in = (bbox.width * ax.figure.get_figwidth(), bbox.height * ax.figure.get_figheight())
     layout = ladder_scene(trace, labels=labels, options=options, hosts=hosts,
                           time_axis=time_axis, gap=gap, reads=reads, title=title,
-                          segments=segments, tlim=tlim, axes_in=axes_in)
+                          segments=segments, tlim=tlim, axes_in=axes_in, ignored=ignored)
     scene = layout.scene
     created = ax is None
     if created:
@@ -329,12 +335,12 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
         fig.subplots_adjust(left=left, right=left + width, bottom=bottom, top=bottom + height)
         ax = fig.add_subplot(1, 1, 1)
     artists = draw(scene, ax)
-    reg = {"arrows": {}, "drops": {}, "labels": {}, "gaps": [], "states": [], "calls": [],
+    reg = {"arrows": {}, "drops": {}, "labels": {}, "ignored": {}, "gaps": [], "states": [], "calls": [],
            "times": [], "note": None, "window": layout.window, "total": layout.total,
            "segment_y": layout.segment_y, "time_to_y": layout.axis.time_to_y,
            "time_axis": layout.axis, "scene": layout}
     for (role, key), artist in zip(layout.roles, artists):
-        if role in ("arrows", "drops", "labels"):
+        if role in ("arrows", "drops", "labels", "ignored"):
             reg[role][key] = artist
         elif role == "note":
             reg["note"] = artist
@@ -372,7 +378,7 @@ class LadderScene:
 
 def ladder_scene(trace, labels="relative", options=False, hosts=None, time_axis="auto",
                  gap=2.0, reads=False, title=True, segments=None, tlim=None,
-                 axes_in=None) -> LadderScene:
+                 axes_in=None, ignored=False) -> LadderScene:
     """The ladder's geometry (arguments as ``ladder``); ``axes_in``: (width, height) of the
     Axes in inches when drawing on a given Axes (default: the ladder's own figure)."""
     if labels not in ("relative", "absolute"):
@@ -448,10 +454,13 @@ def ladder_scene(trace, labels="relative", options=False, hosts=None, time_axis=
         roles.append((role, key))
 
     segment_y = {}
+    reasons = _ignored_reasons(trace, segs) if ignored else {}
     _draw_timelines(put, axis, names, xpos, xlim, ylim)
     _draw_hosts(put, trace, names, xpos, colours)
     _draw_segments(put, segs, slots, axis, xpos, colours, labels, options, isns,
-                   time_axis, typical_delay, in_per_x, in_per_y, segment_y)
+                   time_axis, typical_delay, in_per_x, in_per_y, segment_y, reasons)
+    if reasons:
+        _draw_ignored(put, segs, reasons, xpos, segment_y)
 
     # --- state names beside each timeline, application calls further out
     ticks_by_colour = {}
@@ -559,8 +568,9 @@ _DROPPED_SPOTS = ((0.45, -1.2), (0.45, 1.2), (0.3, -1.2), (0.3, 1.2), (0.5, -2.2
 
 
 def _draw_segments(put, segs, slots, axis, xpos, colours, labels, options, isns, time_axis,
-                   typical_delay, in_per_x, in_per_y, segment_y):
-    """One arrow per segment, its label, a ✗ where a dropped one was lost.
+                   typical_delay, in_per_x, in_per_y, segment_y, ignored=None):
+    """One arrow per segment, its label, a ✗ where a dropped one was lost; no head on the
+    arrows of ``ignored`` segments ({i: reason}: ``_draw_ignored`` ends them in a ⊗).
 
     Labels are placed with estimated sizes (characters x average width), never measured:
     measuring text costs as much as drawing it.
@@ -585,12 +595,15 @@ def _draw_segments(put, segs, slots, axis, xpos, colours, labels, options, isns,
         segment_y[i] = (y0, ye)
         rtx = bool(r.get("retransmission"))
         put(Arrow((x0, y0), (xe, ye), colour, 1.5, dash_pt=(7.5, 4.5) if rtx else None,
-                  head=not dropped, zorder=3, gid=f"seg-{i}"), "arrows", i)
+                  head=not dropped and not (ignored and i in ignored), zorder=3,
+                  gid=f"seg-{i}"), "arrows", i)
         if dropped:
             put(Text(xe, ye, DROP_MARK, size=17, colour=DROP_COLOUR, weight="bold", zorder=7,
                      gid=f"drop-{i}"), "drops", i)
         # label: try points along the arrow, keep the first that overlaps nothing
         text = segment_label(r, labels, options, isns)
+        if ignored and i in ignored:     # a line more: why it changed nothing
+            text += f"\n{IGNORED_MARK} ignored: {short_reason(ignored[i])}"
         lines = text.split("\n")
         w = max(len(line) for line in lines) * char_w + 0.08
         hgt = len(lines) * line_h + 0.05
@@ -617,8 +630,39 @@ def _draw_segments(put, segs, slots, axis, xpos, colours, labels, options, isns,
                 else (bx - w, bx, ly * in_per_y - hgt / 2, ly * in_per_y + hgt / 2)
         placed.append(box)
         put(Text(lx, ly, text, size=FONT["small"], colour="#111111", ha=ha, zorder=5,
-                 gid=f"label-{i}", linespacing=1.1,
+                 gid=f"label-{i}", linespacing=1.1, tooltip=ignored.get(i) if ignored else None,
                  frame=Frame("white", colour, 0.6, pad=0.15, alpha=0.92)), "labels", i)
+
+
+def _ignored_reasons(trace, segs) -> dict:
+    """{segment i: reason} for the drawn segments that the trace's ``ignored`` rows name
+    (a duplicated segment ignored twice: both reasons, once each)."""
+    drawn = {r.get("i") for r in segs}
+    reasons = {}
+    for row in trace.doc.get("ignored", []) or []:
+        i = row.get("segment")
+        if i in drawn:
+            said = reasons.setdefault(i, [])
+            if row.get("reason") not in said:
+                said.append(row.get("reason"))
+    return {i: "; ".join(str(r) for r in said) for i, said in reasons.items()}
+
+
+def short_reason(reason) -> str:
+    """An ignored segment's reason without its citations: "outside the receive window (RFC
+    9293 §3.10.7.4 first check): ACK sent" -> "outside the receive window: ACK sent"."""
+    return re.sub(r"\s*\([^()]*\)", "", str(reason)).strip()
+
+
+def _draw_ignored(put, segs, reasons, xpos, segment_y):
+    """A ⊗ where each ignored segment arrived (its label says why: ``_draw_segments``);
+    the whole reason, citations and all, is the mark's SVG tooltip."""
+    for r in segs:
+        i = r.get("i")
+        if i in reasons:
+            put(Text(xpos[r["dst"]], segment_y[i][1], IGNORED_MARK, size=15,
+                     colour=IGNORED_COLOUR, weight="bold", zorder=7, gid=f"ignored-{i}",
+                     tooltip=f"ignored: {reasons[i]}"), "ignored", i)
 
 
 def _draw_time_labels(put, segs, slots, axis, time_axis, in_per_y, ylim, ax_w_in):

@@ -75,6 +75,7 @@ class Text:
     gid: str | None = None
     title: bool = False             # the Axes' title (Matplotlib: ``ax.set_title``; then
     #                                 coords "axes", at x 0, 0.5 or 1 by ``ha``, y 1, offset y = pad)
+    tooltip: str | None = None      # SVG only: a <title> the browser shows on hover
 
     def __post_init__(self):
         if type(self.text) is not str:   # e.g. a state as a str Enum: its value, the RFC name
@@ -346,6 +347,8 @@ def _svg_text(scene, item) -> list:
     out = []
     rotate = f' transform="rotate({_n(-item.rotation)} {_n(ax_)} {_n(ay_)})"' if item.rotation else ""
     out.append(f'<g{_attr_id(item.gid)}{rotate}>')
+    if item.tooltip:
+        out.append(f"<title>{html.escape(item.tooltip, quote=False)}</title>")
     if item.frame is not None:
         f = item.frame
         pad = item.frame.pad * _pt(scene, item.size)

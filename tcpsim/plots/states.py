@@ -11,6 +11,12 @@ Arcs that textbook figures leave out are drawn too (FIN-WAIT-1 -> TIME-WAIT on F
 SYN-RECEIVED -> LISTEN on RST, the TIME-WAIT restart loop). The "abort" arcs every
 synchronized state has to CLOSED (RST received, abort(), retransmission timeout, close()
 with unread data) are drawn thin and grey, explained in one note, unless a trace takes one.
+Arcs that RFC 9293 draws but no run of this simulator can take (every one of their table
+rows is in ``endpoint.UNREACHABLE``: FIN-WAIT-1 -> TIME-WAIT on FIN+ACK, SYN-RECEIVED ->
+CLOSE-WAIT on FIN) are drawn dotted and grey, their labels grey, with a legend line
+"dotted grey arcs: cannot happen here: see docs/simulator.md". They are kept rather than
+left out: a student comparing with the RFC's figure finds the arc, and learns why no trace
+takes it (the ACK is processed before the FIN), instead of wondering where it went.
 
 Labels sit beside their arcs (``ROUTES``: which side, where along the arc), aligned to grow
 away from them, so that they stay clear of the boxes at any size. ``compact=True`` (automatic
@@ -98,6 +104,9 @@ SYNCHRONIZED = {"ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSIN
 NOTE = ("grey dashed arcs: rcv RST, abort(), retransmission timeout, close() with unread data "
         "\u2192 CLOSED (RFC 9293 \u00a73.10.5, \u00a73.10.7.4, RFC 1122 \u00a74.2.2.13)")
 NOTE_COMPACT = "grey dashes: RST, abort(), timeouts \u2192 CLOSED"
+UNREACHABLE_NOTE = "dotted grey arcs: cannot happen here: see docs/simulator.md"
+UNREACHABLE_NOTE_COMPACT = "grey dots: cannot happen here"
+UNREACHABLE_COLOUR = "#8C8C8C"
 READING = ("active open \u2192 right, passive open \u2192 left\n"
            "active close \u2193 left, passive close \u2193 right")
 
@@ -416,14 +425,18 @@ def _draw_boxes(put, size, colour, visited, current, in_bottom):
 
 
 def _draw_arcs(put, g, size, colour, taken):
-    """The arrows: taken ones thick in ``colour``, abort arcs thin grey dashes."""
+    """The arrows: taken ones thick in ``colour``, abort arcs thin grey dashes, the arcs no
+    run can take (``unreachable``) grey dots."""
     for (u, v), arc in _arcs().items():
         lit = (u, v) in taken
         abort = g.edges[u, v]["abort"] and not lit
+        unreachable = g.edges[u, v]["unreachable"] and not lit
         width = size["lit"] if lit else size["abort"] if abort else size["line"]
+        dash = (2 * width, 2 * width) if abort else (width, 2.5 * width) if unreachable else None
         put(Curve(tuple(map(tuple, arc.path.vertices.tolist())),
-                  colour if lit else "#B0B0B0" if abort else "#333333", width,
-                  dash_pt=(2 * width, 2 * width) if abort else None, head_scale=size["head"],
+                  colour if lit else "#B0B0B0" if abort else
+                  UNREACHABLE_COLOUR if unreachable else "#333333", width,
+                  dash_pt=dash, head_scale=size["head"],
                   zorder=5 if lit else 2, gid=f"edge-{u}-{v}"), "edges", (u, v))
 
 
@@ -447,13 +460,15 @@ def _draw_labels(put, scene, g, size, colour, taken, compact):
         lit = edge in taken
         point, tangent, side = _arcs()[edge].compact if compact else _arcs()[edge].label
         ha, va, offset = _label_placement(per_x, per_y, tangent, side)
+        grey = not lit and g.edges[edge]["unreachable"]
         label = Text(float(point[0]), float(point[1]), text, size=size["label"],
-                     colour=colour if lit else "#222222", weight="bold" if lit else "normal",
+                     colour=colour if lit else UNREACHABLE_COLOUR if grey else "#222222",
+                     weight="bold" if lit else "normal", style="italic" if grey else "normal",
                      ha=ha, va=va, offset_pt=offset, linespacing=1.05, zorder=6,
                      frame=Frame("white", None, pad=0.1, alpha=0.85, round=False))
         # its extent in pixels (x0, x1, y0, y1; y down), as Matplotlib lays it out
-        (bx, by, bw, bh), _ = text_layout(text, label.size, label.weight, "normal", 1.05, ha,
-                                          va, scene.dpi)
+        (bx, by, bw, bh), _ = text_layout(text, label.size, label.weight, label.style, 1.05,
+                                          ha, va, scene.dpi)
         px, py = scene.to_pixels(label.x, label.y, offset_pt=offset)
         extent = (px + bx, px + bx + bw, py - by - bh, py - by)
         if lit:
@@ -511,6 +526,10 @@ def state_graph_scene(trace=None, host=None, t=None, title=True, compact="auto",
 
     put(Text(XLIM[0] + 0.1, YLIM[0] + 0.03, NOTE_COMPACT if compact else NOTE,
              size=size["note"], colour="#555555", ha="left", va="bottom", zorder=3))
+    put(Text(XLIM[0] + 0.1, YLIM[0] + 0.03,
+             UNREACHABLE_NOTE_COMPACT if compact else UNREACHABLE_NOTE, size=size["note"],
+             colour=UNREACHABLE_COLOUR, style="italic", ha="left", va="bottom",
+             offset_pt=(0, 1.5 * size["note"]), zorder=3, gid="unreachable-note"), "legend")
     if not compact:
         put(Text(XLIM[0] + 0.1, YLIM[1] - 0.2, READING, size=size["note"], colour="#555555",
                  ha="left", va="top", zorder=3))
@@ -549,7 +568,8 @@ def state_graph(trace=None, host=None, t=None, ax=None, title=True, compact="aut
     Returns the Figure (or ``ax`` when one was given). ``ax.tcpsim`` holds ``graph`` (the
     DiGraph), ``highlighted`` (the (from, to) list), ``current`` ({socket: state}),
     ``edges`` {(from, to): FancyArrowPatch}, ``labels`` {(from, to): Text}, ``boxes``
-    {state, or "top"/"bottom" for the two CLOSED boxes: FancyBboxPatch} and ``compact``.
+    {state, or "top"/"bottom" for the two CLOSED boxes: FancyBboxPatch}, ``legend`` (the
+    Text that explains the dotted grey arcs no run can take) and ``compact``.
     ``state_graph_svg`` writes the same picture as SVG.
     """
     created = ax is None
@@ -562,9 +582,11 @@ def state_graph(trace=None, host=None, t=None, ax=None, title=True, compact="aut
                                axes=ax.get_position().bounds, dpi=fig.dpi)
     artists = draw(layout.scene, ax)
     ax.set_axis_off()
-    reg = {**layout.info, "edges": {}, "labels": {}, "boxes": {}}
+    reg = {**layout.info, "edges": {}, "labels": {}, "boxes": {}, "legend": None}
     for (role, key), artist in zip(layout.roles, artists):
         if role in ("edges", "labels", "boxes"):
             reg[role][key] = artist
+        elif role == "legend":
+            reg["legend"] = artist
     ax.tcpsim = reg
     return fig if created else ax

@@ -36,6 +36,8 @@ DPI = 100
 FONT = {"title": 13, "label": 11, "text": 10, "small": 9, "tiny": 8}
 FONT_FAMILY = "DejaVu Sans"
 DROP_MARK = "\u2717"                # ✗
+IGNORED_COLOUR = "#6A3D9A"         # an ignored segment's cross and reason: purple, with a shape
+IGNORED_MARK = "\u2297"             # ⊗: arrived, and changed nothing
 
 FLAG_NAMES = {"F": "FIN", "S": "SYN", "R": "RST", "P": "PSH", "A": "ACK", "U": "URG",
               "E": "ECE", "C": "CWR"}

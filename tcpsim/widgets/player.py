@@ -123,7 +123,8 @@ class Player(widgets.VBox):
 
     Attributes: ``times`` (the instants the slider stops at), ``t`` (the current one),
     ``slider``, ``play``, ``back_button``, ``forward_button``, ``happening`` (what happens
-    at ``t``), ``ladder_image``, ``state_images`` {host: Image}, ``buffers_image``,
+    at ``t``), ``ignored_checkbox`` ("show ignored segments" on the ladder: the segments that
+    arrived and changed nothing, each with its reason; None without a ladder), ``ladder_image``, ``state_images`` {host: Image}, ``buffers_image``,
     ``variables`` (HTML).
     """
 
@@ -136,6 +137,7 @@ class Player(widgets.VBox):
         if unknown:
             raise ValueError(f"unknown view(s) {sorted(unknown)}; use some of {VIEWS}")
         self.views = tuple(views)
+        self.ladder_height = ladder_height
         self.times = event_times(self.trace)
         self.decimals = time_decimals(self.times)
 
@@ -160,7 +162,7 @@ class Player(widgets.VBox):
 
         # --- the pictures (drawn for the first time by self.redraw())
         children = [controls, self.happening]
-        self.ladder = self.ladder_image = None
+        self.ladder = self.ladder_image = self.ignored_checkbox = None
         self.state_pictures, self.state_images = {}, {}
         self.buffer_pictures = self.buffers_image = None
         self.variables = None
@@ -169,7 +171,12 @@ class Player(widgets.VBox):
                                         decimals=self.decimals)
             self.ladder_image = picture(b"", self.ladder.width_px, self.ladder.height_px,
                                         format="svg+xml")
-            children.append(self.ladder_image)
+            self.ignored_checkbox = widgets.Checkbox(
+                value=False, description="show ignored segments", indent=False,
+                tooltip="segments that arrived and changed nothing, each with the reason")
+            self.ignored_checkbox.observe(lambda change: self.show_ignored(change["new"]),
+                                          names="value")
+            children += [self.ignored_checkbox, self.ladder_image]
         if "states" in self.views:
             for host in self.hosts:
                 self.state_pictures[host] = StateGraphPictures(self.trace, host)
@@ -204,6 +211,17 @@ class Player(widgets.VBox):
     def step(self, n=1):
         """Go ``n`` instants forward (negative: back), stopping at the ends."""
         self.slider.index = min(max(self.slider.index + n, 0), len(self.times) - 1)
+
+    def show_ignored(self, show=True):
+        """Mark the ignored segments on the ladder, or stop marking them (the checkbox)."""
+        if self.ladder is None or self.ladder.ignored == bool(show):
+            return
+        self.ladder = LadderPicture(self.trace, hosts=self.hosts,
+                                    max_height_px=self.ladder_height,
+                                    decimals=self.decimals, ignored=bool(show))
+        if self.ignored_checkbox.value != bool(show):
+            self.ignored_checkbox.value = bool(show)     # calls back here: nothing to do
+        self.redraw()
 
     # --- drawing
     def redraw(self):

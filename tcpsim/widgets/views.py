@@ -72,12 +72,14 @@ class LadderPicture:
     shows a window at most ``max_height_px`` tall around it: the title and host names at the
     top always stay in the window, and a grey line marks where the ladder was cut.
     ``pixels_at(t)`` is the same picture drawn by Matplotlib (for the static snapshot).
+    ``ignored``: also mark the segments that changed nothing (``plots.ladder``'s option).
     """
 
-    def __init__(self, trace, hosts=None, max_height_px=440, decimals=5):
+    def __init__(self, trace, hosts=None, max_height_px=440, decimals=5, ignored=False):
         self.trace, self.hosts = trace, hosts
         self.decimals = decimals
-        self.layout = ladder_scene(trace, hosts=hosts, segments="all")
+        self.ignored = ignored
+        self.layout = ladder_scene(trace, hosts=hosts, segments="all", ignored=ignored)
         self.scene = self.layout.scene
         self.width_px, self.full_height_px = self.scene.width_px, self.scene.height_px
         self.header_px = self.layout.header_px          # the title and the host names
@@ -114,7 +116,7 @@ class LadderPicture:
 
     def pixels_at(self, t) -> np.ndarray:
         """The same window, drawn by Matplotlib (the static snapshot; slower)."""
-        figure = plots.ladder(self.trace, hosts=self.hosts, segments="all")
+        figure = plots.ladder(self.trace, hosts=self.hosts, segments="all", ignored=self.ignored)
         draw_items(cursor_items(self.layout, t, self.decimals), figure.axes[0])
         pixels = figure_pixels(figure)
         if self.full_height_px <= self.height_px:
