@@ -37,6 +37,7 @@ from __future__ import annotations
 from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
                      NewIncarnation, SegmentIgnored, SendDone, StateChanged)
 from .profiles import TCP_RMEM_MAX, TCP_TIMEOUT_MIN
+from .rack import Rack
 from .rangeset import RangeSet
 from .rtt import RttEstimator, backed_off
 from .sack import Scoreboard
@@ -209,6 +210,7 @@ class Endpoint:
         self.recover = iss
         self.rtx_next = iss               # next hole to repair during recovery
         self.sacked = Scoreboard()        # what the peer SACKed above snd_una (sack.py)
+        self.rack = Rack() if profile.rack else None  # RACK loss detection (rack.py)
         self.rtt = RttEstimator(profile)  # SRTT, RTTVAR, RTO (RFC 6298; rtt.py)
         self.backoff = 0                  # retransmissions of the current segment
         self.rtt_probe = None             # (end sequence, send time) of one timed segment
@@ -1019,6 +1021,8 @@ class Endpoint:
         return seg
 
     def _sent(self, seq, end, now, is_rtx):
+        if self.rack is not None:
+            self.rack.sent(seq, end, now, is_rtx)
         self.snd_nxt = end
         if seq_lt(self.snd_max, end):
             self.snd_max = end
@@ -1282,6 +1286,8 @@ class Endpoint:
         if self.sack_on and "sack" in seg.options:
             self.sacked.update(seg.options["sack"], self.snd_una, self.snd_max)
         advanced = seq_lt(self.snd_una, ack)
+        rack_lost = self.rack.on_ack(ack if advanced else self.snd_una, self.sacked.ranges, now) \
+            if self.rack is not None and self.sack_on else ()
         old_wnd = self.snd_wnd
         # window update (RFC 9293 §3.10.7.4: SND.WL1 / SND.WL2 rule)
         if seq_lt(self.snd_wl1, seg.seq) or (self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, ack)):
@@ -1296,8 +1302,13 @@ class Endpoint:
                 if seq_le(self.recover, ack):
                     self.in_recovery = False
                     self.cwnd = self.ssthresh
-                else:  # partial ACK (RFC 6582 §3.2 step 3, RFC 6675 §5)
+                elif not rack_lost:  # partial ACK (RFC 6582 §3.2 step 3, RFC 6675 §5)
                     out += self._retransmit_next_hole(now)
+            if rack_lost:
+                out += self._rack_retransmit(rack_lost, now)
+        elif rack_lost:
+            self.dupacks += 1
+            out += self._rack_retransmit(rack_lost, now)
         elif seg.len == 0 and "F" not in seg.flags and seq_lt(self.snd_una, self.snd_max) \
                 and old_wnd == self.snd_wnd and ack == self.snd_una:
             self.dupacks += 1  # RFC 5681 §2: a duplicate ACK
@@ -1361,6 +1372,28 @@ class Endpoint:
         elif self.state == LAST_ACK:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self.timers.clear()
+
+    def _rack_retransmit(self, starts, now):
+        """RACK (RFC 8985 §6.2, rack.py) found these segments lost: enter recovery if not in
+        it (RFC 6675 §5 / RFC 5681 §3.2 for cwnd) and retransmit them at once."""
+        if not self.in_recovery:
+            flight = seq_diff(self.snd_max, self.snd_una)
+            self.ssthresh = max(flight // 2, 2 * self.snd_mss)
+            self.cwnd = self.ssthresh
+            self.in_recovery = True
+            self.recover = self.snd_max
+            self.rtx_next = self.snd_una
+        out = []
+        for start in starts:
+            if seq_lt(start, self.snd_una):
+                continue
+            sent = self._retransmit_range(start, now)
+            out += sent
+            if sent:
+                end = seq_add(sent[-1].seq, sent[-1].seg_len)
+                if seq_lt(self.rtx_next, end):
+                    self.rtx_next = end
+        return out
 
     def _enter_recovery(self, now):
         """Fast retransmit (RFC 5681 §3.2, RFC 6675 §5 with SACK)."""

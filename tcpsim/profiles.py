@@ -77,6 +77,7 @@ class Profile:
                                   # counts of the write (linux tcp_sendmsg_locked(), measured)
     zero_window_probe_old_seq: bool = False  # probe a zero window with an empty segment at
                                   # SND.UNA - 1 (linux tcp_xmit_probe_skb()); else one new byte
+    rack: bool = False            # RACK loss detection (RFC 8985 §6.2; linux tcp_recovery = 1)
     sack_blocks_by_recency: bool = False  # SACK blocks newest first, then by recency (RFC 2018
                                   # §4, linux tcp_sack_new_ofo_skb()); else the newest first,
                                   # then in sequence order
@@ -167,6 +168,7 @@ LINUX = Profile(
     simultaneous_synack_ack=True,  # measured: simultaneous-open.pcap (docs/linux-facts.md §13.4)
     push_every_segments=LINUX_PUSH_SEGMENTS,
     zero_window_probe_old_seq=True,  # net/ipv4/tcp_output.c tcp_write_wakeup(), measured
+    rack=True,                    # net.ipv4.tcp_recovery = 1; measured: reorder, loss-*
     sack_blocks_by_recency=True,  # measured: loss-20pct (docs/linux-facts.md §13.6)
     merge_unsent_writes=True,     # measured: paced-noread (docs/linux-facts.md §13.3)
 )

@@ -455,34 +455,20 @@ def timer_kinds(real_kinds, sim_kinds):
     return check
 
 
-def reorder_seq(c):
-    """reorder, seq: the kernel retransmitted the delayed 10th segment after the first
-    duplicate ACK (RACK), the simulator after the third (its three-dup-ACK rule); both
-    receivers then send the D-SACK of the late original (ack 18825, SACK 13033-14481)."""
-    real, sim = c.seq()
-    rtx = Seg("PA", 13033, 1, 1448, True, ())
-    r, s = list(real["client"]), list(sim["client"])
-    assert r.index(rtx) == 13 and s.index(rtx) == 15
-    r.remove(rtx)
-    s.remove(rtx)
-    assert r == s
-    dsack = Seg("A", 1, 18825, 0, False, ((13033, 14481),))
-    assert dsack in real["server"] and dsack in sim["server"]
-    dup = [x for x in real["server"] if x.rel_ack == 13033 and x.sack]
-    assert len(dup) == 1 and len([x for x in sim["server"] if x.rel_ack == 13033 and x.sack]) == 3
-
-
-def random_loss_timers(fast_in_kernel):
-    """loss-*, timers: the same retransmissions in the same order; at the listed ones (their
-    index among the capture's timers) the kernel retransmitted at once (RACK: a later segment
-    was SACKed) where the simulator waited for its retransmission timer (~200 ms)."""
+def random_loss_timers(fast_in_kernel, slow_in_kernel=()):
+    """loss-*, timers: the same retransmissions in the same order; at the ones listed in
+    ``fast_in_kernel`` (their index among the capture's timers) the kernel retransmitted at
+    once where the simulator waited for its retransmission timer (~200 ms), at those in
+    ``slow_in_kernel`` the other way round; all others within the tolerances."""
     def check(c):
         real, sim = c.timers()
         assert [(t.kind, t.host) for t in real] == [(t.kind, t.host) for t in sim]
-        slow = [k for k, (r, s) in enumerate(zip(real, sim))
-                if r.kind == "data retransmission" and r.interval_s < IMMEDIATE_S and s.interval_s > 0.19]
-        assert slow == fast_in_kernel
-        assert len(c.timer_problems()) == len(fast_in_kernel)
+        def waits(a, b):
+            return [k for k, (r, s) in enumerate(zip(a, b)) if r.kind == "data retransmission"
+                    and r.interval_s < IMMEDIATE_S and s.interval_s > 0.19]
+        assert waits(real, sim) == list(fast_in_kernel)
+        assert waits(sim, real) == list(slow_in_kernel)
+        assert len(c.timer_problems()) == len(fast_in_kernel) + len(slow_in_kernel)
     return check
 
 
@@ -605,11 +591,7 @@ EXPECTED = {
                            [("TIME-WAIT left at entry", "client")])),
         app=MATCH),
     "simultaneous-open": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
-    "reorder": dict(
-        flags=MATCH,
-        seq=Differs("the retransmission's place (1 dup ACK vs 3); the D-SACK of the late "
-                    "original is the same", reorder_seq),
-        states=MATCH, timers=MATCH, app=MATCH),
+    "reorder": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "duplicate": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "bulk-200k": dict(
         flags=Differs("loopback timing: the server's first ACKs come back between the client's "
@@ -627,10 +609,7 @@ EXPECTED = {
                         client=(15, Seg("PA", 18825, 1, 1448, False, ()), Seg("A", 18825, 1, 1448, False, ())),
                         server=(19, Seg("A", 1, 18825, 0, False, ((20273, 28961),)),
                                 Seg("A", 1, 7241, 0, False, ((20273, 30409), (8689, 18825)))))),
-        states=MATCH,
-        timers=Differs("the same 8 retransmissions; the 8th at once in the kernel (RACK), "
-                       "after ~200 ms simulated", random_loss_timers([7])),
-        app=MATCH),
+        states=MATCH, timers=MATCH, app=MATCH),
     "loss-20pct": dict(
         flags=Differs("first at the 12th data segment (kernel push: PSH when its send "
                       "buffer waits); then ACK batching and RACK", flags_diverge_at(
@@ -641,8 +620,10 @@ EXPECTED = {
                         client=(13, Seg("PA", 15929, 1, 1448, False, ()), Seg("A", 15929, 1, 1448, False, ())),
                         server=(22, Seg("A", 1, 33305, 0, False, ()), Seg("A", 1, 31857, 0, False, ())))),
         states=MATCH,
-        timers=Differs("the same 36 retransmissions and FIN; the 14th and 25th at once in the "
-                       "kernel (RACK), after ~200 ms simulated", random_loss_timers([13, 24])),
+        timers=Differs("the same 36 retransmissions and FIN; the 13th at once in the kernel, "
+                       "after ~200 ms simulated; the 35th after ~200 ms in the kernel, at once "
+                       "simulated (RACK's reordering timer and reo_wnd growth are not modelled)",
+                       random_loss_timers([12], [34])),
         app=MATCH),
 }
 
@@ -723,6 +704,54 @@ def test_timers_that_the_captures_show(compared):
     assert kinds["paced-reader"] == [("TIME-WAIT left at entry", "client")]      # no delayed ACK
     assert kinds["loss-5pct"].count(("data retransmission", "client")) == 8
     assert kinds["loss-20pct"].count(("data retransmission", "client")) == 35
+
+
+# Receivers whose application was still inside recv() while a burst arrived (loopback ACK
+# batching, docs/fidelity.md): their windows follow the kernel's read timing, which the
+# simulator's instant reads do not model; their peers' windows are compared.
+WINDOWS_FOLLOW_READ_TIMING = {name: "server" for name in (
+    "bulk-100k", "bulk-200k", "data-loss-middle", "data-loss-tail", "loss-5pct", "loss-20pct")}
+WINDOW_UNITS_TOLERANCE = 1      # issue 15: windows within one scaled unit
+
+
+def matched_windows(c, host):
+    """(real, simulated) raw window fields of ``host``'s segments after its SYN, up to its
+    first difference in the seq column (beyond it the segments are not the same ones)."""
+    real, sim = c.seq()
+    k = first_difference(real[host], sim[host])
+    n = k[0] if k else len(real[host])
+
+    def fields(doc, names):
+        return [s["win"] for s in doc["segments"] if names[s["src"]] == host][:n]
+    r, s = fields(c.real, c.real_names), fields(c.sim, c.sim_names)
+    syns = sum("S" in x.flags for x in real[host][:n])
+    return r[syns:], s[syns:]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_windows_within_one_scaled_unit(compared, name):
+    """The advertised window of every segment both runs send (after the SYNs, up to the
+    first difference of each direction) is within one scaled unit of the kernel's: the
+    window growth from 65 160 to 81 501 B (tcp_grow_window), its shrinking as unread data
+    fills the buffer, zero and reopening (paced-noread), docs/linux-facts.md §13.2-13.3."""
+    c = compared(name)
+    for host in c.real_names.values():
+        if WINDOWS_FOLLOW_READ_TIMING.get(name) == host:
+            continue
+        real, sim = matched_windows(c, host)
+        assert len(real) == len(sim)
+        far = [(k, r, s) for k, (r, s) in enumerate(zip(real, sim)) if abs(r - s) > WINDOW_UNITS_TOLERANCE]
+        assert not far, (host, far[:5])
+
+
+def test_windows_that_the_paced_captures_show(compared):
+    """The windows themselves: paced-reader grows 67, 70, 73, 75, 78, 80 and stays at 80
+    (81 501 B rounded up to 1024); paced-noread stops at 77 and falls by about one unit per
+    segment (the right edge may not move left) in both runs."""
+    real, sim = matched_windows(compared("paced-reader"), "server")
+    assert real == sim and real[:7] == [67, 70, 73, 75, 78, 80, 80] and set(real[5:-1]) == {80}
+    real, sim = matched_windows(compared("paced-noread"), "server")
+    assert real == sim and real[:6] == [67, 70, 73, 75, 77, 76] and real[-1] == 62
 
 
 @pytest.mark.parametrize("name,same_first", [("loss-5pct", 3), ("loss-20pct", 8)])
