@@ -23,7 +23,8 @@ app     each application's results (``NAME.events.json`` against the trace's eve
         consecutive successful reads added up (how many bytes one recv() returns is
         scheduling).
 
-Windows are not compared (see docs/fidelity.md: receive-window growth is memory accounting).
+Windows are compared apart from the columns, within one scaled unit
+(``test_windows_within_one_scaled_unit``).
 
 A cell is either MATCH (asserted equal), or a known difference, ``Differs(why, check)``:
 ``check`` asserts exactly the documented difference and that everything else in that column
@@ -329,16 +330,6 @@ def data_ordinals_with_psh_difference(real, sim):
         assert "P" in r.flags and "P" not in s.flags and r.len > 0, (r, s)
         ordinals.append(k)
     return ordinals
-
-
-def psh_only(host, ordinals):
-    """seq: equal, except that the kernel also set PSH on these data segments of ``host``."""
-    def check(c):
-        real, sim = c.seq()
-        for name in real:
-            expected = ordinals if name == host else []
-            assert data_ordinals_with_psh_difference(real[name], sim[name]) == expected, name
-    return check
 
 
 def bursts(host, psh_ordinals, first_burst, answers):
