@@ -318,8 +318,12 @@ class Endpoint:
         min(free space, rcv_ssthresh), rounded up to the scale unit (ALIGN). docs/linux-facts.md
         §13.2-13.3."""
         mss = self.rcv_mss
-        free = self._tcp_space()
-        full = min(self.window_clamp, self._win_from_space(self.p.rcvbuf))
+        rcvbuf = self.p.rcvbuf
+        ratio = self.scaling_ratio
+        free = ((rcvbuf - self.rcv_mem - self.ooo_mem) * ratio) >> TCP_RMEM_TO_WIN_SCALE
+        full = (rcvbuf * ratio) >> TCP_RMEM_TO_WIN_SCALE
+        if self.window_clamp < full:
+            full = self.window_clamp
         if mss > full:
             mss = full
             if mss <= 0:

@@ -21,6 +21,8 @@ sans-IO like the endpoint: times are passed in.
 """
 from __future__ import annotations
 
+from collections import deque
+
 from .segment import seq_le, seq_lt
 
 RACK_MIN_REO_WND_S = 1e-6     # segments sent in one instant are never "earlier" than each other
@@ -31,7 +33,7 @@ class Rack:
     __slots__ = ("segments", "xmit_time", "min_rtt")
 
     def __init__(self):
-        self.segments = []    # [start, end, xmit_time, delivered] of what is in flight, in order
+        self.segments = deque()  # [start, end, xmit_time, delivered] of what is in flight, in order
         self.xmit_time = None # send time of the most recently sent segment that was delivered
         self.min_rtt = None   # smallest RTT RACK has seen (RFC 8985 §6.2 step 1)
 
@@ -53,7 +55,7 @@ class Rack:
         segments = self.segments
         newest = self.xmit_time
         while segments and seq_le(segments[0][1], snd_una):
-            seg = segments.pop(0)
+            seg = segments.popleft()
             if not seg[3] and seg[2] != LOST and (newest is None or seg[2] > newest):
                 newest = seg[2]
         if sacked_ranges:
