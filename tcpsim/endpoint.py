@@ -321,9 +321,7 @@ class Endpoint:
         rcvbuf = self.p.rcvbuf
         ratio = self.scaling_ratio
         free = ((rcvbuf - self.rcv_mem - self.ooo_mem) * ratio) >> TCP_RMEM_TO_WIN_SCALE
-        full = (rcvbuf * ratio) >> TCP_RMEM_TO_WIN_SCALE
-        if self.window_clamp < full:
-            full = self.window_clamp
+        full = min((rcvbuf * ratio) >> TCP_RMEM_TO_WIN_SCALE, self.window_clamp)
         if mss > full:
             mss = full
             if mss <= 0:
