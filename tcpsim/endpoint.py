@@ -38,7 +38,8 @@ from operator import itemgetter
 
 from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
                      NewIncarnation, SegmentIgnored, SendDone, StateChanged)
-from .profiles import TCP_TIMEOUT_MIN
+from .profiles import TCP_RMEM_MAX, TCP_TIMEOUT_MIN
+from .rack import Rack
 from .rangeset import RangeSet
 from .rtt import RttEstimator, backed_off
 from .sack import Scoreboard
@@ -127,6 +128,11 @@ TCP_OPTION_TS_LEN = 12        # nop, nop, kind 8 len 10: what timestamps take fr
 SACK_BLOCKS_WITH_TS = 3       # RFC 2018 §3: 3 blocks fit beside timestamps (4 without)
 TCP_INVALID_RATELIMIT_S = 0.5 # net.ipv4.tcp_invalid_ratelimit = 500 ms
 TCP_MSS_DEFAULT = 536         # include/net/tcp.h, RFC 9293 §3.7.1
+TCP_RMEM_TO_WIN_SCALE = 8     # include/net/tcp.h: scaling_ratio is a fraction of 256
+TCP_DEFAULT_SCALING_RATIO = 1 << (TCP_RMEM_TO_WIN_SCALE - 1)  # include/net/tcp.h: until a
+                              # full segment has been measured, half the buffer is window
+TCP_GROW_MIN_LEN = 128        # net/ipv4/tcp_input.c tcp_event_data_recv(): smaller segments
+                              # do not grow rcv_ssthresh
 
 
 def next_state(state, event):
@@ -186,6 +192,9 @@ class Endpoint:
         self.send_pending_size = 0        # the size of that send() call
         self.buf_seq = seq_add(iss, 1)  # sequence number of send_buf[0]
         self.push_marks = []              # sequence numbers where an application write ends
+        self.write_start = seq_add(iss, 1)  # where the write being sent began (its first byte)
+        self.psh_sent = []                # ends of unacknowledged segments sent with PSH (linux:
+                                          # a retransmission keeps its skb's PSH)
         self.snd_sml = iss                # end of the last small (< MSS) segment sent (linux)
         self.fin_seq = None               # our FIN's sequence number, once queued
         self.advmss = mss                 # MSS we announce (MTU - 40, or options.mss)
@@ -204,6 +213,7 @@ class Endpoint:
         self.recover = iss
         self.rtx_next = iss               # next hole to repair during recovery
         self.sacked = Scoreboard()        # what the peer SACKed above snd_una (sack.py)
+        self.rack = Rack() if profile.rack else None  # RACK loss detection (rack.py)
         self.rtt = RttEstimator(profile)  # SRTT, RTTVAR, RTO (RFC 6298; rtt.py)
         self.backoff = 0                  # retransmissions of the current segment
         self.rtt_probe = None             # (end sequence, send time) of one timed segment
@@ -220,6 +230,12 @@ class Endpoint:
         self.rcv_wup = 0                  # RCV.NXT when we last sent a window (linux rcv_wup)
         self.rcv_ssthresh = 0
         self.rcv_mss = TCP_MSS_DEFAULT    # the peer's segment size, as linux estimates it
+        # linux receive-memory accounting (profile.rcv_skb_overhead; docs/linux-facts.md §13.2)
+        self.rcv_skbs = []                # the receive queue: [unread bytes, truesize, segments]
+        self.rcv_mem = 0                  # sk_rmem_alloc of the in-order queue, bytes
+        self.ooo_mem = 0                  # ... of the out-of-order queue
+        self.scaling_ratio = TCP_DEFAULT_SCALING_RATIO  # payload / truesize, in 256ths
+        self.window_clamp = 0             # the largest window we will offer (tp->window_clamp)
         self.last_sack_first = None       # most recent out-of-order arrival (RFC 2018 §4)
         self.dsack = None                 # a duplicate range to report once (RFC 2883)
         # --- delayed ACK (RFC 9293 §3.8.6.3; linux quick-ACK and pingpong modes) ---
@@ -227,7 +243,8 @@ class Endpoint:
         self.ack_pushed = False           # linux ICSK_ACK_PUSHED: a segment < rcv_mss arrived unACKed
         self.ack_pushed2 = False          # linux ICSK_ACK_PUSHED2: two of them
         self.last_ack_sent = None
-        self.quickacks_left = profile.quickacks
+        self.quickacks_left = 0           # linux icsk_ack.quick: ACKs still sent at once
+        self.data_received = False        # linux icsk_ack.ato != 0: the first data has come
         self.pingpong = False
         self.last_data_rcv_time = None
         self.last_oow_ack_time = None     # rate limit for out-of-window ACKs
@@ -268,15 +285,174 @@ class Endpoint:
             return promised
         return window
 
+    # --- linux receive memory and window (net/ipv4/tcp_input.c, tcp_output.c) ---
+    def _win_from_space(self, space):
+        """linux tcp_win_from_space(): the part of ``space`` buffer bytes that is payload."""
+        return (space * self.scaling_ratio) >> TCP_RMEM_TO_WIN_SCALE
+
+    def _tcp_space(self):
+        """linux tcp_space(): window that the free buffer allows (may be negative)."""
+        return self._win_from_space(self.p.rcvbuf - self.rcv_mem - self.ooo_mem)
+
+    def _rcv_payload_mss(self):
+        """linux tp->advmss: the MSS we announced less the timestamp option."""
+        return self.advmss - (TCP_OPTION_TS_LEN if self.ts_on else 0)
+
+    def _init_window_clamp(self, window):
+        """linux tcp_init_buffer_space(): window_clamp is the full space less one segment
+        ("force reservation of one segment", tcp_app_win = 31), and rcv_ssthresh starts at
+        most there: 64 088 for rcvbuf 131 072 (tcp_info before the first data, §13.2)."""
+        full = self._win_from_space(self.p.rcvbuf)
+        mss = self._rcv_payload_mss()
+        clamp = full
+        if clamp > 2 * mss and clamp + mss > full:
+            clamp = max(2 * mss, full - mss)
+        self.window_clamp = clamp
+        self.rcv_ssthresh = min(window, clamp)
+
+    def _rcv_window_now(self):
+        """linux tcp_receive_window(): what is left of the window last advertised."""
+        return max(0, seq_diff(self.rcv_adv_right, self.rcv_nxt))
+
+    def _select_window_linux(self):
+        """linux __tcp_select_window(): the window the free memory allows now, in bytes.
+
+        Below half the full space the window is free space rounded down to the scale unit
+        (and quick-ACK mode ends); below 1/16 of it or one rcv_mss it is 0. Otherwise
+        min(free space, rcv_ssthresh), rounded up to the scale unit (ALIGN). docs/linux-facts.md
+        §13.2-13.3."""
+        mss = self.rcv_mss
+        rcvbuf = self.p.rcvbuf
+        ratio = self.scaling_ratio
+        free = ((rcvbuf - self.rcv_mem - self.ooo_mem) * ratio) >> TCP_RMEM_TO_WIN_SCALE
+        full = min((rcvbuf * ratio) >> TCP_RMEM_TO_WIN_SCALE, self.window_clamp)
+        if mss > full:
+            mss = full
+            if mss <= 0:
+                return 0
+        unit = 1 << self.rcv_wscale
+        if free < full >> 1:
+            self.quickacks_left = 0
+            free = max(free, 0) & ~(unit - 1)
+            if free < full >> 4 or free < mss:
+                return 0
+        free = min(free, self.rcv_ssthresh)
+        if self.rcv_wscale:
+            return (free + unit - 1) & ~(unit - 1)
+        window = seq_diff(self.rcv_adv_right, self.rcv_wup)
+        if window <= free - mss or window > free:
+            window = free - free % mss
+        elif mss == full and free > window + (full >> 1):
+            window = free
+        return window
+
+    def _charge_rcv(self, size):
+        """Charge an in-order segment to the receive queue (linux tcp_queue_rcv()): it joins
+        the tail skb while that one is unread and has room (tcp_try_coalesce(): only its
+        payload is charged), else it is a new skb with its overhead. Returns the truesize
+        of the skb as it arrived."""
+        truesize = size + self.p.rcv_skb_overhead
+        tail = self.rcv_skbs[-1] if self.rcv_skbs else None
+        if tail is not None and tail[2] < self.p.rcv_coalesce_segments:
+            tail[0] += size
+            tail[1] += size
+            tail[2] += 1
+            self.rcv_mem += size
+        else:
+            self.rcv_skbs.append([size, truesize, 1])
+            self.rcv_mem += truesize
+        return truesize
+
+    def _uncharge_read(self, n):
+        """The application read ``n`` bytes: skbs read to the end are freed. A partly read
+        skb gives back the read share of its truesize (an approximation: the kernel frees
+        an skb only when it is read to the end, and how it splits coalesced skbs was not
+        measured; a read of half the queue then reopens about half the window)."""
+        skbs = self.rcv_skbs
+        while n and skbs:
+            head = skbs[0]
+            if head[0] <= n:
+                n -= head[0]
+                self.rcv_mem -= head[1]
+                del skbs[0]
+            else:
+                share = head[1] * n // head[0]
+                head[0] -= n
+                head[1] -= share
+                self.rcv_mem -= share
+                n = 0
+
+    def _set_scaling_ratio(self, size):
+        """linux tcp_measure_rcv_mss(): a full segment of a new size re-measures the ratio of
+        payload to truesize and with it window_clamp (tcp_set_window_clamp())."""
+        ratio = (size << TCP_RMEM_TO_WIN_SCALE) // (size + self.p.rcv_skb_overhead) or 1
+        if ratio == self.scaling_ratio:
+            return
+        self.scaling_ratio = ratio
+        clamp = self._win_from_space(self.p.rcvbuf)
+        if clamp < self.window_clamp:
+            self.rcv_ssthresh = min(self.rcv_ssthresh, clamp)
+        else:
+            last_window = seq_diff(self.rcv_adv_right, self.rcv_wup)
+            self.rcv_ssthresh = max(min(last_window, clamp), self.rcv_ssthresh)
+        self.window_clamp = clamp
+
+    def _grow_window(self, size, truesize):
+        """linux tcp_grow_window(): raise rcv_ssthresh by 2 MSS (at least 2·len) per segment
+        while below min(window_clamp, tcp_space()), and stay in quick-ACK mode while it grows
+        (``icsk_ack.quick |= 1``). Measured: 65 160 + 2 896 per segment to 81 501 B (§13.2)."""
+        room = min(self.window_clamp, self._tcp_space()) - self.rcv_ssthresh
+        if room <= 0:
+            return
+        if self._win_from_space(truesize) <= size:
+            incr = 2 * self._rcv_payload_mss()
+        else:  # __tcp_grow_window(): only while the buffer could still hold such skbs
+            incr = 0
+            half_truesize = self._win_from_space(truesize) >> 1
+            window = self._win_from_space(TCP_RMEM_MAX) >> 1
+            while self.rcv_ssthresh <= window:
+                if half_truesize <= size:
+                    incr = 2 * self.rcv_mss
+                    break
+                half_truesize >>= 1
+                window >>= 1
+        if incr:
+            self.rcv_ssthresh += min(room, max(incr, 2 * size))
+            self.quickacks_left |= 1
+
+    def _incr_quickack(self):
+        """linux tcp_incr_quickack_mode(): ACK the next rcv_wnd / (2·rcv_mss) segments at once,
+        at most TCP_MAX_QUICKACKS (16)."""
+        quick = seq_diff(self.rcv_adv_right, self.rcv_wup) // (2 * self.rcv_mss) or 2
+        self.quickacks_left = max(self.quickacks_left, min(quick, self.p.quickacks))
+
+    def _enter_quickack(self):
+        """linux tcp_enter_quickack_mode(): after an old or out-of-window segment, ACK the
+        next segments at once and leave pingpong mode."""
+        if self.p.quickacks:
+            self._incr_quickack()
+            self.pingpong = False
+
     def _raw_window(self):
         """The 16-bit window field, and remember the right edge it promises.
 
         Linux rounds a scaled window up to a whole unit (``ALIGN`` in __tcp_select_window()),
         which is why its third ACK says 63 for 64240 bytes, and why a closing window
-        creeps by less than one unit per ACK (measured: 76, 75, 74 ...).
+        creeps by less than one unit per ACK (measured: 76, 75, 74 ...). With memory
+        accounting (the linux profile) the window is tcp_select_window()'s: never less than
+        what is left of the last one, rounded up to the unit.
         """
-        window = self._window_bytes()
         shift = self.rcv_wscale
+        if self.p.rcv_skb_overhead is not None:
+            window = self._select_window_linux()
+            left = self._rcv_window_now()
+            if window < left:
+                window = (left + (1 << shift) - 1) >> shift << shift
+            raw = min(window >> shift, 0xFFFF)
+            self.rcv_wup = self.rcv_nxt
+            self.rcv_adv_right = seq_add(self.rcv_nxt, raw << shift)
+            return raw
+        window = self._window_bytes()
         if self.p.window_round_up and window > 0:
             raw = (window + (1 << shift) - 1) >> shift
         else:
@@ -296,6 +472,8 @@ class Endpoint:
         ack = 0
         if "A" in flags:
             ack = self.rcv_nxt
+            if self.ack_pending and self.quickacks_left:
+                self.quickacks_left -= 1  # linux tcp_event_ack_sent() -> tcp_dec_quickack_mode()
             self.ack_pending = self.ack_pushed = self.ack_pushed2 = False
             self.timers.pop("delack", None)
             self.last_ack_sent = ack
@@ -361,6 +539,8 @@ class Endpoint:
         if with_ack:
             self.ack_pending = False
             self.last_ack_sent = self.rcv_nxt
+        if self.p.rcv_skb_overhead is not None:
+            self._init_window_clamp(window)
         self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
         return seg
 
@@ -453,6 +633,12 @@ class Endpoint:
         if room >= len(self.send_pending):
             self.send_buf += self.send_pending
             self.send_pending = bytearray()
+            if self.p.merge_unsent_writes and self.push_marks and \
+                    seq_lt(self.snd_max, self.push_marks[-1]):
+                # linux tcp_sendmsg_locked(): the write joins the unsent tail skb, whose PSH
+                # then ends at this write's end (measured: paced-noread's 21 queued writes
+                # leave with PSH on the last only)
+                self.push_marks.pop()
             self.push_marks.append(seq_add(self.buf_seq, len(self.send_buf)))
             return True
         self.send_buf += self.send_pending[:room]
@@ -476,9 +662,14 @@ class Endpoint:
         data = bytes(self.rcv_buf[:n])
         del self.rcv_buf[:n]
         out = []
+        if self.p.rcv_skb_overhead is not None:
+            self._uncharge_read(n)
         if n and self._ack_after_read():
             return data, [self._ack(now)]
-        if n and self.state in CAN_RECEIVE_DATA:
+        if n and self.p.rcv_skb_overhead is not None:
+            if self._window_update_after_read():
+                out.append(self._ack(now))
+        elif n and self.state in CAN_RECEIVE_DATA:
             # Receiver SWS avoidance (RFC 9293 §3.8.6.2.2): announce a window that opened
             # by at least min(buffer / 2, MSS).
             promised = seq_diff(self.rcv_adv_right, self.rcv_nxt)
@@ -498,6 +689,19 @@ class Endpoint:
         unacked = seq_diff(self.rcv_nxt, self.last_ack_sent) if self.last_ack_sent is not None else 0
         drained = not self.rcv_buf and (self.ack_pushed2 or (self.ack_pushed and not self.pingpong))
         return unacked > self.rcv_mss or drained
+
+    def _window_update_after_read(self):
+        """linux __tcp_cleanup_rbuf(): after a read, an ACK if the window now on offer is at
+        least twice what is left of the last one, which was at most half of window_clamp
+        ("lots" of space freed); not after the peer's FIN. Measured: paced-noread's zero
+        window reopened by the read (docs/linux-facts.md §13.3)."""
+        if self.fin_received or self.state not in CAN_RECEIVE_DATA:
+            return False
+        left = self._rcv_window_now()
+        if 2 * left > self.window_clamp:
+            return False
+        window = self._select_window_linux()
+        return window > 0 and window >= 2 * left
 
     def at_eof(self):
         return self.fin_received and not self.rcv_buf
@@ -723,8 +927,9 @@ class Endpoint:
     def _fin_ready(self):
         return self.fin_seq is not None and self.snd_nxt == self.fin_seq
 
-    def _push(self, now, limit=None, ignore_cwnd=False):
-        """Send what the windows, Nagle and cwnd allow (RFC 9293 §3.8.6.2.1, RFC 5681)."""
+    def _push(self, now, limit=None, ignore_cwnd=False, psh=False):
+        """Send what the windows, Nagle and cwnd allow (RFC 9293 §3.8.6.2.1, RFC 5681).
+        ``psh``: the segments carry PSH whether or not they end a write."""
         if self.state not in CAN_SEND_DATA:
             return []
         if not self.sacked.ranges and limit != 0 and \
@@ -768,10 +973,12 @@ class Endpoint:
                 break  # Nagle (RFC 9293 §3.7.4): a small segment waits
             data = bytes(self.send_buf[offset:offset + size])
             end = seq_add(seq, size)
-            flags = "PA" if end == data_end and not self.send_pending else "A"  # PSH: ends a write
+            flags = "PA" if psh or (end == data_end and not self.send_pending) else "A"  # PSH: ends a write
             while self.push_marks and seq_le(self.push_marks[0], end):
-                self.push_marks.pop(0)
+                self.write_start = self.push_marks.pop(0)
                 flags = "PA"
+            if self.p.push_every_segments:
+                flags = self._linux_push_flags(flags, seq, end, size, is_rtx)
             if end == data_end and self.fin_seq is not None and self.fin_seq == data_end:
                 flags = "F" + flags  # the FIN rides on the last data segment
                 end = seq_add(end, 1)
@@ -780,6 +987,22 @@ class Endpoint:
                 self.snd_sml = end  # linux tcp_minshall_update()
             self._sent(seq, end, now, is_rtx)
         return out
+
+    def _linux_push_flags(self, flags, seq, end, size, is_rtx):
+        """PSH as the linux send path sets it (profile ``push_every_segments``): also on the
+        5th, 10th, 20th ... full segment of a write (tcp_sendmsg_locked()'s tcp_mark_push()
+        from forced_push(), or the end of each GSO skb; the positions are measured, not
+        derived: docs/linux-facts.md §13.7), and on a retransmission of a segment first sent
+        with PSH (the skb keeps its flags)."""
+        if is_rtx:
+            return "PA" if end in self.psh_sent else flags
+        if flags == "A" and size == self._segment_cap() and self.push_marks:
+            segments, rest = divmod(seq_diff(end, self.write_start), size)
+            if not rest and segments in self.p.push_every_segments:
+                flags = "PA"
+        if flags == "PA":
+            self.psh_sent.append(end)
+        return flags
 
     def _nagle_holds(self):
         """Nagle's test for a small segment (RFC 9293 §3.7.4): hold it while data is unacked.
@@ -810,6 +1033,8 @@ class Endpoint:
         return seg
 
     def _sent(self, seq, end, now, is_rtx):
+        if self.rack is not None:
+            self.rack.sent(seq, end, now, is_rtx)
         self.snd_nxt = end
         if seq_lt(self.snd_max, end):
             self.snd_max = end
@@ -880,6 +1105,9 @@ class Endpoint:
             # the client learns TS only now: its window uses the plain MSS
             self.rcv_ssthresh = self._initial_window(self.advmss)
             self.rcv_adv_right = seq_add(self.rcv_nxt, self.rcv_ssthresh)
+            self.rcv_wup = self.rcv_nxt
+            if self.p.rcv_skb_overhead is not None:
+                self._init_window_clamp(self.rcv_ssthresh)
             if self.p.handshake == "two-way":
                 return self._push(now)
             out = [self._ack(now)]
@@ -949,6 +1177,7 @@ class Endpoint:
                                     "(RFC 9293 §3.10.7.4 first check)")
             if seq_lt((seg.seq + max(seg.seg_len, 1) - 1) & SEQ_MASK, self.rcv_nxt) and seg.len:
                 self.dsack = (seg.seq, seq_add(seg.seq, seg.len))  # RFC 2883
+                self._enter_quickack()
             if state == SYN_RECEIVED and flags == "S" and seg.seq == self.irs:
                 # The peer's SYN again: our SYN-ACK was lost. Linux answers at once and
                 # re-arms the request timer to initial RTO << (timeouts so far) (measured).
@@ -1005,6 +1234,14 @@ class Endpoint:
         out += self._process_ack(seg, now)
         if self.state == CLOSED:
             return out
+        if simultaneous_synack and self.p.simultaneous_synack_ack:
+            # linux tcp_data_queue(): the SYN-ACK's SYN lies below RCV.NXT, an old segment:
+            # D-SACK of it, quick-ACK mode, an ACK at once (measured: simultaneous-open,
+            # docs/linux-facts.md §13.4)
+            if self.sack_on:
+                self.dsack = (seg.seq, seq_add(seg.seq, 1))
+            self._enter_quickack()
+            out.append(self._ack(now))
         # seventh check: segment text
         if seg.data or "F" in flags:
             out += self._process_text(seg, now)
@@ -1061,6 +1298,8 @@ class Endpoint:
         if self.sack_on and "sack" in seg.options:
             self.sacked.update(seg.options["sack"], self.snd_una, self.snd_max)
         advanced = seq_lt(self.snd_una, ack)
+        rack_lost = self.rack.on_ack(ack if advanced else self.snd_una, self.sacked.ranges, now) \
+            if self.rack is not None and self.sack_on else ()
         old_wnd = self.snd_wnd
         # window update (RFC 9293 §3.10.7.4: SND.WL1 / SND.WL2 rule)
         if seq_lt(self.snd_wl1, seg.seq) or (self.snd_wl1 == seg.seq and seq_le(self.snd_wl2, ack)):
@@ -1075,8 +1314,13 @@ class Endpoint:
                 if seq_le(self.recover, ack):
                     self.in_recovery = False
                     self.cwnd = self.ssthresh
-                else:  # partial ACK (RFC 6582 §3.2 step 3, RFC 6675 §5)
+                elif not rack_lost:  # partial ACK (RFC 6582 §3.2 step 3, RFC 6675 §5)
                     out += self._retransmit_next_hole(now)
+            if rack_lost:
+                out += self._rack_retransmit(rack_lost, now)
+        elif rack_lost:
+            self.dupacks += 1
+            out += self._rack_retransmit(rack_lost, now)
         elif seg.len == 0 and "F" not in seg.flags and seq_lt(self.snd_una, self.snd_max) \
                 and old_wnd == self.snd_wnd and ack == self.snd_una:
             self.dupacks += 1  # RFC 5681 §2: a duplicate ACK
@@ -1102,6 +1346,8 @@ class Endpoint:
         self.snd_una = ack
         if seq_lt(self.snd_nxt, ack):
             self.snd_nxt = ack
+        while self.psh_sent and seq_le(self.psh_sent[0], ack):
+            del self.psh_sent[0]
         self.sacked.ack(ack)
         self.dupacks = 0
         # RTT sample (RFC 6298 §2, Karn's algorithm §3)
@@ -1138,6 +1384,28 @@ class Endpoint:
         elif self.state == LAST_ACK:
             self._transition("rcv ACK of FIN", now, "ACK of FIN received")
             self.timers.clear()
+
+    def _rack_retransmit(self, starts, now):
+        """RACK (RFC 8985 §6.2, rack.py) found these segments lost: enter recovery if not in
+        it (RFC 6675 §5 / RFC 5681 §3.2 for cwnd) and retransmit them at once."""
+        if not self.in_recovery:
+            flight = seq_diff(self.snd_max, self.snd_una)
+            self.ssthresh = max(flight // 2, 2 * self.snd_mss)
+            self.cwnd = self.ssthresh
+            self.in_recovery = True
+            self.recover = self.snd_max
+            self.rtx_next = self.snd_una
+        out = []
+        for start in starts:
+            if seq_lt(start, self.snd_una):
+                continue
+            sent = self._retransmit_range(start, now)
+            out += sent
+            if sent:
+                end = seq_add(sent[-1].seq, sent[-1].seg_len)
+                if seq_lt(self.rtx_next, end):
+                    self.rtx_next = end
+        return out
 
     def _enter_recovery(self, now):
         """Fast retransmit (RFC 5681 §3.2, RFC 6675 §5 with SACK)."""
@@ -1191,11 +1459,16 @@ class Endpoint:
             old = self.ooo.get(seq)
             self.ooo[seq] = (bytes(data), fin)
             self.ooo_bytes += len(data) - (len(old[0]) if old else 0)
+            if self.p.rcv_skb_overhead is not None:
+                # linux tcp_data_queue_ofo(): the skb is charged whole; rcv_ssthresh may grow
+                self.ooo_mem += len(data) - (len(old[0]) if old else -self.p.rcv_skb_overhead)
+                if len(data) >= TCP_GROW_MIN_LEN:
+                    self._grow_window(len(data), len(data) + self.p.rcv_skb_overhead)
             self.last_sack_first = seq
             self.ack_pending = True
             return [self._ack(now)]  # RFC 5681 §4.2: immediate dup ACK
         filled_hole = bool(self.ooo)
-        self._accept_in_order(data, fin, now)
+        self._accept_in_order(data, fin, now, "P" in seg.flags)
         while self.ooo:
             progressed = False
             for oseq in list(self.ooo):
@@ -1204,6 +1477,8 @@ class Endpoint:
                 if behind >= 0:
                     del self.ooo[oseq]
                     self.ooo_bytes -= len(odata)
+                    if self.p.rcv_skb_overhead is not None:
+                        self.ooo_mem -= len(odata) + self.p.rcv_skb_overhead
                     if behind < len(odata) or (ofin and behind == len(odata)):
                         self._accept_in_order(odata[behind:], ofin, now)
                         progressed = True
@@ -1211,23 +1486,31 @@ class Endpoint:
                 break
         return self._ack_policy(seg, now, filled_hole)
 
-    def _accept_in_order(self, data, fin, now):
+    def _accept_in_order(self, data, fin, now, psh=False):
         if data:
-            self._measure_rcv_mss(len(data))
+            size = len(data)
+            truesize = self._charge_rcv(size) if self.p.rcv_skb_overhead is not None else 0
+            self.rcv_nxt = seq_add(self.rcv_nxt, size)
+            self._measure_rcv_mss(size, psh)
             self.rcv_buf += data
-            self.rcv_nxt = seq_add(self.rcv_nxt, len(data))
-            self.events.append(DataReadable(now, len(data)))
-            idle = self.last_data_rcv_time is not None and \
-                now - self.last_data_rcv_time > self.rtt.rto
-            if self.p.quickack_after_idle and idle:
-                # linux tcp_event_data_recv(): quick-ACK again after an idle RTO
-                self.quickacks_left = max(self.quickacks_left, self.p.quickacks)
+            self.events.append(DataReadable(now, size))
+            # linux tcp_event_data_recv(): quick-ACK mode on the first data, and again
+            # after an idle RTO
+            if not self.data_received:
+                self.data_received = True
+                self._incr_quickack()
+            elif self.p.quickack_after_idle and now - self.last_data_rcv_time > self.rtt.rto:
+                self._incr_quickack()
             if not self.p.rcv_window_growth:
                 self.rcv_ssthresh = self.p.rcvbuf
-            elif len(data) >= self.rcv_mss and self.rcv_ssthresh < self.p.rcvbuf:
-                # linux tcp_grow_window(): open by 2 MSS, and ACK quickly while it grows
+            elif self.p.rcv_skb_overhead is not None:
+                if size >= TCP_GROW_MIN_LEN:
+                    self._grow_window(size, truesize)
+            elif size >= self.rcv_mss and self.rcv_ssthresh < self.p.rcvbuf:
+                # linux tcp_grow_window() without memory accounting: open by 2 MSS, and ACK
+                # quickly while it grows
                 self.rcv_ssthresh = min(self.rcv_ssthresh + 2 * self.advmss, self.p.rcvbuf)
-                self.quickacks_left = max(self.quickacks_left, 1)
+                self.quickacks_left |= 1
             self.last_data_rcv_time = now
             self.ack_pending = True
         if fin and not self.fin_received:
@@ -1236,12 +1519,19 @@ class Endpoint:
             self.ack_pending = True
             self._on_fin(now)
 
-    def _measure_rcv_mss(self, size):
+    def _measure_rcv_mss(self, size, psh=False):
         """linux tcp_measure_rcv_mss(): learn the peer's full segment size from what arrives;
         a shorter segment ends a write (it was pushed), which a read that empties the
-        receive queue acknowledges at once (``_ack_after_read``)."""
+        receive queue acknowledges at once (``_ack_after_read``). So does a full segment
+        with PSH (ICSK_ACK_PUSHED since kernel commit 4720852ed9af; measured: paced-reader,
+        docs/linux-facts.md §13.1). A full segment of a new size re-measures the scaling
+        ratio (memory accounting)."""
         if size >= self.rcv_mss:
+            if self.p.rcv_skb_overhead is not None and size != self.rcv_mss:
+                self._set_scaling_ratio(size)
             self.rcv_mss = min(size, self.advmss)
+            if psh and self.p.ack_on_read:
+                self.ack_pushed = True
             return
         if self.ack_pushed:
             self.ack_pushed2 = True
@@ -1275,9 +1565,19 @@ class Endpoint:
                 self._arm_delack(now)  # linux: pingpong, the ACK waits for the reply or 40 ms
                 return []
             return [self._ack(now)]
-        if self.quickacks_left > 0 and not self.pingpong:
-            self.quickacks_left -= 1
-            return [self._ack(now)]
+        if self.p.rcv_skb_overhead is None and self.quickacks_left > 0 and not self.pingpong:
+            return [self._ack(now)]  # quick-ACK mode (linux tcp_in_quickack_mode())
+        if self.p.rcv_skb_overhead is not None:
+            # linux __tcp_ack_snd_check(): more than one full segment unacknowledged, and the
+            # window's right edge can advance (else only the timer or a read ACKs:
+            # docs/linux-facts.md §13.3)
+            if seq_diff(self.rcv_nxt, self.rcv_wup) > self.rcv_mss and \
+                    self._select_window_linux() >= seq_diff(self.rcv_adv_right, self.rcv_wup):
+                return [self._ack(now)]
+            if self.quickacks_left > 0 and not self.pingpong:
+                return [self._ack(now)]  # quick-ACK mode (tcp_in_quickack_mode())
+            self._arm_delack(now)
+            return []
         unacked = seq_diff(self.rcv_nxt, self.last_ack_sent) if self.last_ack_sent is not None else 0
         if unacked >= 2 * self.snd_mss or (unacked > self.snd_mss and not self.pingpong):
             return [self._ack(now)]  # every second full segment
@@ -1298,14 +1598,23 @@ class Endpoint:
 
     def _expire_persist(self, now):
         """Zero-window probe (RFC 9293 §3.8.6.1): one byte beyond the closed window; with a
-        small open window, send what it allows (the SWS override)."""
+        small open window, send what it allows (the SWS override).
+
+        Linux (``zero_window_probe_old_seq``, tcp_write_wakeup()): what the small window
+        allows goes with PSH; a closed window is probed by tcp_xmit_probe_skb(): an empty
+        segment at SND.UNA - 1 ("use a previous sequence; this should cause the other end to
+        send an ack"), which the peer answers with its window (measured: paced-noread,
+        docs/linux-facts.md §13.3)."""
         if not seq_lt(self.snd_nxt, seq_add(self.buf_seq, len(self.send_buf))):
             return []
         if self.snd_wnd:
-            return self._push(now, limit=1, ignore_cwnd=True)
+            return self._push(now, limit=1, ignore_cwnd=True,
+                              psh=self.p.zero_window_probe_old_seq)
         self.timers["persist"] = now + backed_off(self.rtt.rto, min(self.backoff + 1, 10),
                                                   self.p.max_rto_s)
         self.backoff += 1
+        if self.p.zero_window_probe_old_seq:
+            return [self._segment("A", (self.snd_una - 1) & SEQ_MASK, now)]
         # The probe byte is the first unacknowledged one; it is not counted as in flight
         # (SND.NXT stays), so an ACK that accepts it moves SND.UNA past SND.NXT.
         seq = self.snd_una
@@ -1322,10 +1631,33 @@ class Endpoint:
         if self.dsack:
             blocks.append(list(self.dsack))
             self.dsack = None
-        if self.ooo:
+        if self.ooo and self.p.sack_blocks_by_recency:
+            blocks += self._sack_blocks_by_recency()
+        elif self.ooo:
             blocks += [list(r) for r in self._ooo_sack_ranges()]
         limit = SACK_BLOCKS_WITH_TS if self.ts_on else SACK_BLOCKS_WITH_TS + 1
         return blocks[:limit]
+
+    def _sack_blocks_by_recency(self):
+        """The out-of-order blocks, the most recently changed first (RFC 2018 §4: the first
+        block holds the newest segment, the rest are the most recently reported ones; linux
+        tcp_sack_new_ofo_skb() moves the block a segment extends to the front). A block's
+        age is that of the newest segment in it: the queue (a dict) keeps arrival order.
+        Measured: loss-20pct, docs/linux-facts.md §13.6."""
+        ooo, rcv_nxt = self.ooo, self.rcv_nxt
+        arrival = {seq: k for k, seq in enumerate(ooo)}
+        ranges = []                       # [left, right, newest arrival in it]
+        for seq in sorted(ooo, key=lambda s: seq_diff(s, rcv_nxt)):
+            end = seq_add(seq, len(ooo[seq][0]))
+            if ranges and seq_le(seq, ranges[-1][1]):
+                last = ranges[-1]
+                if seq_lt(last[1], end):
+                    last[1] = end
+                last[2] = max(last[2], arrival[seq])
+            else:
+                ranges.append([seq, end, arrival[seq]])
+        ranges.sort(key=lambda r: -r[2])
+        return [[left, right] for left, right, _ in ranges]
 
 
     def _ooo_sack_ranges(self):

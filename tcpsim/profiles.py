@@ -64,6 +64,25 @@ class Profile:
     seq_check_from_rcv_wup: bool = False  # a segment ending at or after RCV.WUP (the RCV.NXT of
                                   # the last window sent) passes the sequence check, so its ACK
                                   # field counts (linux tcp_sequence()); else RFC 9293 §3.10.7.4
+    # --- linux receive-memory accounting (docs/linux-facts.md §13.2-13.3) ---
+    rcv_skb_overhead: int | None = None   # bytes a fresh skb is charged beyond its payload
+                                  # (skb->truesize - len); None: the window is the free buffer
+                                  # in bytes (RFC 9293 §3.8.6.2.2), no memory accounting
+    rcv_coalesce_segments: int = 1    # in-order segments one queued skb takes before a new one
+                                  # starts (linux tcp_try_coalesce(), up to MAX_SKB_FRAGS)
+    simultaneous_synack_ack: bool = False  # SYN-RECEIVED after a simultaneous open: the peer's
+                                  # SYN-ACK repeats its SYN, old sequence space: an immediate
+                                  # ACK with a D-SACK of it (linux tcp_data_queue())
+    push_every_segments: tuple = ()  # extra PSH marks in one large write, at these segment
+                                  # counts of the write (linux tcp_sendmsg_locked(), measured)
+    zero_window_probe_old_seq: bool = False  # probe a zero window with an empty segment at
+                                  # SND.UNA - 1 (linux tcp_xmit_probe_skb()); else one new byte
+    rack: bool = False            # RACK loss detection (RFC 8985 §6.2; linux tcp_recovery = 1)
+    sack_blocks_by_recency: bool = False  # SACK blocks newest first, then by recency (RFC 2018
+                                  # §4, linux tcp_sack_new_ofo_skb()); else the newest first,
+                                  # then in sequence order
+    merge_unsent_writes: bool = False  # a write queued behind unsent data joins it: PSH only
+                                  # at the end of the later write (linux tcp_sendmsg_locked())
 
     def with_options(self, options) -> Profile:
         """Apply a scenario host's ``HostOptions`` (None = keep the profile's value)."""
@@ -99,6 +118,15 @@ TCP_MAX_QUICKACKS = 16            # include/net/tcp.h
 TCP_INIT_CWND = 10                # include/net/tcp.h, RFC 6928
 TCP_TIMEOUT_MIN = 0.008           # include/net/tcp.h: 2 jiffies at HZ=250
 MSL_RFC9293 = 120.0               # RFC 9293 §3.4.2: MSL is 2 minutes
+TCP_RMEM_MAX = 32 << 20           # net.ipv4.tcp_rmem[2] on the capture machine (wscale 10)
+LINUX_SKB_OVERHEAD = 832          # measured: a fresh 1448-byte skb is charged 2280 bytes
+                                  # (rmem_alloc in paced-noread.events.json; scaling_ratio
+                                  # 1448 * 256 // 2280 = 162, which gives the window's 81 501 B cap)
+LINUX_COALESCE_SEGMENTS = 17      # measured: rmem_alloc steps by 1448 for 16 segments after
+                                  # the first, then a fresh skb (2280) (paced-noread)
+LINUX_PUSH_SEGMENTS = (5, 10, 20, 35, 50)  # measured: PSH positions in a large write that
+                                  # bulk-100k and bulk-200k share (data-loss-*, loss-*: 5 and
+                                  # 10; later ones vary with the ACK clock: docs/linux-facts.md §13.7)
 
 LINUX = Profile(
     name="linux",
@@ -135,6 +163,14 @@ LINUX = Profile(
     time_wait_s=TCP_TIMEWAIT_LEN,
     fin_timeout_s=60.0,           # net.ipv4.tcp_fin_timeout
     seq_check_from_rcv_wup=True,  # net/ipv4/tcp_input.c tcp_sequence()
+    rcv_skb_overhead=LINUX_SKB_OVERHEAD,
+    rcv_coalesce_segments=LINUX_COALESCE_SEGMENTS,
+    simultaneous_synack_ack=True,  # measured: simultaneous-open.pcap (docs/linux-facts.md §13.4)
+    push_every_segments=LINUX_PUSH_SEGMENTS,
+    zero_window_probe_old_seq=True,  # net/ipv4/tcp_output.c tcp_write_wakeup(), measured
+    rack=True,                    # net.ipv4.tcp_recovery = 1; measured: reorder, loss-*
+    sack_blocks_by_recency=True,  # measured: loss-20pct (docs/linux-facts.md §13.6)
+    merge_unsent_writes=True,     # measured: paced-noread (docs/linux-facts.md §13.3)
 )
 
 RFC9293 = Profile(

@@ -23,7 +23,8 @@ app     each application's results (``NAME.events.json`` against the trace's eve
         consecutive successful reads added up (how many bytes one recv() returns is
         scheduling).
 
-Windows are not compared (see docs/fidelity.md: receive-window growth is memory accounting).
+Windows are compared apart from the columns, within one scaled unit
+(``test_windows_within_one_scaled_unit``).
 
 A cell is either MATCH (asserted equal), or a known difference, ``Differs(why, check)``:
 ``check`` asserts exactly the documented difference and that everything else in that column
@@ -331,16 +332,6 @@ def data_ordinals_with_psh_difference(real, sim):
     return ordinals
 
 
-def psh_only(host, ordinals):
-    """seq: equal, except that the kernel also set PSH on these data segments of ``host``."""
-    def check(c):
-        real, sim = c.seq()
-        for name in real:
-            expected = ordinals if name == host else []
-            assert data_ordinals_with_psh_difference(real[name], sim[name]) == expected, name
-    return check
-
-
 def bursts(host, psh_ordinals, first_burst, answers):
     """flags: the kernel sent ``host``'s write in two bursts, with PSH on ``psh_ordinals``:
     its segments are the simulator's in the simulator's order once the peer's first
@@ -389,29 +380,29 @@ def synack_timers_same_jiffy_seq(c):
 
 
 def bulk_flags(c):
-    """bulk-100k, flags: handshake, first 4 data segments and the FIN exchange equal; the
-    client's segments equal but for PSH; the server ACKed less often (loopback batching)."""
+    """bulk-100k, flags: handshake and the first 5 data segments, and the FIN exchange equal;
+    the client's segments equal (PSH included); the server ACKed less often (loopback
+    batching) and its first ACKs came back between the client's segments."""
     real, sim = c.flags()
-    assert real[:7] == sim[:7] and real[-4:] == sim[-4:]
+    assert real[:8] == sim[:8] and real[-4:] == sim[-4:]
     real_dirs, sim_dirs = c.seq()
-    r = [Seg(x.flags, 0, 0, x.len, x.rtx, ()) for x in real_dirs["client"]]
-    s = [Seg(x.flags, 0, 0, x.len, x.rtx, ()) for x in sim_dirs["client"]]
-    assert data_ordinals_with_psh_difference(r, s) == BULK_PSH_ORDINALS
-    assert len(real_dirs["server"]) < len(sim_dirs["server"])
+    assert real_dirs["client"] == sim_dirs["client"]
+    assert (len(real_dirs["server"]), len(sim_dirs["server"])) == (25, 49)
 
 
 def bulk_seq(c):
-    """bulk-100k, seq: the client's 70 data segments equal but for PSH; the server's first 20
-    ACKs (one per segment) and its last ACK and FIN equal; in between the kernel sent 2 ACKs
-    (30409, 72401), on segment boundaries, where the simulator ACKs every second segment."""
+    """bulk-100k, seq: the client's 70 data segments equal (PSH after 5, 10, 20, 35, 50 and
+    at the end); the server's first 22 ACKs (one per segment: quick-ACK mode while the
+    window grows, then 16 more) and its last ACK and FIN equal; in between the kernel sent 1
+    ACK (72401), on a segment boundary, where the simulator ACKs every second segment."""
     real, sim = c.seq()
-    assert data_ordinals_with_psh_difference(real["client"], sim["client"]) == BULK_PSH_ORDINALS
+    assert real["client"] == sim["client"]
     r, s = real["server"], sim["server"]
-    assert r[:21] == s[:21] and r[-2:] == s[-2:]
+    assert r[:22] == s[:22] and r[-2:] == s[-2:]
     boundaries = {x.rel_seq + x.len for x in real["client"] if x.len}
-    middle = [x.rel_ack for x in r[21:-2]]
+    middle = [x.rel_ack for x in r[22:-2]]
     assert middle == sorted(set(middle)) and set(middle) <= boundaries
-    assert len(middle) == 2 and len(s[21:-2]) == 26    # 2 ACKs where the simulator sends 26
+    assert len(middle) == 1 and len(s[22:-2]) == 25    # 1 ACK where the simulator sends 25
 
 
 
@@ -455,69 +446,20 @@ def timer_kinds(real_kinds, sim_kinds):
     return check
 
 
-def paced_reader_seq(c):
-    """paced-reader, seq: the client's 40 segments equal; the kernel ACKed every one of them
-    (40 ACKs, each at once), the simulator every one of the first 23, then every second
-    (the last one by its delayed-ACK timer)."""
-    real, sim = c.seq()
-    assert real["client"] == sim["client"]
-    boundaries = [x.rel_seq + x.len for x in real["client"] if x.len]
-    r = [x.rel_ack for x in real["server"] if x.flags == "A"]
-    s = [x.rel_ack for x in sim["server"] if x.flags == "A"]
-    assert len(boundaries) == 40 and r[:40] == boundaries
-    assert s[:23] == boundaries[:23] and s[23:] == boundaries[24:39:2] + [boundaries[39]]
-    assert real["server"][-1] == sim["server"][-1]            # the FIN
-
-
-def simultaneous_open_extra_acks(column):
-    """simultaneous-open: after the SYN-ACKs cross, each kernel sends one more pure ACK
-    (seq 1, ack 1) carrying a D-SACK block for the SYN's sequence number (rel 0-1): the
-    SYN-ACK is an old segment to it. Without those two ACKs the runs are the same."""
-    extra = Seg("A", 1, 1, 0, False, ((0, 1),))
-
-    def check(c):
-        if column == "seq":
-            real, sim = c.seq()
-            for name in real:
-                r = list(real[name])
-                assert r.count(extra) == 1 and r.index(extra) == 2
-                r.remove(extra)
-                assert r == sim[name], name
-        else:
-            real, sim = c.flags()
-            assert real[4:6] == [("a>b", "A"), ("b>a", "A")]
-            assert real[:4] + real[6:] == sim
-    return check
-
-
-def reorder_seq(c):
-    """reorder, seq: the kernel retransmitted the delayed 10th segment after the first
-    duplicate ACK (RACK), the simulator after the third (its three-dup-ACK rule); both
-    receivers then send the D-SACK of the late original (ack 18825, SACK 13033-14481)."""
-    real, sim = c.seq()
-    rtx = Seg("PA", 13033, 1, 1448, True, ())
-    r, s = list(real["client"]), list(sim["client"])
-    assert r.index(rtx) == 13 and s.index(rtx._replace(flags="A")) == 15
-    r.remove(rtx)
-    s.remove(rtx._replace(flags="A"))
-    assert r == s
-    dsack = Seg("A", 1, 18825, 0, False, ((13033, 14481),))
-    assert dsack in real["server"] and dsack in sim["server"]
-    dup = [x for x in real["server"] if x.rel_ack == 13033 and x.sack]
-    assert len(dup) == 1 and len([x for x in sim["server"] if x.rel_ack == 13033 and x.sack]) == 3
-
-
-def random_loss_timers(fast_in_kernel):
-    """loss-*, timers: the same retransmissions in the same order; at the listed ones (their
-    index among the capture's timers) the kernel retransmitted at once (RACK: a later segment
-    was SACKed) where the simulator waited for its retransmission timer (~200 ms)."""
+def random_loss_timers(fast_in_kernel, slow_in_kernel=()):
+    """loss-*, timers: the same retransmissions in the same order; at the ones listed in
+    ``fast_in_kernel`` (their index among the capture's timers) the kernel retransmitted at
+    once where the simulator waited for its retransmission timer (~200 ms), at those in
+    ``slow_in_kernel`` the other way round; all others within the tolerances."""
     def check(c):
         real, sim = c.timers()
         assert [(t.kind, t.host) for t in real] == [(t.kind, t.host) for t in sim]
-        slow = [k for k, (r, s) in enumerate(zip(real, sim))
-                if r.kind == "data retransmission" and r.interval_s < IMMEDIATE_S and s.interval_s > 0.19]
-        assert slow == fast_in_kernel
-        assert len(c.timer_problems()) == len(fast_in_kernel)
+        def waits(a, b):
+            return [k for k, (r, s) in enumerate(zip(a, b)) if r.kind == "data retransmission"
+                    and r.interval_s < IMMEDIATE_S and s.interval_s > 0.19]
+        assert waits(real, sim) == list(fast_in_kernel)
+        assert waits(sim, real) == list(slow_in_kernel)
+        assert len(c.timer_problems()) == len(fast_in_kernel) + len(slow_in_kernel)
     return check
 
 
@@ -527,17 +469,67 @@ def bulk_200k_seq(c):
     (SYN-ACK aside) ACKed each of the first 21 segments, then sent 4 ACKs for the other 122
     (loopback batching) where the simulator sends 60, then its FIN."""
     real, sim = c.seq()
-    assert data_ordinals_with_psh_difference(real["client"], sim["client"]) == \
-        BULK_PSH_ORDINALS + [54, 66, 104]
+    assert data_ordinals_with_psh_difference(real["client"], sim["client"]) == [54, 66, 104]
     r, s = real["server"], sim["server"]
-    assert first_difference(r, s)[0] == 22 and (len(r), len(s)) == (27, 83)
+    assert first_difference(r, s)[0] == 22 and (len(r), len(s)) == (27, 84)
     assert r[-1] == s[-1]                                         # the FIN
 
 
-BULK_PSH_ORDINALS = [5, 10, 20, 35, 50]
+def zero_window_episode(doc, names):
+    """paced-noread: the closed window as both senders handle it, from the server's last
+    ACK with an open window before the zero window on: (who, flags, length, raw window,
+    seq relative to SND.UNA) of each segment, the reopened burst as its length and its
+    PSH positions. Same shapes are asserted, not the same times or sequence numbers."""
+    segs = doc["segments"]
+    names = {role: names[role] for role in names}
+    zero = next(k for k, s in enumerate(segs) if names[s["src"]] == "server" and s["win"] == 0)
+    start = max(k for k in range(zero) if names[segs[k]["src"]] == "server")
+    una = segs[start]["rel_ack"]
+    out, k = [], start
+    while k < len(segs):
+        s = segs[k]
+        who = names[s["src"]]
+        if who == "server" and s["win"] > 0 and k > zero:        # the reopening ACK
+            out.append((who, s["flags"], s["len"], s["win"], None))
+            burst = []
+            for t in segs[k + 1:]:
+                if names[t["src"]] != "client" or not t["len"]:
+                    break
+                burst.append(t)
+            out.append(("burst", len(burst), [j for j, t in enumerate(burst, 1) if "P" in t["flags"]]))
+            return out
+        rel = s["rel_seq"] - una if who == "client" else None
+        if who == "client" and s["len"]:
+            una = s["rel_seq"] + s["len"]
+        out.append((who, s["flags"], s["len"], s["win"] if who == "server" else None, rel))
+        k += 1
+    return out
 
-PSH_WHY = "PSH also on the 5th data segment (kernel push)"
-BURST_WHY = "the kernel sent the write in 2 bursts, ACKs between them; " + PSH_WHY
+
+def paced_noread_zero_window(c):
+    """paced-noread, flags and seq: the same segments, windows included, up to the kernel's
+    first tail loss probe (a 2-jiffy timer: whether it fires before the next paced write
+    depends on the phase of jiffies, docs/fidelity.md); and the same zero-window episode:
+    a 1024-byte segment with PSH for the last unit of window (after the persist timer), an
+    ACK with window 0, the probe at SND.UNA - 1 without data, its answer, the window update
+    to 77 units when the application reads, and the queued writes in one burst with PSH
+    on the last only."""
+    real, sim = c.flags()
+    assert first_difference(real, sim)[0] == 50
+    r, s = c.seq()
+    assert first_difference(r["client"], s["client"])[0] == 27
+    assert first_difference(r["server"], s["server"])[0] == 22
+    episode = [("server", "A", 0, 1, None), ("client", "PA", 1024, None, 0),
+               ("server", "A", 0, 0, None), ("client", "A", 0, None, -1),
+               ("server", "A", 0, 0, None), ("server", "A", 0, 77, None)]
+    real_episode = zero_window_episode(c.real, c.real_names)
+    sim_episode = zero_window_episode(c.sim, c.sim_names)
+    assert real_episode[:-1] == sim_episode[:-1] == episode
+    # the queued writes: 21 in the kernel, 16 simulated (its window closed later)
+    assert (real_episode[-1], sim_episode[-1]) == (("burst", 21, [21]), ("burst", 16, [16]))
+
+BURST_WHY = ("loopback timing: the kernel sent the write in 2 bursts of 5 (PSH on the 5th, "
+             "as simulated), the ACKs of the first between them")
 EXPECTED = {
     "handshake": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "server-closes-first": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
@@ -555,96 +547,74 @@ EXPECTED = {
                     "in the kernel, after it in the simulator", synack_timers_same_jiffy_seq),
         states=MATCH, timers=MATCH, app=MATCH),
     "data-loss-middle": dict(
-        flags=Differs(BURST_WHY, bursts("client", [5], first_burst=5, answers=4)),
-        seq=Differs(PSH_WHY, psh_only("client", [5])),
-        states=MATCH, timers=MATCH, app=MATCH),
+        flags=Differs(BURST_WHY, bursts("client", [], first_burst=5, answers=4)),
+        seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "data-loss-tail": dict(
-        flags=Differs(BURST_WHY, bursts("client", [5], first_burst=5, answers=5)),
-        seq=Differs(PSH_WHY, psh_only("client", [5])),
-        states=MATCH, timers=MATCH, app=MATCH),
+        flags=Differs(BURST_WHY, bursts("client", [], first_burst=5, answers=5)),
+        seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "bulk-100k": dict(
-        flags=Differs("PSH also at the end of each kernel burst; loopback ACK batching: "
-                      "23 pure ACKs from the server, 47 simulated", bulk_flags),
-        seq=Differs("client: PSH only; server: its first 20 ACKs and its last equal, "
-                    "in between 2 ACKs (kernel) for 26 (simulated)", bulk_seq),
+        flags=Differs("loopback timing: the server's first ACKs come back between the "
+                      "client's segments; ACK batching: 25 segments from the server, 49 "
+                      "simulated", bulk_flags),
+        seq=Differs("server: its first 22 ACKs and its last equal, in between 1 ACK "
+                    "(kernel) for 25 (simulated: loopback ACK batching)", bulk_seq),
         states=MATCH, timers=MATCH, app=MATCH),
-    "paced-reader": dict(
-        flags=Differs("the kernel ACKed every one of the 40 segments at once; the simulator "
-                      "every second one from the 24th", flags_diverge_at(
-                          50, ("server>client", "A"), ("client>server", "PA"))),
-        seq=Differs("server: 40 ACKs (kernel); 23, then every second (simulated)", paced_reader_seq),
-        states=MATCH,
-        timers=Differs("the simulator ACKs the last segment after its 40 ms delayed-ACK timer, "
-                       "the kernel at once", timer_kinds(
-                           [("TIME-WAIT left at entry", "client")],
-                           [("TIME-WAIT left at entry", "client"), ("delayed ACK", "server")])),
-        app=MATCH),
+    "paced-reader": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "paced-noread": dict(
-        flags=Differs("from the 22nd segment: out of quick-ACK mode, with a window that cannot "
-                      "advance, the kernel ACKs only on its delayed-ACK timer; loss probes; the "
-                      "zero window probed with an old-seq empty segment", flags_diverge_at(
-                          46, ("client>server", "PA"), ("server>client", "A"))),
+        flags=Differs("equal (windows too) up to the kernel's first tail loss probe, a timer "
+                      "whose firing before the next write depends on the jiffy phase; the "
+                      "zero-window episode equal (1024 B with PSH, window 0, probe at "
+                      "SND.UNA-1, reopened to 77, 21 writes with one PSH)", paced_noread_zero_window),
         seq=Differs("client: a loss probe re-sends the last segment sent (rel 34753); server: "
-                    "its D-SACK, where the simulator ACKs D22 and goes on ACKing",
+                    "its D-SACK, then the ACKs the probes bring",
                     seq_diverges_at(
                         client=(27, Seg("PA", 34753, 1, 1448, True, ()), Seg("PA", 36201, 1, 1448, False, ())),
                         server=(22, Seg("A", 1, 36201, 0, False, ((34753, 36201),)),
-                                Seg("A", 1, 31857, 0, False, ())))),
+                                Seg("A", 1, 41993, 0, False, ())))),
         states=MATCH,
-        timers=Differs("kernel: 3 loss probes, the zero-window probe and the reopening ACK (late "
-                       "pure ACKs to the rule); simulated: one delayed ACK", timer_kinds(
+        timers=Differs("kernel: 3 loss probes, the zero-window probe and the reopening ACK; "
+                       "simulated: no loss probe, 2 delayed ACKs, the zero-window probe and the "
+                       "reopening ACK", timer_kinds(
                            [("data retransmission", "client")] * 3 +
                            [("delayed ACK", "client"), ("delayed ACK", "server"),
                             ("TIME-WAIT left at entry", "client")],
-                           [("delayed ACK", "server"), ("TIME-WAIT left at entry", "client")])),
+                           [("delayed ACK", "client")] + [("delayed ACK", "server")] * 3 +
+                           [("TIME-WAIT left at entry", "client")])),
         app=MATCH),
-    "simultaneous-open": dict(
-        flags=Differs("after the SYN-ACKs cross each kernel sends one more ACK (with a D-SACK "
-                      "of the SYN)", simultaneous_open_extra_acks("flags")),
-        seq=Differs("those two ACKs (seq 1, ack 1, SACK 0-1); all else equal",
-                    simultaneous_open_extra_acks("seq")),
-        states=MATCH, timers=MATCH, app=MATCH),
-    "reorder": dict(
-        flags=Differs("the kernel retransmits after the 1st duplicate ACK (RACK), the simulator "
-                      "after the 3rd", flags_diverge_at(
-                          28, ("client>server", "PA"), ("client>server", "A"))),
-        seq=Differs("the retransmission's place (1 dup ACK vs 3) and PSH on it; the D-SACK "
-                    "of the late original is the same", reorder_seq),
-        states=MATCH, timers=MATCH, app=MATCH),
+    "simultaneous-open": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "reorder": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "duplicate": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "bulk-200k": dict(
-        flags=Differs("PSH on the 5th data segment first; then loopback ACK batching: 27 "
-                      "segments from the server, 83 simulated", flags_diverge_at(
-                          7, ("client>server", "PA"), ("client>server", "A"))),
-        seq=Differs("client: PSH only (after 5, 10, 20, 35, 50, 54, 66, 104 segments); "
-                    "server: the first 21 ACKs equal, then 4 (kernel) for 60 (simulated)", bulk_200k_seq),
+        flags=Differs("loopback timing: the server's first ACKs come back between the client's "
+                      "segments; ACK batching: 27 segments from the server, 84 simulated",
+                      flags_diverge_at(8, ("server>client", "A"), ("client>server", "A"))),
+        seq=Differs("client: PSH also after 54, 66, 104 segments (kernel); server: the first "
+                    "22 ACKs equal, then 4 (kernel) for 61 (simulated)", bulk_200k_seq),
         states=MATCH, timers=MATCH, app=MATCH),
     "loss-5pct": dict(
-        flags=Differs("first at the 5th data segment (kernel push: PSH); then bursts, ACK "
-                      "batching and RACK", flags_diverge_at(
-                          7, ("client>server", "PA"), ("client>server", "A"))),
-        seq=Differs("client: PSH on the 5th segment first; server: from its 20th ACK",
+        flags=Differs("first at the 14th data segment (kernel push: PSH when its send "
+                      "buffer waits); then ACK batching and RACK", flags_diverge_at(
+                          25, ("client>server", "PA"), ("client>server", "A"))),
+        seq=Differs("client: PSH on the 14th segment first; server: from its 20th ACK",
                     seq_diverges_at(
-                        client=(6, Seg("PA", 5793, 1, 1448, False, ()), Seg("A", 5793, 1, 1448, False, ())),
+                        client=(15, Seg("PA", 18825, 1, 1448, False, ()), Seg("A", 18825, 1, 1448, False, ())),
                         server=(19, Seg("A", 1, 18825, 0, False, ((20273, 28961),)),
                                 Seg("A", 1, 7241, 0, False, ((20273, 30409), (8689, 18825)))))),
-        states=MATCH,
-        timers=Differs("the same 8 retransmissions; the 8th at once in the kernel (RACK), "
-                       "after ~200 ms simulated", random_loss_timers([7])),
-        app=MATCH),
+        states=MATCH, timers=MATCH, app=MATCH),
     "loss-20pct": dict(
-        flags=Differs("first at the 5th data segment (kernel push: PSH); then bursts, ACK "
-                      "batching and RACK", flags_diverge_at(
-                          7, ("client>server", "PA"), ("client>server", "A"))),
-        seq=Differs("client: PSH on the 5th segment first; server: the order of SACK blocks "
-                    "after the first (kernel: most recent first, then the older ones by recency)",
+        flags=Differs("first at the 12th data segment (kernel push: PSH when its send "
+                      "buffer waits); then ACK batching and RACK", flags_diverge_at(
+                          20, ("client>server", "PA"), ("client>server", "A"))),
+        seq=Differs("client: PSH on the 12th segment first; server: from its 23rd ACK (the "
+                    "client's retransmissions differ: RACK)",
                     seq_diverges_at(
-                        client=(6, Seg("PA", 5793, 1, 1448, False, ()), Seg("A", 5793, 1, 1448, False, ())),
-                        server=(8, Seg("A", 1, 5793, 0, False, ((17377, 18825), (14481, 15929), (8689, 11585))),
-                                Seg("A", 1, 5793, 0, False, ((17377, 18825), (8689, 11585), (14481, 15929)))))),
+                        client=(13, Seg("PA", 15929, 1, 1448, False, ()), Seg("A", 15929, 1, 1448, False, ())),
+                        server=(22, Seg("A", 1, 33305, 0, False, ()), Seg("A", 1, 31857, 0, False, ())))),
         states=MATCH,
-        timers=Differs("the same 36 retransmissions and FIN; the 14th and 25th at once in the "
-                       "kernel (RACK), after ~200 ms simulated", random_loss_timers([13, 24])),
+        timers=Differs("the same 36 retransmissions and FIN; the 13th at once in the kernel, "
+                       "after ~200 ms simulated; the 35th after ~200 ms in the kernel, at once "
+                       "simulated (RACK's reordering timer and reo_wnd growth are not modelled)",
+                       random_loss_timers([12], [34])),
         app=MATCH),
 }
 
@@ -725,6 +695,54 @@ def test_timers_that_the_captures_show(compared):
     assert kinds["paced-reader"] == [("TIME-WAIT left at entry", "client")]      # no delayed ACK
     assert kinds["loss-5pct"].count(("data retransmission", "client")) == 8
     assert kinds["loss-20pct"].count(("data retransmission", "client")) == 35
+
+
+# Receivers whose application was still inside recv() while a burst arrived (loopback ACK
+# batching, docs/fidelity.md): their windows follow the kernel's read timing, which the
+# simulator's instant reads do not model; their peers' windows are compared.
+WINDOWS_FOLLOW_READ_TIMING = {name: "server" for name in (
+    "bulk-100k", "bulk-200k", "data-loss-middle", "data-loss-tail", "loss-5pct", "loss-20pct")}
+WINDOW_UNITS_TOLERANCE = 1      # issue 15: windows within one scaled unit
+
+
+def matched_windows(c, host):
+    """(real, simulated) raw window fields of ``host``'s segments after its SYN, up to its
+    first difference in the seq column (beyond it the segments are not the same ones)."""
+    real, sim = c.seq()
+    k = first_difference(real[host], sim[host])
+    n = k[0] if k else len(real[host])
+
+    def fields(doc, names):
+        return [s["win"] for s in doc["segments"] if names[s["src"]] == host][:n]
+    r, s = fields(c.real, c.real_names), fields(c.sim, c.sim_names)
+    syns = sum("S" in x.flags for x in real[host][:n])
+    return r[syns:], s[syns:]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_windows_within_one_scaled_unit(compared, name):
+    """The advertised window of every segment both runs send (after the SYNs, up to the
+    first difference of each direction) is within one scaled unit of the kernel's: the
+    window growth from 65 160 to 81 501 B (tcp_grow_window), its shrinking as unread data
+    fills the buffer, zero and reopening (paced-noread), docs/linux-facts.md §13.2-13.3."""
+    c = compared(name)
+    for host in c.real_names.values():
+        if WINDOWS_FOLLOW_READ_TIMING.get(name) == host:
+            continue
+        real, sim = matched_windows(c, host)
+        assert len(real) == len(sim)
+        far = [(k, r, s) for k, (r, s) in enumerate(zip(real, sim)) if abs(r - s) > WINDOW_UNITS_TOLERANCE]
+        assert not far, (host, far[:5])
+
+
+def test_windows_that_the_paced_captures_show(compared):
+    """The windows themselves: paced-reader grows 67, 70, 73, 75, 78, 80 and stays at 80
+    (81 501 B rounded up to 1024); paced-noread stops at 77 and falls by about one unit per
+    segment (the right edge may not move left) in both runs."""
+    real, sim = matched_windows(compared("paced-reader"), "server")
+    assert real == sim and real[:7] == [67, 70, 73, 75, 78, 80, 80] and set(real[5:-1]) == {80}
+    real, sim = matched_windows(compared("paced-noread"), "server")
+    assert real == sim and real[:6] == [67, 70, 73, 75, 77, 76] and real[-1] == 62
 
 
 @pytest.mark.parametrize("name,same_first", [("loss-5pct", 3), ("loss-20pct", 8)])
