@@ -41,6 +41,7 @@ from .rangeset import RangeSet
 from .rtt import RttEstimator, backed_off
 from .sack import Scoreboard
 from .segment import SEQ_MASK, Segment, seq_add, seq_diff, seq_le, seq_lt
+from .syncookies import cookie_tsval, decode_cookie_tsecr
 from .state import (CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK,
                     LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT, IllegalTransition)
 from .trace import TcbSnapshot
@@ -83,6 +84,11 @@ TRANSITIONS = {
     (TIME_WAIT, "rcv SYN (new incarnation)"): (CLOSED, "RFC 6191 / RFC 9293 §3.10.7.4 note; linux"),
     (TIME_WAIT, "connect() reuses the port"): (
         CLOSED, "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple"),
+    (SYN_RECEIVED, "accept queue full"): (
+        CLOSED, "linux tcp_check_req() with tcp_abort_on_overflow=1: RST, request dropped"),
+    (LISTEN, "rcv ACK of SYN cookie"): (
+        ESTABLISHED, ("linux cookie_v4_check() -> tcp_get_cookie_sock() (net/ipv4/syncookies.c): "
+                      "the final ACK carries a valid SYN cookie; RFC 4987 §3.6")),
 }
 # Events allowed from every synchronized state (RFC 9293 §3.10.5, §3.10.7.4, §3.8.3 R2).
 for _state in (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK):
@@ -411,6 +417,73 @@ class Endpoint:
         self._arm_rto(now)
         return [self._syn_segment(now, with_ack=True)]
 
+    def syn_cookie_answer(self, syn, now):
+        """The SYN-ACK of a listener that answers ``syn`` with a SYN cookie (this endpoint's
+        ISS is the cookie, from ``syncookies.make_cookie``). Nothing is kept: the caller
+        throws this endpoint away, so no state changes, no timer, no retransmission
+        (linux tcp_conn_request() with want_cookie: the request is freed once the SYN-ACK
+        is sent).
+
+        Without a timestamp in the SYN only the MSS survives (tcp_conn_request():
+        ``tcp_clear_options()``), so the SYN-ACK carries the MSS option alone; with one, the
+        SYN-ACK answers every option as usual and its TSval's low 6 bits carry the client's
+        window scale and SACK-permitted (``cookie_init_timestamp()``)."""
+        self.passive = True
+        self.irs = syn.seq
+        self.rcv_nxt = seq_add(syn.seq, 1)
+        self._apply_peer_syn_options(syn)
+        wscale = syn.options.get("wscale") if self.rcv_wscale_offered is not None else None
+        if not self.ts_on:
+            self.sack_on = False
+            self.rcv_wscale_offered = None
+            self.snd_wscale = self.rcv_wscale = 0
+        seg = self._syn_segment(now, with_ack=True)
+        if self.ts_on:
+            clock_ms = int(now * 1000) & SEQ_MASK
+            seg.options["ts"][0] = seq_add(cookie_tsval(clock_ms, wscale, self.sack_on, False),
+                                           self.ts_offset)
+        return seg
+
+    def from_syn_cookie(self, ack, now, mss):
+        """Rebuild the connection from a final ACK whose cookie checked out (linux
+        cookie_v4_check() -> tcp_get_cookie_sock()): LISTEN -> ESTABLISHED through the
+        table, at once, with the MSS the cookie encodes (``mss``: a value of
+        ``syncookies.MSSTAB``) and the options read back from the ACK's TSecr
+        (``cookie_timestamp_decode()``); without timestamps: no window scaling, no SACK.
+        Data or a FIN in the ACK is then processed as in ESTABLISHED (tcp_child_process()).
+        Returns the segments to send, or None if TSecr names an option this host has turned
+        off (the caller then answers as for any stray ACK)."""
+        self.passive = True
+        self.state = LISTEN
+        ts = ack.options.get("ts")
+        tsecr = None if ts is None or not self.p.timestamps else (ts[1] - self.ts_offset) & SEQ_MASK
+        opts = decode_cookie_tsecr(tsecr, timestamps=self.p.timestamps, sack=self.p.sack,
+                                   window_scaling=self.p.wscale is not None, ecn=False)
+        if not opts.ok:
+            return None
+        self.irs = seq_add(ack.seq, -1)
+        self.rcv_nxt = ack.seq
+        self.snd_una = self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
+        self.ts_on = opts.timestamps
+        self.sack_on = opts.sack
+        if opts.wscale is not None:
+            self.snd_wscale = min(opts.wscale, 14)
+            self.rcv_wscale = self.rcv_wscale_offered = self.p.wscale
+        if ts is not None and self.ts_on:
+            self.ts_recent = ts[0]
+        self.snd_mss = min(self.advmss, mss) - (TCP_OPTION_TS_LEN if self.ts_on else 0)
+        self.cwnd = self.p.initial_cwnd_segments * self.snd_mss
+        window = self._initial_window(self.advmss - (TCP_OPTION_TS_LEN if self.ts_on else 0))
+        self.rcv_ssthresh = window
+        self.rcv_adv_right = seq_add(self.rcv_nxt, window)
+        self.rcv_wup = self.rcv_nxt
+        self.snd_wnd = self.max_snd_wnd = ack.win << self.snd_wscale
+        self.snd_wl1, self.snd_wl2 = ack.seq, ack.ack
+        self.syn_sent_at = now
+        self._transition("rcv ACK of SYN cookie", now, "ACK with a valid SYN cookie")
+        self.events.append(Established(now))
+        return self._on_segment_synchronized(ack, now)
+
     def connect(self, now):
         self.rcv_wscale_offered = None
         self._transition("connect()", now)
@@ -565,6 +638,12 @@ class Endpoint:
             self.timers.clear()
             return []
         return self._active_reset(now, "abort()")
+
+    def drop_request(self, now, cause):
+        """The listener drops this SYN-RECEIVED child (linux inet_csk_reqsk_queue_drop());
+        the listener sends the RST (tcp_check_req(): embryonic_reset)."""
+        self._transition("accept queue full", now, cause)
+        self.timers.clear()
 
     def give_up_time_wait(self, now):
         """A new connect() on the same ports takes this TIME-WAIT 4-tuple over (linux)."""

@@ -135,6 +135,8 @@ ROWS = {
         [segment_to(ep, "PA", ack=ep.snd_una, data=b"late")], ep)),   # our FIN not yet ACKed
     ("FIN-WAIT-2", "data after close()"): ("FIN-WAIT-2", lambda p, ep: p.deliver(
         [segment_to(ep, "PA", data=b"late")], ep)),
+    ("LISTEN", "rcv ACK of SYN cookie"): ("cookie", None),
+    ("SYN-RECEIVED", "accept queue full"): ("accept queue full", None),
 }
 for _state in ("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK"):
     ROWS[(_state, "rcv RST")] = (_state, _rst)
@@ -189,6 +191,44 @@ class Recorder:
             monkeypatch.setattr(cls, "_transition", wrapped)
 
 
+def _listener(**options):
+    from tcpsim.connoptions import ConnectionOptions
+    lst = Listener("server", 5001, options=ConnectionOptions(**options))
+    lst.listen(0.0)
+    p = pair()
+
+    def make_child(seg, iss=None, keep=True):
+        child = p.b if iss is None else Endpoint(
+            "server", "server", "client", 5001, seg.sport, p.b.p, 1460, iss, 0, 0, 0.0)
+        return child
+
+    return lst, p, make_child
+
+
+def _cookie_child():
+    """A listener with tcp_syncookies=2: the final ACK's cookie makes the child at once."""
+    lst, p, make_child = _listener(syn_cookies=2)
+    (syn,) = p.a_connects()
+    _, (synack,) = lst.on_segment(syn, 0.0, make_child)
+    (ack,) = p.deliver([synack], p.a)
+    child, _ = lst.on_segment(ack, 0.0, make_child)
+    return child
+
+
+def _accept_queue_full():
+    """A final ACK meets a full accept queue with tcp_abort_on_overflow=1: RST, child dropped."""
+    lst, p, make_child = _listener(backlog=1, abort_on_overflow=True)
+    (syn,) = p.a_connects()
+    child, synack = lst.on_segment(syn, 0.0, make_child)
+    (ack,) = p.deliver(synack, p.a)
+    lst.accept_queue = ["unaccepted", "unaccepted"]
+    lst.final_ack(child, ack, 0.0)
+    return child
+
+
+LISTENER_ROWS = {"cookie": _cookie_child, "accept queue full": _accept_queue_full}
+
+
 def take(row):
     """Take ``row``: returns the endpoint and the state it should now be in."""
     state = row[0]
@@ -198,6 +238,8 @@ def take(row):
         (syn,) = p.a_connects()
         p.b_accepts(syn)
         return p.b
+    if name in LISTENER_ROWS:
+        return LISTENER_ROWS[name]()
     if action is None:            # a row on the way to a later state: build that state
         return _next_step(row)
     p, ep = fixture(name)
