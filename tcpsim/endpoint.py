@@ -41,6 +41,7 @@ from .rangeset import RangeSet
 from .rtt import RttEstimator, backed_off
 from .sack import Scoreboard
 from .segment import SEQ_MASK, Segment, seq_add, seq_diff, seq_le, seq_lt
+from .keepalive import keepalive_timer
 from .syncookies import cookie_tsval, decode_cookie_tsecr
 from .state import (CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK,
                     LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT, IllegalTransition)
@@ -98,6 +99,10 @@ for _state in (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_AC
 for _state in (ESTABLISHED, CLOSE_WAIT, SYN_RECEIVED):
     TRANSITIONS[(_state, "close() with unread data")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
     TRANSITIONS[(_state, "close() with SO_LINGER 0")] = (CLOSED, "RFC 9293 §3.10.5 (ABORT)")
+for _state in (ESTABLISHED, CLOSE_WAIT):
+    TRANSITIONS[(_state, "keepalive timeout")] = (
+        CLOSED, ("RFC 9293 §3.8.4 (RFC 1122 4.2.3.6); linux tcp_keepalive_timer(): probes "
+                 "unanswered, RST and ETIMEDOUT"))
 TRANSITIONS[(FIN_WAIT_1, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
 TRANSITIONS[(FIN_WAIT_2, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
 
@@ -235,6 +240,11 @@ class Endpoint:
         self.last_data_rcv_time = None
         self.last_oow_ack_time = None     # rate limit for out-of-window ACKs
         self.rcv_wscale_offered = None    # the shift our SYN(-ACK) announces, if any
+        # --- keepalive (RFC 9293 §3.8.4; linux SO_KEEPALIVE, keepalive.py) ---
+        self.keepalive = None             # a keepalive.KeepaliveConfig, or None: off
+        self.keepalive_probes_out = 0     # linux icsk_probes_out
+        self.last_received = now          # when a segment last arrived (keepalive idleness)
+        self.eof_after_error = False      # a read after ETIMEDOUT returns 0 (linux, measured)
 
     # ------------------------------------------------------------------ helpers
     def _transition(self, event, now, cause=None):
@@ -244,6 +254,10 @@ class Endpoint:
         self.state = new_state
         if new_state == CLOSED and self.send_pending:
             self._end_blocked_send(now)
+        elif new_state == ESTABLISHED and self.keepalive is not None:
+            # linux tcp_finish_connect() / tcp_create_openreq_child(): SOCK_KEEPOPEN arms it
+            self.last_received = now
+            self.timers["keepalive"] = now + self.keepalive.time_s
         return new_state
 
     def next_deadline(self):
@@ -571,7 +585,7 @@ class Endpoint:
         return unacked > self.rcv_mss or drained
 
     def at_eof(self):
-        return self.fin_received and not self.rcv_buf
+        return (self.fin_received or self.eof_after_error) and not self.rcv_buf
 
     def snapshot(self, now):
         """The TCB's variables now, as a row of the trace's TCB table (``Trace.tcb``).
@@ -712,6 +726,39 @@ class Endpoint:
         if self.ack_pending and self.state != CLOSED:
             return [self._ack(now)]
         return []
+
+    def _expire_keepalive(self, now):
+        """One expiry of the keepalive timer (keepalive.keepalive_timer(), linux
+        tcp_keepalive_timer()): probe, give up, or look again later. The probe is
+        tcp_xmit_probe_skb()'s: an ACK with seq = SND.UNA - 1 and no data, a byte the peer
+        already has, so it must answer (RFC 9293 §3.8.4: "a segment with SEG.SEQ = SND.NXT-1")."""
+        if self.state not in (ESTABLISHED, CLOSE_WAIT):
+            return []        # FIN-WAIT-1, CLOSING, LAST-ACK: our FIN is in flight; not modelled after
+        outstanding = bool(self.send_buf) or self.snd_una != self.snd_max
+        verdict = keepalive_timer(self.keepalive, now=now, last_received=self.last_received,
+                                  probes_out=self.keepalive_probes_out, outstanding=outstanding)
+        if verdict.action == "give_up":
+            seg = self._segment("RA", self._acceptable_seq(), now)   # tcp_send_active_reset()
+            self.error = "ETIMEDOUT"                                  # tcp_write_err()
+            self.eof_after_error = True
+            self.events.append(ErrorRaised(now, "ETIMEDOUT"))
+            self._transition("keepalive timeout", now,
+                             f"{self.keepalive_probes_out} keepalive probes unanswered")
+            self.timers.clear()
+            return [seg]
+        self.timers["keepalive"] = now + verdict.rearm_in_s
+        if verdict.action == "probe":
+            self.keepalive_probes_out += 1
+            return [self._segment("A", seq_add(self.snd_una, -1), now)]
+        return []
+
+    def _keepalive_heard(self, seg, now):
+        """A segment arrived: the connection is not idle; an ACK answers the probes (linux
+        keepalive_time_elapsed() reads lrcvtime / rcv_tstamp; tcp_ack() zeroes
+        icsk_probes_out)."""
+        self.last_received = now
+        if "A" in seg.flags:
+            self.keepalive_probes_out = 0
 
     def _expire_time_wait(self, now):
         self._transition("TIME-WAIT timeout", now,
@@ -904,6 +951,8 @@ class Endpoint:
     # -------------------------------------------------------------- receiving
     def on_segment(self, seg, now):
         """SEGMENT ARRIVES (RFC 9293 §3.10.7) for a connection in any state but LISTEN."""
+        if self.keepalive is not None:
+            self._keepalive_heard(seg, now)
         if self.state == SYN_SENT:
             return self._on_segment_syn_sent(seg, now)
         if self.state == CLOSED:
@@ -1407,7 +1456,8 @@ class Endpoint:
 # What each timer's expiry does: the explicit dispatch of ``Endpoint.on_timer``. The timers
 # are the RFC 9293 §3.8 retransmission timer (rto; RFC 6298), the tail loss probe (tlp; RFC
 # 8985 §7), the delayed-ACK timer (delack; §3.8.6.3), the persist timer (persist; §3.8.6.1),
-# the 2 MSL timer (time_wait; §3.10.8) and the orphaned FIN-WAIT-2 timer (fin_wait_2; linux).
+# the 2 MSL timer (time_wait; §3.10.8), the orphaned FIN-WAIT-2 timer (fin_wait_2; linux) and
+# the keepalive timer (keepalive; §3.8.4, linux tcp_keepalive_timer()).
 TIMER_EXPIRY = {
     "rto": Endpoint._expire_rto,
     "tlp": Endpoint._expire_tlp,
@@ -1415,4 +1465,5 @@ TIMER_EXPIRY = {
     "persist": Endpoint._expire_persist,
     "time_wait": Endpoint._expire_time_wait,
     "fin_wait_2": Endpoint._expire_fin_wait_2,
+    "keepalive": Endpoint._expire_keepalive,
 }

@@ -167,6 +167,7 @@ class Simulation:
             host.first_isn = iss
         tcb = Endpoint(host.name, host.name, peer_name, host.port, remote_port, p, mss, iss,
                        isn_mod.ts_offset(p.name, four_tuple, self.secret), conn, now)
+        tcb.keepalive = host.connection.keepalive     # SO_KEEPALIVE (accepted sockets inherit it)
         if keep:
             self.isns[(conn, host.name)] = iss
         return tcb

@@ -135,6 +135,8 @@ ROWS = {
         [segment_to(ep, "PA", ack=ep.snd_una, data=b"late")], ep)),   # our FIN not yet ACKed
     ("FIN-WAIT-2", "data after close()"): ("FIN-WAIT-2", lambda p, ep: p.deliver(
         [segment_to(ep, "PA", data=b"late")], ep)),
+    ("ESTABLISHED", "keepalive timeout"): ("ESTABLISHED keepalive", expire_all),
+    ("CLOSE-WAIT", "keepalive timeout"): ("CLOSE-WAIT keepalive", expire_all),
     ("LISTEN", "rcv ACK of SYN cookie"): ("cookie", None),
     ("SYN-RECEIVED", "accept queue full"): ("accept queue full", None),
 }
@@ -169,6 +171,12 @@ def fixture(name):
             p.exchange(p.sent(p.b, p.b.close(p.now)), p.a)
         assert p.a.rcv_buf
         return p, p.a
+    if name.endswith(" keepalive"):          # the peer is gone: every probe unanswered
+        from tcpsim.keepalive import KeepaliveConfig
+        p, ep = in_state(name[:-10])
+        ep.keepalive = KeepaliveConfig(1, 1, 2)
+        ep.timers["keepalive"] = p.now + 1
+        return p, ep
     if name.endswith(" data"):
         p, ep = in_state(name[:-5])
         with_data_in_flight(p, ep)
