@@ -8,6 +8,8 @@ Simulation runs are module-scoped fixtures (each takes milliseconds).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from tcpsim import events as ev
@@ -17,6 +19,7 @@ from tcpsim.errors import ScenarioError
 from tcpsim.faults import flood_syns
 from tcpsim.keyedhash import secret_from_seed
 from tcpsim.listener import Listener
+from tcpsim.pcap import read_pcap
 from tcpsim.scenario import parse_scenario
 from tcpsim.segment import SEQ_MASK, Segment
 from tcpsim.simulator import run
@@ -296,6 +299,23 @@ def test_a_forged_ack_after_a_cookie_gets_an_rst_and_a_reason():
     assert rst["seq"] == 77
     reasons = [r["reason"] for r in trace.doc["ignored"] if r["host"] == "server"]
     assert "(SYN cookie check failed: " in reasons[-1]      # a wrong count or MSS index
+
+
+CAPTURES = Path(__file__).resolve().parent.parent / "data" / "captures"
+
+
+def test_the_kernels_cookie_synack_without_timestamps_carries_only_the_mss():
+    """data/captures/syncookies-no-ts.pcap (tcp_syncookies=2, timestamps off, client MSS
+    1400): what the simulator does above, on the wire of the real kernel."""
+    real = read_pcap(CAPTURES / "syncookies-no-ts.pcap").doc
+    ports = {h["port"]: name for name, h in real["hosts"].items()}
+    synack = next(r for r in real["segments"] if r["flags"] == "SA")
+    assert set(synack["options"]) == {"mss"}
+    server = [r for r in real["segments"] if ports[SERVER_PORT] == r["src"]]
+    assert max(r["len"] for r in server) == 1300
+    always = read_pcap(CAPTURES / "syncookies-always.pcap").doc
+    synack = next(r for r in always["segments"] if r["flags"] == "SA")
+    assert set(synack["options"]) == {"mss", "sack_perm", "ts", "wscale"}
 
 
 # ---------------------------------------------------------------------- a flood
