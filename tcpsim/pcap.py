@@ -46,6 +46,7 @@ FLAG_BITS = {c: 1 << bit for bit, c in enumerate(FLAG_LETTERS)}
 
 # --- TCP option kinds (IANA "TCP Option Kind Numbers") ---------------------------------
 OPT_EOL, OPT_NOP, OPT_MSS, OPT_WSCALE, OPT_SACK_PERM, OPT_SACK, OPT_TS = 0, 1, 2, 3, 4, 5, 8
+OPT_FASTOPEN = 34       # RFC 7413 §4.1.1 (TCPOPT_FASTOPEN, include/net/tcp.h)
 MAX_OPTION_BYTES = 40       # the data offset field allows 15 words = 60 header bytes
 
 # --- sequence space (RFC 9293 §3.4: arithmetic modulo 2^32) ----------------------------
@@ -399,6 +400,8 @@ def _decode_options(raw):
         elif kind == OPT_SACK and (size - 2) % 8 == 0:
             edges = struct.unpack(f"!{(size - 2) // 4}I", body)
             options["sack"] = [list(edges[j:j + 2]) for j in range(0, len(edges), 2)]
+        elif kind == OPT_FASTOPEN:      # "" = a cookie request, else the cookie in hex
+            options["tfo"] = body.hex()
         else:
             options.setdefault("other", []).append(kind)
         i += size
@@ -833,6 +836,13 @@ def _syn_options(opts):
         out += bytes([OPT_NOP, OPT_NOP, OPT_SACK_PERM, 2])
     if opts.get("wscale") is not None:
         out += bytes([OPT_NOP, OPT_WSCALE, 3, opts["wscale"]])
+    if opts.get("tfo") is not None:
+        # tcp_options_write(): kind 34, length, the cookie, then NOP NOP if that left the
+        # options 2 bytes short of a 4-byte word (an empty request: 34 2 NOP NOP)
+        cookie = bytes.fromhex(opts["tfo"])
+        out += bytes([OPT_FASTOPEN, 2 + len(cookie)]) + cookie
+        if (2 + len(cookie)) % 4 == 2:
+            out += bytes([OPT_NOP, OPT_NOP])
     return out
 
 
