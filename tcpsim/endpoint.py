@@ -41,6 +41,7 @@ from .rangeset import RangeSet
 from .rtt import RttEstimator, backed_off
 from .sack import Scoreboard
 from .segment import SEQ_MASK, Segment, seq_add, seq_diff, seq_le, seq_lt
+from .fastopen import client_syn, tfo_option
 from .keepalive import keepalive_timer
 from .syncookies import cookie_tsval, decode_cookie_tsecr
 from .state import (CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK,
@@ -87,6 +88,9 @@ TRANSITIONS = {
         CLOSED, "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple"),
     (SYN_RECEIVED, "accept queue full"): (
         CLOSED, "linux tcp_check_req() with tcp_abort_on_overflow=1: RST, request dropped"),
+    (LISTEN, "rcv SYN with Fast Open cookie"): (
+        SYN_RECEIVED, ("RFC 7413 §4.2.2; linux tcp_try_fastopen() -> tcp_fastopen_create_child(): "
+                       "a valid cookie makes the connection at the SYN, its data readable")),
     (LISTEN, "rcv ACK of SYN cookie"): (
         ESTABLISHED, ("linux cookie_v4_check() -> tcp_get_cookie_sock() (net/ipv4/syncookies.c): "
                       "the final ACK carries a valid SYN cookie; RFC 4987 §3.6")),
@@ -135,6 +139,7 @@ TCP_OPTION_TS_LEN = 12        # nop, nop, kind 8 len 10: what timestamps take fr
 SACK_BLOCKS_WITH_TS = 3       # RFC 2018 §3: 3 blocks fit beside timestamps (4 without)
 TCP_INVALID_RATELIMIT_S = 0.5 # net.ipv4.tcp_invalid_ratelimit = 500 ms
 TCP_MSS_DEFAULT = 536         # include/net/tcp.h, RFC 9293 §3.7.1
+MAX_TCP_OPTION_SPACE = 40     # include/net/tcp.h
 
 
 def next_state(state, event):
@@ -245,6 +250,12 @@ class Endpoint:
         self.keepalive_probes_out = 0     # linux icsk_probes_out
         self.last_received = now          # when a segment last arrived (keepalive idleness)
         self.eof_after_error = False      # a read after ETIMEDOUT returns 0 (linux, measured)
+        # --- TCP Fast Open (RFC 7413; fastopen.py) ---
+        self.fastopen = False             # the host's fastopen option
+        self.tfo_cache = None             # the host's cookies: peer -> bytes (client side)
+        self.tfo_deferred = False         # connect() returned; the SYN leaves with the first send
+        self.tfo_syn_data = 0             # bytes of data our SYN carried
+        self.tfo_child = False            # a passive open made at a SYN with a valid cookie
 
     # ------------------------------------------------------------------ helpers
     def _transition(self, event, now, cause=None):
@@ -348,8 +359,9 @@ class Endpoint:
         seq = self.snd_max if seq_le(self.snd_max, window_end) else window_end
         return self._segment("A", seq, now)
 
-    def _syn_segment(self, now, with_ack):
-        """SYN or SYN-ACK with options in Linux's order: MSS, SACK-permitted, TS, WS."""
+    def _syn_segment(self, now, with_ack, data=b""):
+        """SYN or SYN-ACK with options in Linux's order: MSS, SACK-permitted, TS, WS (then a
+        client's Fast Open option; ``data``: a Fast Open SYN's data)."""
         rtx = self.snd_max != self.iss
         options = {"mss": self.advmss}
         if with_ack:  # RFC 7323 §2.2 / RFC 2018 §2: only if the peer's SYN offered them
@@ -366,6 +378,8 @@ class Endpoint:
                 options["ts"] = [self._tsval(now), 0]
             if self.p.wscale is not None:
                 options["wscale"] = self.p.wscale
+            if self.fastopen and self.tfo_cache is not None:   # RFC 7413 §4.1.2
+                options["tfo"] = tfo_option(self.tfo_cache.get(self.peer))
         # RFC 7323 §2.2: the window in a SYN is never scaled. Linux: rounddown(65535, mss).
         window = self._initial_window(self.advmss - (TCP_OPTION_TS_LEN if with_ack and self.ts_on else 0))
         self.rcv_ssthresh = window
@@ -373,13 +387,15 @@ class Endpoint:
             self.rcv_adv_right = seq_add(self.rcv_nxt, window)
             self.rcv_wup = self.rcv_nxt
         seg = Segment(self.host, self.peer, self.local_port, self.remote_port, self.iss,
-                      self.rcv_nxt if with_ack else 0, "SA" if with_ack else "S", window, b"",
+                      self.rcv_nxt if with_ack else 0, "SA" if with_ack else "S", window, data,
                       options, rtx, self.conn)
         seg.bases = (self.iss, self.irs)
         if with_ack:
             self.ack_pending = False
             self.last_ack_sent = self.rcv_nxt
-        self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
+        self.snd_nxt = seq_add(self.iss, 1 + len(data))
+        if seq_lt(self.snd_max, self.snd_nxt):   # a SYN again, without the first one's data
+            self.snd_max = self.snd_nxt
         return seg
 
     def _initial_window(self, mss):
@@ -410,11 +426,16 @@ class Endpoint:
         self.cwnd = self.p.initial_cwnd_segments * self.snd_mss
 
     # ------------------------------------------------------------- application
-    def listen_child(self, syn, now):
+    def listen_child(self, syn, now, tfo=None):
         """Create this endpoint from a SYN that reached a listener (RFC 9293 §3.10.7.2).
 
         The new endpoint starts as a copy of its ``Listener``, in LISTEN, and leaves it
-        through the table (``rcv SYN``), as RFC 9293's one TCB leaves LISTEN."""
+        through the table (``rcv SYN``), as RFC 9293's one TCB leaves LISTEN.
+
+        ``tfo``: the listener's ``fastopen.TfoVerdict`` for the SYN. A valid cookie
+        (``child_now``) takes the Fast Open row instead: the SYN's data is queued for the
+        application, which may accept and read it now, in SYN-RECEIVED, and the SYN-ACK
+        acknowledges it (RFC 7413 §4.2.2). ``synack_cookie``: the SYN-ACK carries it."""
         self.passive = True
         self.state = LISTEN
         self.irs = syn.seq
@@ -423,13 +444,26 @@ class Endpoint:
         self.snd_wnd = self.max_snd_wnd = syn.win  # RFC 7323 §2.2: a SYN's window is not scaled
         self.snd_wl1, self.snd_wl2 = syn.seq, self.iss
         self.syn_sent_at = now
-        if self.p.handshake == "two-way":
+        if tfo is not None and tfo.child_now:
+            self.tfo_child = True
+            self._transition("rcv SYN with Fast Open cookie", now,
+                             "SYN with a valid Fast Open cookie")
+            data = syn.data[:tfo.data_accepted]
+            if data:
+                self.rcv_buf += data
+                self.rcv_nxt = seq_add(self.rcv_nxt, len(data))
+                self.events.append(DataReadable(now, len(data)))
+            self.events.append(Established(now))     # accept() returns it now
+        elif self.p.handshake == "two-way":
             self._transition("rcv SYN (two-way handshake)", now, "SYN received")
             self.events.append(Established(now))
         else:
             self._transition("rcv SYN", now, "SYN received")
         self._arm_rto(now)
-        return [self._syn_segment(now, with_ack=True)]
+        synack = self._syn_segment(now, with_ack=True)
+        if tfo is not None and tfo.synack_cookie is not None:
+            synack.options["tfo"] = tfo_option(tfo.synack_cookie)
+        return [synack]
 
     def syn_cookie_answer(self, syn, now):
         """The SYN-ACK of a listener that answers ``syn`` with a SYN cookie (this endpoint's
@@ -502,8 +536,26 @@ class Endpoint:
         self.rcv_wscale_offered = None
         self._transition("connect()", now)
         self.syn_sent_at = now
+        if self.fastopen and self.tfo_cache and self.tfo_cache.get(self.peer):
+            # TCP_FASTOPEN_CONNECT with a cookie (linux tcp_fastopen_defer_connect()):
+            # connect() returns at once; the SYN leaves with the first send's data.
+            self.tfo_deferred = True
+            self.events.append(ConnectResult(now, "ok"))
+            return []
         self._arm_rto(now)
         return [self._syn_segment(now, with_ack=False)]
+
+    def _send_syn_data(self, now):
+        """The deferred Fast Open SYN, with as much of the send buffer as fits
+        (fastopen.client_syn(); linux tcp_send_syn_data(): the MSS less the 40 bytes of
+        option space)."""
+        self.tfo_deferred = False
+        syn = client_syn(self.tfo_cache.get(self.peer), len(self.send_buf),
+                         max(self.advmss - MAX_TCP_OPTION_SPACE, 0))
+        self.tfo_syn_data = syn["data_len"]
+        self._arm_rto(now)
+        return [self._syn_segment(now, with_ack=False,
+                                  data=bytes(self.send_buf[:self.tfo_syn_data]))]
 
     def send(self, data, now):
         """Queue application bytes. Returns (result for the application, segments)."""
@@ -518,9 +570,10 @@ class Endpoint:
         self.send_pending += data
         self.send_pending_size = len(data)
         self._fill_send_buffer()
+        out = self._send_syn_data(now) if self.tfo_deferred else self._push(now)
         if self.send_pending:
-            return None, self._push(now)   # blocked: the result comes as a ("send", t, n) note
-        return len(data), self._push(now)
+            return None, out   # blocked: the result comes as a ("send", t, n) note
+        return len(data), out
 
     @property
     def send_blocked(self):
@@ -994,11 +1047,19 @@ class Endpoint:
             self._ack_advance(seg.ack, now)
             self.snd_wnd = self.max_snd_wnd = seg.win  # RFC 7323 §2.2: a SYN's window is not scaled
             self._transition("rcv SYN+ACK", now, "SYN+ACK received")
-            self.events.append(ConnectResult(now, "ok"))
+            if self.fastopen and self.tfo_cache is not None and seg.options.get("tfo"):
+                self.tfo_cache[self.peer] = bytes.fromhex(seg.options["tfo"])  # RFC 7413 §4.1.3
+            if not self.tfo_syn_data:          # a Fast Open connect() returned already
+                self.events.append(ConnectResult(now, "ok"))
             # the client learns TS only now: its window uses the plain MSS
             self.rcv_ssthresh = self._initial_window(self.advmss)
             self.rcv_adv_right = seq_add(self.rcv_nxt, self.rcv_ssthresh)
             if self.p.handshake == "two-way":
+                return self._push(now)
+            if self.tfo_syn_data and seq_lt(seg.ack, self.snd_max):
+                # The SYN's data was not acknowledged (no Fast Open, a bad cookie): send it
+                # again at once, the ACK riding on it (linux tcp_rcv_fastopen_synack()).
+                self.snd_nxt = self.snd_una
                 return self._push(now)
             out = [self._ack(now)]
             return out + self._push(now)
@@ -1111,7 +1172,8 @@ class Endpoint:
                 return self._ignore(seg, now, "SYN-RECEIVED: the ACK does not acknowledge our "
                                     "SYN (RFC 9293 §3.10.7.4 fifth check): RST sent", rst)
             self._transition("rcv ACK of SYN", now, "ACK of SYN received")
-            self.events.append(Established(now))
+            if not self.tfo_child:             # a Fast Open child was accepted at its SYN
+                self.events.append(Established(now))
             if not self.passive:
                 self.events.append(ConnectResult(now, "ok"))
             self.snd_wnd = seg.win << self.snd_wscale
@@ -1226,7 +1288,8 @@ class Endpoint:
         if self.rtt_probe is not None and seq_le(self.rtt_probe[0], ack):
             self.rtt.sample(now - self.rtt_probe[1])
             self.rtt_probe = None
-        elif self.snd_una == seq_add(self.iss, 1) and self.backoff == 0 and self.rtt.srtt is None:
+        elif (self.snd_una == seq_add(self.iss, 1) or self.tfo_syn_data) and self.backoff == 0 \
+                and self.rtt.srtt is None:
             self.rtt.sample(now - self.syn_sent_at)
         self.backoff = 0
         self.tlp_armed = False

@@ -39,21 +39,27 @@ Under load it does what a Linux listener does (docs/linux-connections.md §2, §
   a valid one rebuilds the connection at once, LISTEN -> ESTABLISHED through the table
   (``Endpoint.from_syn_cookie``); an invalid one is answered with an RST like any ACK.
 
+* **Fast Open** (``fastopen``, RFC 7413): a SYN with the option goes through
+  ``fastopen.server_on_syn()`` (``tcp_try_fastopen()``): a request gets the cookie in the
+  SYN-ACK; a valid cookie makes the child at the SYN, through its own table row, with the
+  SYN's data readable at once (``Endpoint.listen_child(syn, now, tfo)``).
+
 ``counters`` counts what Linux's ``nstat`` shows for these (``TcpExtSyncookiesSent``, ...).
 """
 from __future__ import annotations
 
 from collections import Counter
 
-from . import backlog, syncookies
+from . import backlog, fastopen, syncookies
 from .connoptions import ConnectionOptions
 from .endpoint import next_state, reset_for
 from .events import SegmentIgnored, StateChanged
 from .keyedhash import secret_from_seed
 from .segment import SEQ_MASK
-from .state import CLOSED, LISTEN
+from .state import CLOSED, LISTEN, SYN_RECEIVED
 
 TCP_MSS_DEFAULT = 536       # include/net/tcp.h: a SYN without an MSS option (RFC 9293 §3.7.1)
+TFO_MAX_QLEN = 16           # setsockopt(TCP_FASTOPEN, 16): the queue length servers use
 
 # RFC 9293 §3.10.7.2, in order: (flag that selects the rule, what to do, why).
 LISTEN_RULES = (
@@ -68,11 +74,11 @@ class Listener:
     """One listening socket and its SYN and accept queues. See the module docstring."""
 
     def __init__(self, host, port, socket_name=None, *, options=None, cookie_secret=None,
-                 addr=None, addr_of=None):
+                 addr=None, addr_of=None, tfo_secret=None):
         """``options``: the host's ``connoptions.ConnectionOptions`` (backlog, syn_cookies,
         abort_on_overflow); ``cookie_secret``: the key of its SYN cookies (from the seed);
         ``addr``: its address and ``addr_of(name)`` the address of a segment's sender, for
-        the 4-tuple the cookie hashes."""
+        the 4-tuple the cookie hashes; ``tfo_secret``: the key of its Fast Open cookies."""
         self.host = host
         self.port = port
         self.socket = socket_name or f"{host}:listen"
@@ -87,6 +93,8 @@ class Listener:
         self.addr_of = addr_of or (lambda name: name)
         self.last_cookie_sent = None   # linux tcp_synq_overflow(): when a cookie last went out
         self.counters = Counter()      # nstat's names: SyncookiesSent, ListenOverflows, ...
+        self.tfo_secret = tfo_secret or secret_from_seed(0, "tfo")
+        self.tfo_children = []         # Fast Open children still in SYN-RECEIVED
 
     def _transition(self, event, now, cause=None):
         new_state = next_state(self.state, event)
@@ -176,10 +184,26 @@ class Listener:
                 now, syn, f"LISTEN: {verdict.reason}: SYN-ACK with a SYN cookie as ISN sent, "
                 "no connection created (linux tcp_conn_request(), net/ipv4/syncookies.c)"))
             return None, [synack]
+        tfo = self._fastopen(syn)
         child = make_child(syn)
-        out = child.listen_child(syn, now)
         self.syn_queue.append(child)
+        out = child.listen_child(syn, now, tfo)
+        if tfo is not None and tfo.child_now:
+            self.tfo_children.append(child)
+            self.counters["TCPFastOpenPassive"] += 1
         return child, out
+
+    def _fastopen(self, syn):
+        """``tcp_try_fastopen()``: None when Fast Open plays no part (the listener has it
+        off, or the SYN carries no option), else the ``fastopen.TfoVerdict``."""
+        tfo = syn.options.get("tfo")
+        if not self.options.fastopen or tfo is None:
+            return None
+        self.tfo_children = [c for c in self.tfo_children if c.state == SYN_RECEIVED]
+        cookie = fastopen.make_cookie(self.tfo_secret, self.addr_of(syn.src), self.addr)
+        return fastopen.server_on_syn(tfo=tfo, data_len=len(syn.data), valid_cookie=cookie,
+                                      pending=len(self.tfo_children),
+                                      max_pending=TFO_MAX_QLEN)
 
     def _cookie_recent(self, now):
         """``tcp_synq_no_recent_overflow()``: a cookie went out in the last 2 minutes."""

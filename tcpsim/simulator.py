@@ -52,6 +52,7 @@ class HostRuntime:
         self.fixed_isn = spec.isn
         self.mss_clamp = spec.options.mss
         self.connection = spec.connection   # connoptions.ConnectionOptions
+        self.tfo_cookies = {}               # Fast Open cookies this host got: peer -> bytes
         self.profile = profile
         self.listener = None            # a Listener once the application calls listen()
         self.tcb = None                 # the current (latest) connection, if any
@@ -168,6 +169,7 @@ class Simulation:
         tcb = Endpoint(host.name, host.name, peer_name, host.port, remote_port, p, mss, iss,
                        isn_mod.ts_offset(p.name, four_tuple, self.secret), conn, now)
         tcb.keepalive = host.connection.keepalive     # SO_KEEPALIVE (accepted sockets inherit it)
+        tcb.fastopen, tcb.tfo_cache = host.connection.fastopen, host.tfo_cookies
         if keep:
             self.isns[(conn, host.name)] = iss
         return tcb
@@ -179,7 +181,7 @@ class Simulation:
         do = action.do
         out = []
         if (tcb is not None and (tcb.state in HANDSHAKING or tcb.send_blocked)
-                and do not in ("listen", "abort")) or \
+                and do not in ("listen", "abort") and not (do == "send" and tcb.tfo_deferred)) or \
                 (tcb is None and host.listening() and do in ("send", "read", "shutdown")):
             # A blocking application: connect() and accept() return only when the
             # handshake is over, send() when its last byte is in the send buffer, so the
@@ -191,6 +193,7 @@ class Simulation:
                 host.listener = Listener(
                     host.name, host.port, options=host.connection, addr=host.addr,
                     cookie_secret=secret_from_seed(self.sc.seed, f"syncookies:{host.name}"),
+                    tfo_secret=secret_from_seed(self.sc.seed, f"tfo:{host.name}"),
                     addr_of=self._addr_of)
             host.listener.listen(now)
             self._drain_listener(host)

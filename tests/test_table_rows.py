@@ -138,6 +138,7 @@ ROWS = {
     ("ESTABLISHED", "keepalive timeout"): ("ESTABLISHED keepalive", expire_all),
     ("CLOSE-WAIT", "keepalive timeout"): ("CLOSE-WAIT keepalive", expire_all),
     ("LISTEN", "rcv ACK of SYN cookie"): ("cookie", None),
+    ("LISTEN", "rcv SYN with Fast Open cookie"): ("fast open", None),
     ("SYN-RECEIVED", "accept queue full"): ("accept queue full", None),
 }
 for _state in ("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK"):
@@ -234,7 +235,20 @@ def _accept_queue_full():
     return child
 
 
-LISTENER_ROWS = {"cookie": _cookie_child, "accept queue full": _accept_queue_full}
+def _fast_open_child():
+    """A SYN with a valid Fast Open cookie and data: the child exists at the SYN."""
+    from tcpsim.fastopen import make_cookie
+    lst, p, make_child = _listener(fastopen=True)
+    p.a.fastopen, p.a.tfo_cache = True, {"server": make_cookie(lst.tfo_secret, "client", "server")}
+    p.a.connect(0.0)
+    _, (syn,) = p.a.send(b"data in the SYN", 0.0)
+    child, _ = lst.on_segment(syn, 0.0, make_child)
+    assert bytes(child.rcv_buf) == b"data in the SYN"
+    return child
+
+
+LISTENER_ROWS = {"cookie": _cookie_child, "accept queue full": _accept_queue_full,
+                 "fast open": _fast_open_child}
 
 
 def take(row):

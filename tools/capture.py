@@ -33,7 +33,9 @@ How it works
 * Connection options: ``syn_cookies`` becomes the namespace's ``net.ipv4.tcp_syncookies``,
   ``keepalive`` SO_KEEPALIVE with TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT (set on the
   listener too, so accepted sockets inherit it), ``backlog`` the ``listen()`` backlog
-  (default 16). A read that fails with ETIMEDOUT is followed by one more recv() (EOF), as
+  (default 16), ``fastopen`` the sysctl ``net.ipv4.tcp_fastopen=3`` with TCP_FASTOPEN (16) and
+  TCP_FASTOPEN_CONNECT (connect() with a cached cookie returns at once and the SYN leaves
+  with the first send, as the simulator does). A read that fails with ETIMEDOUT is followed by one more recv() (EOF), as
   the simulator reports. ``flood`` is refused (no spoofed sources here).
 * Faults, way 1: when every fault is a ``drop`` by ``from``/``flags``/``nth``/``data_segment``
     (at most one ``data_segment`` per host), nftables rules on the namespace's INPUT hook (on
@@ -129,6 +131,7 @@ FAKE_NONROOT_ENV = "TCPSIM_CAPTURE_FAKE_NONROOT"  # tests: behave as if not root
 # fails, and a failed load ends the rule (no match).
 HAS_PAYLOAD = "@ih,0,8 >= 0"
 SEQ_SPACE = 2 ** 32
+TCP_FASTOPEN_CONNECT = 30   # include/uapi/linux/tcp.h (not in Python's socket module)
 
 FLAG_NAMES = {"F": "fin", "S": "syn", "R": "rst", "P": "psh", "A": "ack", "U": "urg",
               "E": "ecn", "C": "cwr"}
@@ -256,6 +259,12 @@ def plan(scenario):
                                              c.keepalive.probes]
         if c.backlog != ConnectionOptions().backlog:
             sockopts[h.name]["backlog"] = c.backlog
+        if c.fastopen:
+            sockopts[h.name]["fastopen"] = True
+    if any(h.connection.fastopen for h in scenario.hosts):
+        sysctls["net.ipv4.tcp_fastopen"] = 3      # TFO_CLIENT_ENABLE | TFO_SERVER_ENABLE
+        notes.append("options.fastopen: netns sysctl net.ipv4.tcp_fastopen=3, TCP_FASTOPEN 16 "
+                     "on the listener, TCP_FASTOPEN_CONNECT on connecting sockets")
     cookies = {h.name: h.connection.syn_cookies for h in scenario.hosts
                if h.connection.syn_cookies != ConnectionOptions().syn_cookies}
     if len(set(cookies.values())) == 1:
@@ -676,6 +685,9 @@ class HostApp:
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(o["nodelay"]))
         if o.get("linger0"):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if o.get("fastopen") and before_connect:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 16)      # listener queue
+            s.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1)       # connect defers
         if "keepalive" in o and before_connect:   # accepted sockets inherit it
             idle, intvl, count = o["keepalive"]
             s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
