@@ -95,6 +95,7 @@ class Listener:
         self.counters = Counter()      # nstat's names: SyncookiesSent, ListenOverflows, ...
         self.tfo_secret = tfo_secret or secret_from_seed(0, "tfo")
         self.tfo_children = []         # Fast Open children still in SYN-RECEIVED
+        self.advmss = None             # the MSS its connections announce, once known
 
     def _transition(self, event, now, cause=None):
         new_state = next_state(self.state, event)
@@ -172,8 +173,9 @@ class Listener:
                                               "(linux tcp_conn_request())"))
             return None, []
         if verdict.action == "cookie":
-            probe = make_child(syn, iss=0, keep=False)
-            mss = min(syn.options.get("mss", TCP_MSS_DEFAULT), probe.advmss)
+            if self.advmss is None:       # the host's MSS: the same for every connection
+                self.advmss = make_child(syn, iss=0, keep=False).advmss
+            mss = min(syn.options.get("mss", TCP_MSS_DEFAULT), self.advmss)
             cookie, _ = syncookies.make_cookie(self.cookie_secret, self._four_tuple(syn),
                                                syn.seq, mss, now)
             probe = make_child(syn, iss=cookie, keep=False)
