@@ -902,12 +902,27 @@ def _host_addresses(doc):
     return out
 
 
+def _add_spoofed_address(row, end, hosts, where):
+    """A flood's spoofed source (docs/scenario.md) is named by its address and its row
+    carries ``sport``/``dport``: write it from that address; any other name is an error."""
+    name = row.get(end)
+    try:
+        addr = ipaddress.ip_address(name)
+    except (ValueError, TypeError):
+        raise CaptureError(f"{where}: src and dst must name hosts of the trace") from None
+    if "sport" not in row or "dport" not in row:
+        raise CaptureError(f"{where}: a segment from or to {name} needs sport and dport")
+    hosts[name] = (addr, b"\x02\x00" + addr.packed[-4:])
+
+
 def _packet(row, hosts, ports, ip_ids):
     """One Ethernet frame (bytes) for a segment row, checksums filled in by dpkt."""
     src, dst = row["src"], row["dst"]
     (saddr, smac), (daddr, dmac) = hosts[src], hosts[dst]
     flags = row.get("flags") or ""
-    tcp = dpkt.tcp.TCP(sport=ports[src], dport=ports[dst], seq=row["seq"] & MASK,
+    sport = row["sport"] if "sport" in row else ports[src]
+    dport = row["dport"] if "dport" in row else ports[dst]
+    tcp = dpkt.tcp.TCP(sport=sport, dport=dport, seq=row["seq"] & MASK,
                        ack=(row.get("ack") or 0) & MASK, win=row.get("win") or 0, urp=0,
                        flags=_flag_bits(flags))
     tcp.opts = _options_bytes(row.get("options") or {}, "S" in flags)
@@ -944,8 +959,9 @@ def write_pcap(doc, path, include_dropped=True) -> None:
         writer = dpkt.pcap.Writer(f, snaplen=WRITE_SNAPLEN, linktype=dpkt.pcap.DLT_EN10MB)
         for row in rows:
             where = f"segments[{row.get('i')}]"
-            if row.get("src") not in hosts or row.get("dst") not in hosts:
-                raise CaptureError(f"{where}: src and dst must name hosts of the trace")
+            for end in ("src", "dst"):
+                if row.get(end) not in hosts:
+                    _add_spoofed_address(row, end, hosts, where)
             try:
                 frame = _packet(row, hosts, ports, ip_ids)
             except (dpkt.Error, struct.error, ValueError, TypeError, KeyError) as err:

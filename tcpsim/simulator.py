@@ -471,6 +471,10 @@ class Simulation:
                 row["copies"] = arrivals[1:]
             if seg.injected:
                 row["injected"] = True
+                if seg.src not in self.hosts:      # a flood's spoofed source: its own port
+                    row["sport"], row["dport"] = seg.sport, seg.dport
+            elif seg.dst not in self.hosts:        # an answer to a spoofed source
+                row["sport"], row["dport"] = seg.sport, seg.dport
             rows.append(row)
         hosts = {h.name: {"port": h.port, "isn": h.first_isn, "addr": h.addr}
                  for h in self.hosts.values()}

@@ -19,7 +19,7 @@ from tcpsim.errors import ScenarioError
 from tcpsim.faults import flood_syns
 from tcpsim.keyedhash import secret_from_seed
 from tcpsim.listener import Listener
-from tcpsim.pcap import read_pcap
+from tcpsim.pcap import list_streams, read_pcap, write_pcap
 from tcpsim.scenario import parse_scenario
 from tcpsim.segment import SEQ_MASK, Segment
 from tcpsim.simulator import run
@@ -370,6 +370,22 @@ def test_without_cookies_a_flood_locks_the_client_out(flood_runs):
     # the flood's requests leave only when their SYN-ACK retries are over (1+2+...+32 = 63 s)
     assert ok[0]["result"] == "ok" and 63 < ok[0]["t"] < 130
     assert len(trace.delivered["server"]) == 3000
+
+
+def test_a_flood_trace_writes_as_a_pcap_from_its_spoofed_addresses(tmp_path):
+    """Rows to or from a spoofed source carry sport/dport; the pcap has one connection per
+    spoofed (address, port): a queued request's SYN-ACK retransmitted (1+2+4+8+16 s), a
+    cookie's sent once."""
+    doc = scenario({"backlog": 2}, faults=[{"flood": {"to": "server", "count": 5,
+                                                      "between": [0, 0.01]}}])
+    trace = run(doc)
+    spoofed = [r for r in trace.doc["segments"] if "client" not in (r["src"], r["dst"])]
+    assert all("sport" in r and "dport" in r for r in spoofed)
+    assert all("sport" not in r for r in trace.doc["segments"] if r not in spoofed)
+    write_pcap(trace.doc, tmp_path / "flood.pcap")
+    streams = list_streams(tmp_path / "flood.pcap")
+    assert [s.split("flags ")[1] for s in streams[:5]] == ["S:1 SA:6"] * 3 + ["S:1 SA:1"] * 2
+    assert streams[0].split()[1].startswith("198.51.100.")
 
 
 def test_flood_is_reproducible_and_old_faults_unchanged(flood_runs):
