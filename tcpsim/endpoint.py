@@ -44,6 +44,9 @@ from .rangeset import RangeSet
 from .rtt import RttEstimator, backed_off
 from .sack import Scoreboard
 from .segment import HALF, SEQ_MASK, Segment, seq_add, seq_diff, seq_le, seq_lt
+from .fastopen import client_syn, tfo_option
+from .keepalive import keepalive_timer
+from .syncookies import cookie_tsval, decode_cookie_tsecr
 from .state import (CLOSE_WAIT, CLOSED, CLOSING, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, LAST_ACK,
                     LISTEN, SYN_RECEIVED, SYN_SENT, TIME_WAIT, IllegalTransition)
 from .trace import TcbSnapshot
@@ -87,6 +90,14 @@ TRANSITIONS = {
     (TIME_WAIT, "rcv SYN (new incarnation)"): (CLOSED, "RFC 6191 / RFC 9293 §3.10.7.4 note; linux"),
     (TIME_WAIT, "connect() reuses the port"): (
         CLOSED, "linux net.ipv4.tcp_tw_reuse: a new connect() takes over a TIME-WAIT 4-tuple"),
+    (SYN_RECEIVED, "accept queue full"): (
+        CLOSED, "linux tcp_check_req() with tcp_abort_on_overflow=1: RST, request dropped"),
+    (LISTEN, "rcv SYN with Fast Open cookie"): (
+        SYN_RECEIVED, ("RFC 7413 §4.2.2; linux tcp_try_fastopen() -> tcp_fastopen_create_child(): "
+                       "a valid cookie makes the connection at the SYN, its data readable")),
+    (LISTEN, "rcv ACK of SYN cookie"): (
+        ESTABLISHED, ("linux cookie_v4_check() -> tcp_get_cookie_sock() (net/ipv4/syncookies.c): "
+                      "the final ACK carries a valid SYN cookie; RFC 4987 §3.6")),
 }
 # Events allowed from every synchronized state (RFC 9293 §3.10.5, §3.10.7.4, §3.8.3 R2).
 for _state in (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK):
@@ -96,6 +107,10 @@ for _state in (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_AC
 for _state in (ESTABLISHED, CLOSE_WAIT, SYN_RECEIVED):
     TRANSITIONS[(_state, "close() with unread data")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
     TRANSITIONS[(_state, "close() with SO_LINGER 0")] = (CLOSED, "RFC 9293 §3.10.5 (ABORT)")
+for _state in (ESTABLISHED, CLOSE_WAIT):
+    TRANSITIONS[(_state, "keepalive timeout")] = (
+        CLOSED, ("RFC 9293 §3.8.4 (RFC 1122 4.2.3.6); linux tcp_keepalive_timer(): probes "
+                 "unanswered, RST and ETIMEDOUT"))
 TRANSITIONS[(FIN_WAIT_1, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
 TRANSITIONS[(FIN_WAIT_2, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
 
@@ -133,6 +148,7 @@ TCP_DEFAULT_SCALING_RATIO = 1 << (TCP_RMEM_TO_WIN_SCALE - 1)  # include/net/tcp.
                               # full segment has been measured, half the buffer is window
 TCP_GROW_MIN_LEN = 128        # net/ipv4/tcp_input.c tcp_event_data_recv(): smaller segments
                               # do not grow rcv_ssthresh
+MAX_TCP_OPTION_SPACE = 40     # include/net/tcp.h
 
 
 def next_state(state, event):
@@ -249,6 +265,17 @@ class Endpoint:
         self.last_data_rcv_time = None
         self.last_oow_ack_time = None     # rate limit for out-of-window ACKs
         self.rcv_wscale_offered = None    # the shift our SYN(-ACK) announces, if any
+        # --- keepalive (RFC 9293 §3.8.4; linux SO_KEEPALIVE, keepalive.py) ---
+        self.keepalive = None             # a keepalive.KeepaliveConfig, or None: off
+        self.keepalive_probes_out = 0     # linux icsk_probes_out
+        self.last_received = now          # when a segment last arrived (keepalive idleness)
+        self.eof_after_error = False      # a read after ETIMEDOUT returns 0 (linux, measured)
+        # --- TCP Fast Open (RFC 7413; fastopen.py) ---
+        self.fastopen = False             # the host's fastopen option
+        self.tfo_cache = None             # the host's cookies: peer -> bytes (client side)
+        self.tfo_deferred = False         # connect() returned; the SYN leaves with the first send
+        self.tfo_syn_data = 0             # bytes of data our SYN carried
+        self.tfo_child = False            # a passive open made at a SYN with a valid cookie
 
     # ------------------------------------------------------------------ helpers
     def _transition(self, event, now, cause=None):
@@ -259,6 +286,10 @@ class Endpoint:
         self.state = new_state
         if new_state == CLOSED and self.send_pending:
             self._end_blocked_send(now)
+        elif new_state == ESTABLISHED and self.keepalive is not None:
+            # linux tcp_finish_connect() / tcp_create_openreq_child(): SOCK_KEEPOPEN arms it
+            self.last_received = now
+            self.timers["keepalive"] = now + self.keepalive.time_s
         return new_state
 
     def next_deadline(self):
@@ -508,8 +539,9 @@ class Endpoint:
         seq = self.snd_max if seq_le(self.snd_max, window_end) else window_end
         return self._segment("A", seq, now)
 
-    def _syn_segment(self, now, with_ack):
-        """SYN or SYN-ACK with options in Linux's order: MSS, SACK-permitted, TS, WS."""
+    def _syn_segment(self, now, with_ack, data=b""):
+        """SYN or SYN-ACK with options in Linux's order: MSS, SACK-permitted, TS, WS (then a
+        client's Fast Open option; ``data``: a Fast Open SYN's data)."""
         rtx = self.snd_max != self.iss
         options = {"mss": self.advmss}
         if with_ack:  # RFC 7323 §2.2 / RFC 2018 §2: only if the peer's SYN offered them
@@ -526,6 +558,8 @@ class Endpoint:
                 options["ts"] = [self._tsval(now), 0]
             if self.p.wscale is not None:
                 options["wscale"] = self.p.wscale
+            if self.fastopen and self.tfo_cache is not None:   # RFC 7413 §4.1.2
+                options["tfo"] = tfo_option(self.tfo_cache.get(self.peer))
         # RFC 7323 §2.2: the window in a SYN is never scaled. Linux: rounddown(65535, mss).
         window = self._initial_window(self.advmss - (TCP_OPTION_TS_LEN if with_ack and self.ts_on else 0))
         self.rcv_ssthresh = window
@@ -533,7 +567,7 @@ class Endpoint:
             self.rcv_adv_right = seq_add(self.rcv_nxt, window)
             self.rcv_wup = self.rcv_nxt
         seg = Segment(self.host, self.peer, self.local_port, self.remote_port, self.iss,
-                      self.rcv_nxt if with_ack else 0, "SA" if with_ack else "S", window, b"",
+                      self.rcv_nxt if with_ack else 0, "SA" if with_ack else "S", window, data,
                       options, rtx, self.conn)
         seg.bases = (self.iss, self.irs)
         if with_ack:
@@ -541,7 +575,9 @@ class Endpoint:
             self.last_ack_sent = self.rcv_nxt
         if self.p.rcv_skb_overhead is not None:
             self._init_window_clamp(window)
-        self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
+        self.snd_nxt = seq_add(self.iss, 1 + len(data))
+        if seq_lt(self.snd_max, self.snd_nxt):   # a SYN again, without the first one's data
+            self.snd_max = self.snd_nxt
         return seg
 
     def _initial_window(self, mss):
@@ -572,11 +608,16 @@ class Endpoint:
         self.cwnd = self.p.initial_cwnd_segments * self.snd_mss
 
     # ------------------------------------------------------------- application
-    def listen_child(self, syn, now):
+    def listen_child(self, syn, now, tfo=None):
         """Create this endpoint from a SYN that reached a listener (RFC 9293 §3.10.7.2).
 
         The new endpoint starts as a copy of its ``Listener``, in LISTEN, and leaves it
-        through the table (``rcv SYN``), as RFC 9293's one TCB leaves LISTEN."""
+        through the table (``rcv SYN``), as RFC 9293's one TCB leaves LISTEN.
+
+        ``tfo``: the listener's ``fastopen.TfoVerdict`` for the SYN. A valid cookie
+        (``child_now``) takes the Fast Open row instead: the SYN's data is queued for the
+        application, which may accept and read it now, in SYN-RECEIVED, and the SYN-ACK
+        acknowledges it (RFC 7413 §4.2.2). ``synack_cookie``: the SYN-ACK carries it."""
         self.passive = True
         self.state = LISTEN
         self.irs = syn.seq
@@ -585,20 +626,118 @@ class Endpoint:
         self.snd_wnd = self.max_snd_wnd = syn.win  # RFC 7323 §2.2: a SYN's window is not scaled
         self.snd_wl1, self.snd_wl2 = syn.seq, self.iss
         self.syn_sent_at = now
-        if self.p.handshake == "two-way":
+        if tfo is not None and tfo.child_now:
+            self.tfo_child = True
+            self._transition("rcv SYN with Fast Open cookie", now,
+                             "SYN with a valid Fast Open cookie")
+            data = syn.data[:tfo.data_accepted]
+            if data:
+                self.rcv_buf += data
+                self.rcv_nxt = seq_add(self.rcv_nxt, len(data))
+                self.events.append(DataReadable(now, len(data)))
+            self.events.append(Established(now))     # accept() returns it now
+        elif self.p.handshake == "two-way":
             self._transition("rcv SYN (two-way handshake)", now, "SYN received")
             self.events.append(Established(now))
         else:
             self._transition("rcv SYN", now, "SYN received")
         self._arm_rto(now)
-        return [self._syn_segment(now, with_ack=True)]
+        synack = self._syn_segment(now, with_ack=True)
+        if tfo is not None and tfo.synack_cookie is not None:
+            synack.options["tfo"] = tfo_option(tfo.synack_cookie)
+        return [synack]
+
+    def syn_cookie_answer(self, syn, now):
+        """The SYN-ACK of a listener that answers ``syn`` with a SYN cookie (this endpoint's
+        ISS is the cookie, from ``syncookies.make_cookie``). Nothing is kept: the caller
+        throws this endpoint away, so no state changes, no timer, no retransmission
+        (linux tcp_conn_request() with want_cookie: the request is freed once the SYN-ACK
+        is sent).
+
+        Without a timestamp in the SYN only the MSS survives (tcp_conn_request():
+        ``tcp_clear_options()``), so the SYN-ACK carries the MSS option alone; with one, the
+        SYN-ACK answers every option as usual and its TSval's low 6 bits carry the client's
+        window scale and SACK-permitted (``cookie_init_timestamp()``)."""
+        self.passive = True
+        self.irs = syn.seq
+        self.rcv_nxt = seq_add(syn.seq, 1)
+        self._apply_peer_syn_options(syn)
+        wscale = syn.options.get("wscale") if self.rcv_wscale_offered is not None else None
+        if not self.ts_on:
+            self.sack_on = False
+            self.rcv_wscale_offered = None
+            self.snd_wscale = self.rcv_wscale = 0
+        seg = self._syn_segment(now, with_ack=True)
+        if self.ts_on:
+            clock_ms = int(now * 1000) & SEQ_MASK
+            seg.options["ts"][0] = seq_add(cookie_tsval(clock_ms, wscale, self.sack_on, False),
+                                           self.ts_offset)
+        return seg
+
+    def from_syn_cookie(self, ack, now, mss):
+        """Rebuild the connection from a final ACK whose cookie checked out (linux
+        cookie_v4_check() -> tcp_get_cookie_sock()): LISTEN -> ESTABLISHED through the
+        table, at once, with the MSS the cookie encodes (``mss``: a value of
+        ``syncookies.MSSTAB``) and the options read back from the ACK's TSecr
+        (``cookie_timestamp_decode()``); without timestamps: no window scaling, no SACK.
+        Data or a FIN in the ACK is then processed as in ESTABLISHED (tcp_child_process()).
+        Returns the segments to send, or None if TSecr names an option this host has turned
+        off (the caller then answers as for any stray ACK)."""
+        self.passive = True
+        self.state = LISTEN
+        ts = ack.options.get("ts")
+        tsecr = None if ts is None or not self.p.timestamps else (ts[1] - self.ts_offset) & SEQ_MASK
+        opts = decode_cookie_tsecr(tsecr, timestamps=self.p.timestamps, sack=self.p.sack,
+                                   window_scaling=self.p.wscale is not None, ecn=False)
+        if not opts.ok:
+            return None
+        self.irs = seq_add(ack.seq, -1)
+        self.rcv_nxt = ack.seq
+        self.snd_una = self.snd_nxt = self.snd_max = seq_add(self.iss, 1)
+        self.ts_on = opts.timestamps
+        self.sack_on = opts.sack
+        if opts.wscale is not None:
+            self.snd_wscale = min(opts.wscale, 14)
+            self.rcv_wscale = self.rcv_wscale_offered = self.p.wscale
+        if ts is not None and self.ts_on:
+            self.ts_recent = ts[0]
+        self.snd_mss = min(self.advmss, mss) - (TCP_OPTION_TS_LEN if self.ts_on else 0)
+        self.cwnd = self.p.initial_cwnd_segments * self.snd_mss
+        window = self._initial_window(self.advmss - (TCP_OPTION_TS_LEN if self.ts_on else 0))
+        self.rcv_ssthresh = window
+        self.rcv_adv_right = seq_add(self.rcv_nxt, window)
+        self.rcv_wup = self.rcv_nxt
+        self.snd_wnd = self.max_snd_wnd = ack.win << self.snd_wscale
+        self.snd_wl1, self.snd_wl2 = ack.seq, ack.ack
+        self.syn_sent_at = now
+        self._transition("rcv ACK of SYN cookie", now, "ACK with a valid SYN cookie")
+        self.events.append(Established(now))
+        return self._on_segment_synchronized(ack, now)
 
     def connect(self, now):
         self.rcv_wscale_offered = None
         self._transition("connect()", now)
         self.syn_sent_at = now
+        if self.fastopen and self.tfo_cache and self.tfo_cache.get(self.peer):
+            # TCP_FASTOPEN_CONNECT with a cookie (linux tcp_fastopen_defer_connect()):
+            # connect() returns at once; the SYN leaves with the first send's data.
+            self.tfo_deferred = True
+            self.events.append(ConnectResult(now, "ok"))
+            return []
         self._arm_rto(now)
         return [self._syn_segment(now, with_ack=False)]
+
+    def _send_syn_data(self, now):
+        """The deferred Fast Open SYN, with as much of the send buffer as fits
+        (fastopen.client_syn(); linux tcp_send_syn_data(): the MSS less the 40 bytes of
+        option space)."""
+        self.tfo_deferred = False
+        syn = client_syn(self.tfo_cache.get(self.peer), len(self.send_buf),
+                         max(self.advmss - MAX_TCP_OPTION_SPACE, 0))
+        self.tfo_syn_data = syn["data_len"]
+        self._arm_rto(now)
+        return [self._syn_segment(now, with_ack=False,
+                                  data=bytes(self.send_buf[:self.tfo_syn_data]))]
 
     def send(self, data, now):
         """Queue application bytes. Returns (result for the application, segments)."""
@@ -613,9 +752,10 @@ class Endpoint:
         self.send_pending += data
         self.send_pending_size = len(data)
         self._fill_send_buffer()
+        out = self._send_syn_data(now) if self.tfo_deferred else self._push(now)
         if self.send_pending:
-            return None, self._push(now)   # blocked: the result comes as a ("send", t, n) note
-        return len(data), self._push(now)
+            return None, out   # blocked: the result comes as a ("send", t, n) note
+        return len(data), out
 
     @property
     def send_blocked(self):
@@ -704,7 +844,7 @@ class Endpoint:
         return window > 0 and window >= 2 * left
 
     def at_eof(self):
-        return self.fin_received and not self.rcv_buf
+        return (self.fin_received or self.eof_after_error) and not self.rcv_buf
 
     def snapshot(self, now):
         """The TCB's variables now, as a ``TcbSnapshot`` (a row of ``Trace.tcb``)."""
@@ -775,6 +915,12 @@ class Endpoint:
             return []
         return self._active_reset(now, "abort()")
 
+    def drop_request(self, now, cause):
+        """The listener drops this SYN-RECEIVED child (linux inet_csk_reqsk_queue_drop());
+        the listener sends the RST (tcp_check_req(): embryonic_reset)."""
+        self._transition("accept queue full", now, cause)
+        self.timers.clear()
+
     def give_up_time_wait(self, now):
         """A new connect() on the same ports takes this TIME-WAIT 4-tuple over (linux)."""
         self._transition("connect() reuses the port", now)
@@ -842,6 +988,39 @@ class Endpoint:
         if self.ack_pending and self.state != CLOSED:
             return [self._ack(now)]
         return []
+
+    def _expire_keepalive(self, now):
+        """One expiry of the keepalive timer (keepalive.keepalive_timer(), linux
+        tcp_keepalive_timer()): probe, give up, or look again later. The probe is
+        tcp_xmit_probe_skb()'s: an ACK with seq = SND.UNA - 1 and no data, a byte the peer
+        already has, so it must answer (RFC 9293 §3.8.4: "a segment with SEG.SEQ = SND.NXT-1")."""
+        if self.state not in (ESTABLISHED, CLOSE_WAIT):
+            return []        # FIN-WAIT-1, CLOSING, LAST-ACK: our FIN is in flight; not modelled after
+        outstanding = bool(self.send_buf) or self.snd_una != self.snd_max
+        verdict = keepalive_timer(self.keepalive, now=now, last_received=self.last_received,
+                                  probes_out=self.keepalive_probes_out, outstanding=outstanding)
+        if verdict.action == "give_up":
+            seg = self._segment("RA", self._acceptable_seq(), now)   # tcp_send_active_reset()
+            self.error = "ETIMEDOUT"                                  # tcp_write_err()
+            self.eof_after_error = True
+            self.events.append(ErrorRaised(now, "ETIMEDOUT"))
+            self._transition("keepalive timeout", now,
+                             f"{self.keepalive_probes_out} keepalive probes unanswered")
+            self.timers.clear()
+            return [seg]
+        self.timers["keepalive"] = now + verdict.rearm_in_s
+        if verdict.action == "probe":
+            self.keepalive_probes_out += 1
+            return [self._segment("A", seq_add(self.snd_una, -1), now)]
+        return []
+
+    def _keepalive_heard(self, seg, now):
+        """A segment arrived: the connection is not idle; an ACK answers the probes (linux
+        keepalive_time_elapsed() reads lrcvtime / rcv_tstamp; tcp_ack() zeroes
+        icsk_probes_out)."""
+        self.last_received = now
+        if "A" in seg.flags:
+            self.keepalive_probes_out = 0
 
     def _expire_time_wait(self, now):
         self._transition("TIME-WAIT timeout", now,
@@ -1060,6 +1239,8 @@ class Endpoint:
     # -------------------------------------------------------------- receiving
     def on_segment(self, seg, now):
         """SEGMENT ARRIVES (RFC 9293 §3.10.7) for a connection in any state but LISTEN."""
+        if self.keepalive is not None:
+            self._keepalive_heard(seg, now)
         if self.state == SYN_SENT:
             return self._on_segment_syn_sent(seg, now)
         if self.state == CLOSED:
@@ -1101,7 +1282,10 @@ class Endpoint:
             self._ack_advance(seg.ack, now)
             self.snd_wnd = self.max_snd_wnd = seg.win  # RFC 7323 §2.2: a SYN's window is not scaled
             self._transition("rcv SYN+ACK", now, "SYN+ACK received")
-            self.events.append(ConnectResult(now, "ok"))
+            if self.fastopen and self.tfo_cache is not None and seg.options.get("tfo"):
+                self.tfo_cache[self.peer] = bytes.fromhex(seg.options["tfo"])  # RFC 7413 §4.1.3
+            if not self.tfo_syn_data:          # a Fast Open connect() returned already
+                self.events.append(ConnectResult(now, "ok"))
             # the client learns TS only now: its window uses the plain MSS
             self.rcv_ssthresh = self._initial_window(self.advmss)
             self.rcv_adv_right = seq_add(self.rcv_nxt, self.rcv_ssthresh)
@@ -1109,6 +1293,11 @@ class Endpoint:
             if self.p.rcv_skb_overhead is not None:
                 self._init_window_clamp(self.rcv_ssthresh)
             if self.p.handshake == "two-way":
+                return self._push(now)
+            if self.tfo_syn_data and seq_lt(seg.ack, self.snd_max):
+                # The SYN's data was not acknowledged (no Fast Open, a bad cookie): send it
+                # again at once, the ACK riding on it (linux tcp_rcv_fastopen_synack()).
+                self.snd_nxt = self.snd_una
                 return self._push(now)
             out = [self._ack(now)]
             return out + self._push(now)
@@ -1222,7 +1411,8 @@ class Endpoint:
                 return self._ignore(seg, now, "SYN-RECEIVED: the ACK does not acknowledge our "
                                     "SYN (RFC 9293 §3.10.7.4 fifth check): RST sent", rst)
             self._transition("rcv ACK of SYN", now, "ACK of SYN received")
-            self.events.append(Established(now))
+            if not self.tfo_child:             # a Fast Open child was accepted at its SYN
+                self.events.append(Established(now))
             if not self.passive:
                 self.events.append(ConnectResult(now, "ok"))
             self.snd_wnd = seg.win << self.snd_wscale
@@ -1354,7 +1544,8 @@ class Endpoint:
         if self.rtt_probe is not None and seq_le(self.rtt_probe[0], ack):
             self.rtt.sample(now - self.rtt_probe[1])
             self.rtt_probe = None
-        elif self.snd_una == seq_add(self.iss, 1) and self.backoff == 0 and self.rtt.srtt is None:
+        elif (self.snd_una == seq_add(self.iss, 1) or self.tfo_syn_data) and self.backoff == 0 \
+                and self.rtt.srtt is None:
             self.rtt.sample(now - self.syn_sent_at)
         self.backoff = 0
         self.tlp_armed = False
@@ -1678,7 +1869,8 @@ class Endpoint:
 # What each timer's expiry does: the explicit dispatch of ``Endpoint.on_timer``. The timers
 # are the RFC 9293 §3.8 retransmission timer (rto; RFC 6298), the tail loss probe (tlp; RFC
 # 8985 §7), the delayed-ACK timer (delack; §3.8.6.3), the persist timer (persist; §3.8.6.1),
-# the 2 MSL timer (time_wait; §3.10.8) and the orphaned FIN-WAIT-2 timer (fin_wait_2; linux).
+# the 2 MSL timer (time_wait; §3.10.8), the orphaned FIN-WAIT-2 timer (fin_wait_2; linux) and
+# the keepalive timer (keepalive; §3.8.4, linux tcp_keepalive_timer()).
 TIMER_EXPIRY = {
     "rto": Endpoint._expire_rto,
     "tlp": Endpoint._expire_tlp,
@@ -1686,4 +1878,5 @@ TIMER_EXPIRY = {
     "persist": Endpoint._expire_persist,
     "time_wait": Endpoint._expire_time_wait,
     "fin_wait_2": Endpoint._expire_fin_wait_2,
+    "keepalive": Endpoint._expire_keepalive,
 }

@@ -46,6 +46,7 @@ FLAG_BITS = {c: 1 << bit for bit, c in enumerate(FLAG_LETTERS)}
 
 # --- TCP option kinds (IANA "TCP Option Kind Numbers") ---------------------------------
 OPT_EOL, OPT_NOP, OPT_MSS, OPT_WSCALE, OPT_SACK_PERM, OPT_SACK, OPT_TS = 0, 1, 2, 3, 4, 5, 8
+OPT_FASTOPEN = 34       # RFC 7413 §4.1.1 (TCPOPT_FASTOPEN, include/net/tcp.h)
 MAX_OPTION_BYTES = 40       # the data offset field allows 15 words = 60 header bytes
 
 # --- sequence space (RFC 9293 §3.4: arithmetic modulo 2^32) ----------------------------
@@ -399,6 +400,8 @@ def _decode_options(raw):
         elif kind == OPT_SACK and (size - 2) % 8 == 0:
             edges = struct.unpack(f"!{(size - 2) // 4}I", body)
             options["sack"] = [list(edges[j:j + 2]) for j in range(0, len(edges), 2)]
+        elif kind == OPT_FASTOPEN:      # "" = a cookie request, else the cookie in hex
+            options["tfo"] = body.hex()
         else:
             options.setdefault("other", []).append(kind)
         i += size
@@ -833,6 +836,13 @@ def _syn_options(opts):
         out += bytes([OPT_NOP, OPT_NOP, OPT_SACK_PERM, 2])
     if opts.get("wscale") is not None:
         out += bytes([OPT_NOP, OPT_WSCALE, 3, opts["wscale"]])
+    if opts.get("tfo") is not None:
+        # tcp_options_write(): kind 34, length, the cookie, then NOP NOP if that left the
+        # options 2 bytes short of a 4-byte word (an empty request: 34 2 NOP NOP)
+        cookie = bytes.fromhex(opts["tfo"])
+        out += bytes([OPT_FASTOPEN, 2 + len(cookie)]) + cookie
+        if (2 + len(cookie)) % 4 == 2:
+            out += bytes([OPT_NOP, OPT_NOP])
     return out
 
 
@@ -892,12 +902,27 @@ def _host_addresses(doc):
     return out
 
 
+def _add_spoofed_address(row, end, hosts, where):
+    """A flood's spoofed source (docs/scenario.md) is named by its address and its row
+    carries ``sport``/``dport``: write it from that address; any other name is an error."""
+    name = row.get(end)
+    try:
+        addr = ipaddress.ip_address(name)
+    except (ValueError, TypeError):
+        raise CaptureError(f"{where}: src and dst must name hosts of the trace") from None
+    if "sport" not in row or "dport" not in row:
+        raise CaptureError(f"{where}: a segment from or to {name} needs sport and dport")
+    hosts[name] = (addr, b"\x02\x00" + addr.packed[-4:])
+
+
 def _packet(row, hosts, ports, ip_ids):
     """One Ethernet frame (bytes) for a segment row, checksums filled in by dpkt."""
     src, dst = row["src"], row["dst"]
     (saddr, smac), (daddr, dmac) = hosts[src], hosts[dst]
     flags = row.get("flags") or ""
-    tcp = dpkt.tcp.TCP(sport=ports[src], dport=ports[dst], seq=row["seq"] & MASK,
+    sport = row["sport"] if "sport" in row else ports[src]
+    dport = row["dport"] if "dport" in row else ports[dst]
+    tcp = dpkt.tcp.TCP(sport=sport, dport=dport, seq=row["seq"] & MASK,
                        ack=(row.get("ack") or 0) & MASK, win=row.get("win") or 0, urp=0,
                        flags=_flag_bits(flags))
     tcp.opts = _options_bytes(row.get("options") or {}, "S" in flags)
@@ -934,8 +959,9 @@ def write_pcap(doc, path, include_dropped=True) -> None:
         writer = dpkt.pcap.Writer(f, snaplen=WRITE_SNAPLEN, linktype=dpkt.pcap.DLT_EN10MB)
         for row in rows:
             where = f"segments[{row.get('i')}]"
-            if row.get("src") not in hosts or row.get("dst") not in hosts:
-                raise CaptureError(f"{where}: src and dst must name hosts of the trace")
+            for end in ("src", "dst"):
+                if row.get(end) not in hosts:
+                    _add_spoofed_address(row, end, hosts, where)
             try:
                 frame = _packet(row, hosts, ports, ip_ids)
             except (dpkt.Error, struct.error, ValueError, TypeError, KeyError) as err:

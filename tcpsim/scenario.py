@@ -23,18 +23,19 @@ import re
 from dataclasses import dataclass, field
 from numbers import Integral, Real
 
+from .connoptions import ConnectionOptions, parse_connection_options
 from .errors import ScenarioError
 from .segment import FLAG_ORDER, SEQ_MASK
 
 __all__ = [
-    "Action", "Fault", "Host", "HostOptions", "Match", "Scenario", "ScenarioError",
+    "Action", "Fault", "Flood", "Host", "HostOptions", "Match", "Scenario", "ScenarioError",
     "parse_scenario", "payload_pattern", "PROFILES", "ACTIONS", "FAULT_KINDS", "FLAG_LETTERS",
     "HANDSHAKES", "ISN_STRATEGIES", "READ_MODES", "MAX_SEND_BYTES", "MAX_SECONDS", "load",
 ]
 
 PROFILES = ("linux", "rfc9293")
 ACTIONS = ("listen", "connect", "send", "read", "shutdown", "close", "abort")
-FAULT_KINDS = ("drop", "loss", "delay", "duplicate", "inject")
+FAULT_KINDS = ("drop", "loss", "delay", "duplicate", "inject", "flood")
 FLAG_LETTERS = FLAG_ORDER           # the trace's order of TCP flag letters
 HANDSHAKES = ("three-way", "two-way")
 ISN_STRATEGIES = ("zero", "clock", "rfc6528", "random")
@@ -73,6 +74,8 @@ class Host:
     isn: int | None           # None: chosen as the profile / isn_strategy does
     options: HostOptions
     addr: str | None = None   # IPv4 address; None: 10.0.0.1 for the first host, 10.0.0.2 ...
+    # the contract's connection options (backlog, syn_cookies, keepalive, ...), defaulted
+    connection: ConnectionOptions = field(default_factory=ConnectionOptions)
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,19 @@ class Match:
 
 
 @dataclass(frozen=True)
+class Flood:
+    """A SYN flood (an extension, docs/scenario.md): ``count`` SYNs to host ``to``, evenly
+    spread over ``between``, each from a different spoofed (address, port) that never
+    answers."""
+    to: str
+    count: int
+    between: tuple                       # (t0, t1) seconds
+    from_addrs: tuple                    # (first address as an int, number of addresses)
+    from_ports: tuple                    # (lo, hi) inclusive
+    port: int | None = None              # destination port; None: the host's port
+
+
+@dataclass(frozen=True)
 class Fault:
     """One fault. For ``inject`` the sender is ``match.from_host`` and the other match
     fields are None; ``flags`` is then the segment's flags in ``FLAG_LETTERS`` order."""
@@ -114,6 +130,7 @@ class Fault:
     ack: int | None = None
     bytes: int | None = None
     win: int | None = None
+    flood: Flood | None = None    # flood: what to send
 
 
 @dataclass(frozen=True)
@@ -372,6 +389,7 @@ def _hosts(value) -> tuple:
             isn=_int(spec.get("isn"), path + ".isn", 0, SEQ_MASK),
             options=_options(spec.get("options"), path + ".options"),
             addr=_ipv4(spec.get("addr"), path + ".addr"),
+            connection=parse_connection_options(spec.get("options"), path + ".options"),
         ))
     return tuple(hosts)
 
@@ -470,6 +488,8 @@ def _fault(index: int, spec, names: tuple) -> Fault:
     if not isinstance(body, dict):
         _fail(path, "must be an object")
     get = body.get
+    if kind == "flood":
+        return Fault(index=index, kind=kind, flood=_flood(body, path, names))
     from_host = _choice(get("from"), path + ".from", names, required=(kind == "inject"))
     if kind == "inject":
         return Fault(
@@ -500,6 +520,57 @@ def _fault(index: int, spec, names: tuple) -> Fault:
     if kind != "drop":
         extra = _number(get("extra"), path + ".extra", 0, above=True, required=True, at_most=MAX_SECONDS)
     return Fault(index=index, kind=kind, match=match, extra=extra)
+
+
+FLOOD_ADDRS_DEFAULT = "198.51.100.0/24"   # TEST-NET-2 (RFC 5737): addresses nobody holds
+FLOOD_PORTS_DEFAULT = (1024, 65535)
+MAX_FLOOD_SYNS = 100_000
+
+
+def _cidr(value, path):
+    """``"198.51.100.0/24"``: (first address as an int, number of addresses)."""
+    text = 'must be an IPv4 network like "198.51.100.0/24" (prefix 8 to 32)'
+    if not isinstance(value, str) or value.count("/") != 1:
+        _fail(path, text)
+    addr, prefix = value.split("/")
+    if _IPV4.fullmatch(addr) is None or not prefix.isdigit() or not 8 <= int(prefix) <= 32:
+        _fail(path, text)
+    size = 1 << (32 - int(prefix))
+    first = int.from_bytes(bytes(int(part) for part in addr.split(".")), "big") & -size
+    return (first, size)
+
+
+def _flood(body, path, names):
+    get = body.get
+    known = ("to", "count", "between", "from_addrs", "from_ports", "port")
+    for key in body:
+        if key not in known:
+            _fail(f"{path}.{key}", f"unknown field (use {', '.join(known)})")
+    to = _choice(get("to"), path + ".to", names, required=True)
+    count = _positive(get("count"), path + ".count", MAX_FLOOD_SYNS, required=True)
+    between = _between(get("between"), path + ".between")
+    if between is None:
+        _fail(path + ".between", "missing; must be a list [t0, t1] of numbers with 0 <= t0 <= t1")
+    if between[1] > MAX_SECONDS:
+        _fail(path + ".between", f"must end by {MAX_SECONDS} s")
+    addrs = _cidr(get("from_addrs", FLOOD_ADDRS_DEFAULT), path + ".from_addrs")
+    ports = get("from_ports")
+    if ports is None:
+        ports = FLOOD_PORTS_DEFAULT
+    else:
+        if not isinstance(ports, (list, tuple)) or len(ports) != 2:
+            _fail(path + ".from_ports", "must be a list [lo, hi] of ports 1 to 65535")
+        lo = _int(_item(ports[0]), path + ".from_ports[0]", 1, 65535)
+        hi = _int(_item(ports[1]), path + ".from_ports[1]", 1, 65535)
+        if lo > hi:
+            _fail(path + ".from_ports", "lo must be <= hi")
+        ports = (lo, hi)
+    pairs = addrs[1] * (ports[1] - ports[0] + 1)
+    if count > pairs:
+        _fail(path + ".count", f"must be at most {pairs}, the (address, port) pairs of "
+                               "from_addrs and from_ports (each SYN has its own)")
+    return Flood(to=to, count=count, between=between, from_addrs=addrs, from_ports=ports,
+                 port=_int(get("port"), path + ".port", 1, 65535))
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,8 +22,9 @@ from .errors import ScenarioError, SimulationStuck
 from .endpoint import Endpoint, reset_for
 from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
                      NewIncarnation, SegmentIgnored, SendDone, StateChanged)
-from .faults import Faults
+from .faults import Faults, flood_syns
 from .gc_pause import garbage_collection_paused
+from .keyedhash import secret_from_seed
 from .link import Link
 from .listener import Listener
 from .profiles import PROFILES
@@ -50,6 +51,8 @@ class HostRuntime:
         self.port = spec.port if spec.port is not None else rng.randint(*EPHEMERAL_PORTS)
         self.fixed_isn = spec.isn
         self.mss_clamp = spec.options.mss
+        self.connection = spec.connection   # connoptions.ConnectionOptions
+        self.tfo_cookies = {}               # Fast Open cookies this host got: peer -> bytes
         self.profile = profile
         self.listener = None            # a Listener once the application calls listen()
         self.tcb = None                 # the current (latest) connection, if any
@@ -99,6 +102,9 @@ class Simulation:
                 self.clock.schedule(action.at, self._do_action, action)
         for fault in self.faults.injections:
             self.clock.schedule(fault.at, self._inject, fault)
+        for fault in self.faults.floods:
+            for syn in flood_syns(fault.flood, self.sc.seed, fault.index):
+                self.clock.schedule(syn.t, self._spoofed_syn, fault.flood, syn)
         try:
             self.clock.run()
         except SimulationStuck as stuck:
@@ -125,10 +131,11 @@ class Simulation:
         counts = [(a, n) for a, n in self.eof_fired.items() if n >= 10]
         return ", ".join(f"actions[{a.index}] (on eof: {a.do}) ran {n} times" for a, n in counts)
 
-    def _next_conn(self):
-        """A new connection incarnation number; at most MAX_CONNECTIONS per run."""
+    def _next_conn(self, capped=True):
+        """A new connection incarnation number; at most MAX_CONNECTIONS per run (not counting
+        the SYN-queue children of a flood: ``capped=False``)."""
         conn = self.next_conn
-        if conn >= MAX_CONNECTIONS:
+        if capped and conn >= MAX_CONNECTIONS:
             fired = self._eof_actions_fired()
             raise ScenarioError(f"the scenario opens more than {MAX_CONNECTIONS} connections" +
                                 (f": {fired}. An on-eof action runs at every end of file its "
@@ -137,22 +144,34 @@ class Simulation:
         self.next_conn += 1
         return conn
 
-    def _new_endpoint(self, host, now, conn, remote_port):
-        peer = self.hosts[self.peer_of[host.name]]
+    def _new_endpoint(self, host, now, conn, remote_port, iss=None, remote=None, keep=True):
+        """A new connection of ``host`` to the other host (or to ``remote``, a spoofed
+        address). ``iss``: a given ISS (a SYN cookie); ``keep=False``: an endpoint that is
+        thrown away after building one segment (not numbered, not in the trace's ISNs)."""
+        if remote is None or remote in self.hosts:
+            peer = self.hosts[self.peer_of[host.name]]
+            peer_name, peer_addr = peer.name, peer.addr
+        else:
+            peer_name = peer_addr = remote
         p = host.profile
         mss = self.link.mss
         if host.mss_clamp is not None:  # TCP_MAXSEG
             mss = min(mss, host.mss_clamp)
-        four_tuple = (host.addr, host.port, peer.addr, remote_port)
-        if host.fixed_isn is not None and host.first_isn is None:
+        four_tuple = (host.addr, host.port, peer_addr, remote_port)
+        if iss is not None:
+            pass
+        elif host.fixed_isn is not None and host.first_isn is None:
             iss = host.fixed_isn
         else:
             iss = isn_mod.STRATEGIES[p.isn_strategy](now, four_tuple, self.secret, self.clock_offset_ns)
-        if host.first_isn is None:
+        if keep and host.first_isn is None:
             host.first_isn = iss
-        tcb = Endpoint(host.name, host.name, peer.name, host.port, remote_port, p, mss, iss,
+        tcb = Endpoint(host.name, host.name, peer_name, host.port, remote_port, p, mss, iss,
                        isn_mod.ts_offset(p.name, four_tuple, self.secret), conn, now)
-        self.isns[(conn, host.name)] = iss
+        tcb.keepalive = host.connection.keepalive     # SO_KEEPALIVE (accepted sockets inherit it)
+        tcb.fastopen, tcb.tfo_cache = host.connection.fastopen, host.tfo_cookies
+        if keep:
+            self.isns[(conn, host.name)] = iss
         return tcb
 
     # ----------------------------------------------------------- application
@@ -162,7 +181,7 @@ class Simulation:
         do = action.do
         out = []
         if (tcb is not None and (tcb.state in HANDSHAKING or tcb.send_blocked)
-                and do not in ("listen", "abort")) or \
+                and do not in ("listen", "abort") and not (do == "send" and tcb.tfo_deferred)) or \
                 (tcb is None and host.listening() and do in ("send", "read", "shutdown")):
             # A blocking application: connect() and accept() return only when the
             # handshake is over, send() when its last byte is in the send buffer, so the
@@ -171,7 +190,11 @@ class Simulation:
             return
         if do == "listen":
             if host.listener is None:
-                host.listener = Listener(host.name, host.port)
+                host.listener = Listener(
+                    host.name, host.port, options=host.connection, addr=host.addr,
+                    cookie_secret=secret_from_seed(self.sc.seed, f"syncookies:{host.name}"),
+                    tfo_secret=secret_from_seed(self.sc.seed, f"tfo:{host.name}"),
+                    addr_of=self._addr_of)
             host.listener.listen(now)
             self._drain_listener(host)
             self._event(now, host.name, "listen", "ok", None)
@@ -242,11 +265,23 @@ class Simulation:
         self._send(out, now)
 
     # --------------------------------------------------------------- network
+    def _addr_of(self, name):
+        """A host's address; a spoofed source is named by its address."""
+        host = self.hosts.get(name)
+        return host.addr if host is not None else name
+
     def _arrive(self, now, seg):
         host = self.hosts[seg.dst]
         tcb = host.tcb
         if tcb is not None and tcb.state not in (CLOSED, LISTEN) and \
-                seg.dport == tcb.local_port and seg.sport == tcb.remote_port:
+                seg.dport == tcb.local_port and seg.sport == tcb.remote_port and \
+                seg.src == tcb.peer:
+            if tcb.passive and tcb.state == SYN_RECEIVED and host.listener is not None:
+                instead = host.listener.final_ack(tcb, seg, now)  # a full accept queue
+                if instead is not None:
+                    self._drain_listener(host)
+                    self._after(host, tcb, instead, now)
+                    return
             out = tcb.on_segment(seg, now)
             events = tcb.events   # a new incarnation's SYN ends the call (RFC 6191)
             reopen = bool(events) and type(events[-1]) is NewIncarnation
@@ -265,18 +300,27 @@ class Simulation:
     def _listener_segment(self, host, seg, now):
         """A segment for the listening socket: the Listener decides (RFC 9293 §3.10.7.2)."""
 
-        def make_child(syn):
+        def make_child(syn, iss=None, keep=True):
             conn = syn.conn
-            sender = self.hosts[syn.src].tcb
-            live = sender is not None and sender.conn == conn and sender.state == SYN_SENT
-            if conn is None or ((conn, host.name) in self.isns and not live):
-                conn = self._next_conn()  # an old duplicate SYN opens a new incarnation
-            return self._new_endpoint(host, now, conn, syn.sport)
+            if not keep:       # a SYN cookie's SYN-ACK: no connection is made
+                return self._new_endpoint(host, now, conn, syn.sport, iss, syn.src, keep=False)
+            if spoofed:
+                conn = self._next_conn(capped=False)
+            else:
+                sender = self.hosts[syn.src].tcb
+                live = sender is not None and sender.conn == conn and sender.state == SYN_SENT
+                if conn is None or ((conn, host.name) in self.isns and not live):
+                    conn = self._next_conn()  # an old duplicate SYN opens a new incarnation
+            return self._new_endpoint(host, now, conn, syn.sport, iss, syn.src)
 
+        spoofed = seg.src not in self.hosts
         child, out = host.listener.on_segment(seg, now, make_child)
         self._drain_listener(host)
         if child is None:
             self._send(out, now)
+            return
+        if spoofed:     # a flood's SYN: its child waits in the SYN queue, unseen by the app
+            self._after(host, child, out, now)
             return
         host.tcb = child
         host.eof_reported = False
@@ -298,6 +342,14 @@ class Simulation:
         seg = Segment(src.name, dst.name, src.port, dst.port, fault.seq & SEQ_MASK, fault.ack & SEQ_MASK,
                       canonical_flags(fault.flags), fault.win if fault.win is not None else 65535,
                       bytes(fault.bytes or 0), {}, False, None, injected=True)
+        self._send([seg], now)
+
+    def _spoofed_syn(self, now, flood, syn):
+        """One SYN of a flood (faults.flood_syns): from a spoofed address that never answers."""
+        dst = self.hosts[flood.to]
+        port = flood.port if flood.port is not None else dst.port
+        seg = Segment(syn.addr, dst.name, syn.port, port, syn.isn, 0, "S", 65535, b"", {},
+                      False, None, injected=True)
         self._send([seg], now)
 
     def _timer(self, now, tcb):
@@ -380,7 +432,8 @@ class Simulation:
 
     def _send(self, segs, now):
         for seg in segs:
-            arrivals = self.link.transmit(seg, now)
+            # a segment to a spoofed address reaches no host of the scenario: never answered
+            arrivals = self.link.transmit(seg, now) if seg.dst in self.hosts else []
             seg.row = len(self.segments)
             self.segments.append((now, seg, arrivals))
             for arrival in arrivals:
@@ -420,6 +473,10 @@ class Simulation:
                 row["copies"] = arrivals[1:]
             if seg.injected:
                 row["injected"] = True
+                if seg.src not in self.hosts:      # a flood's spoofed source: its own port
+                    row["sport"], row["dport"] = seg.sport, seg.dport
+            elif seg.dst not in self.hosts:        # an answer to a spoofed source
+                row["sport"], row["dport"] = seg.sport, seg.dport
             rows.append(row)
         hosts = {h.name: {"port": h.port, "isn": h.first_isn, "addr": h.addr}
                  for h in self.hosts.values()}

@@ -210,6 +210,19 @@ def test_options_applied_or_listed():
     assert any("tcp_timestamps" in n for n in notes)
 
 
+def test_connection_options_become_sysctls_and_socket_options():
+    sc = tcpsim.parse_scenario(json.dumps({
+        "hosts": {"client": {"port": 40000, "options": {"keepalive": {"time": 1, "intvl": 2}}},
+                  "server": {"port": 5000, "options": {"syn_cookies": 2, "backlog": 3}}}}))
+    _, sysctls, _, sockopts, _, notes, _ = capture.plan(sc)
+    assert sysctls == {"net.ipv4.tcp_syncookies": 2}
+    assert sockopts == {"client": {"keepalive": [1, 2, 9]}, "server": {"backlog": 3}}
+    assert any("tcp_syncookies=2" in n for n in notes)
+    flood = _scenario(faults=[{"flood": {"to": "server", "count": 3, "between": [0, 1]}}])
+    with pytest.raises(capture.CaptureRefused, match="flood"):
+        capture.plan(flood)
+
+
 def test_same_port_is_refused():
     sc = tcpsim.parse_scenario('{"hosts": {"a": {"port": 1}, "b": {"port": 1}}}')
     with pytest.raises(capture.CaptureRefused):

@@ -159,14 +159,32 @@ def wire_timers(doc, names):
     * any other retransmission (of data or of a FIN: tail loss probe, RTO, fast
       retransmit): the gap since the segment before it, the last event that re-armed the
       timer (or that triggered it);
+    * a pure ACK one below what its sender has sent already (seq = SND.UNA - 1: Linux's
+      ``tcp_xmit_probe_skb()``) at least ``DELAYED_ACK_GAP_S`` after the segment before it,
+      while the peer's window is open (else it is a zero-window probe, left to the rule
+      below): a keepalive probe; an RST+ACK that long after the segment before it, from a
+      host that has probed: keepalive giving up;
     * a pure ACK at least ``DELAYED_ACK_GAP_S`` after the segment before it: a delayed ACK.
     """
     segs = doc["segments"]
-    out, last_syn = [], {}
+    out, last_syn, sent_end, probed, window = [], {}, {}, set(), {}
     for k, s in enumerate(segs):
         host = names[s["src"]]
         gap = s["t"] - segs[k - 1]["t"] if k else 0.0
-        if s["flags"] in ("S", "SA"):
+        peer_window_open = window.get(names[s["dst"]]) != 0
+        window[host] = s["win"]
+        end = s["rel_seq"] + s["len"] + ("S" in s["flags"]) + ("F" in s["flags"]) \
+            if s["rel_seq"] is not None else None
+        below = end is not None and host in sent_end and end < sent_end[host]
+        if end is not None:
+            sent_end[host] = max(end, sent_end.get(host, end))
+        if s["flags"] == "A" and s["len"] == 0 and below and peer_window_open and \
+                gap >= DELAYED_ACK_GAP_S:
+            out.append(Timer("keepalive probe", host, gap))
+            probed.add(host)
+        elif s["flags"] == "RA" and host in probed and gap >= DELAYED_ACK_GAP_S:
+            out.append(Timer("keepalive gives up", host, gap))
+        elif s["flags"] in ("S", "SA"):
             key = (host, s["flags"])
             if key in last_syn:
                 kind = "SYN retransmission" if s["flags"] == "S" else "SYN-ACK retransmission"
@@ -197,8 +215,12 @@ def time_wait_timers(state_rows, simulated):
                       and r["to"] != "TIME-WAIT"), None)
         length = exit_["t"] - entry["t"] if exit_ else None
         if simulated:
-            out += [Timer(kind, host, length) for kind in ("TIME-WAIT left at entry", "TIME-WAIT")
-                    if length is not None]
+            # a TIME-WAIT that a new connect() took over ended early; its timer was the
+            # profile's, which is what ss shows at entry
+            taken_over = exit_ is not None and "reuses the port" in exit_["cause"]
+            out += [Timer(kind, host, LINUX.time_wait_s if taken_over and kind.endswith("entry")
+                          else length)
+                    for kind in ("TIME-WAIT left at entry", "TIME-WAIT") if length is not None]
             continue
         if "timer_left_s" in entry:
             out.append(Timer("TIME-WAIT left at entry", host, entry["timer_left_s"]))
@@ -532,6 +554,10 @@ BURST_WHY = ("loopback timing: the kernel sent the write in 2 bursts of 5 (PSH o
              "as simulated), the ACKs of the first between them")
 EXPECTED = {
     "handshake": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "syncookies-always": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "syncookies-no-ts": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "keepalive-dead-peer": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "fastopen": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "server-closes-first": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "half-close": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "refused": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
@@ -693,6 +719,10 @@ def test_timers_that_the_captures_show(compared):
     assert kinds["simultaneous-open"] == [("TIME-WAIT left at entry", "a")]
     assert kinds["duplicate"] == [("TIME-WAIT left at entry", "client")]
     assert kinds["paced-reader"] == [("TIME-WAIT left at entry", "client")]      # no delayed ACK
+    assert kinds["keepalive-dead-peer"] == [("keepalive probe", "client")] * 2 + \
+        [("keepalive gives up", "client")]
+    assert kinds["syncookies-always"] == kinds["syncookies-no-ts"] == [
+        ("TIME-WAIT left at entry", "client")]
     assert kinds["loss-5pct"].count(("data retransmission", "client")) == 8
     assert kinds["loss-20pct"].count(("data retransmission", "client")) == 35
 
@@ -760,6 +790,27 @@ def test_random_loss_hits_the_simulators_segments(compared, name, same_first):
     assert len(real) == len(sim)
     k = first_difference(real, sim)[0]
     assert k == same_first and real[:k] == sim[:k]
+
+
+def test_fastopen_second_connection_carries_data_in_the_syn(compared, tmp_path):
+    """fastopen.pcap's second connection (stream 1; the table compares stream 0, the cookie
+    request): the SYN carries the cookie the first SYN-ACK gave and the first send's 6
+    bytes, the SYN-ACK acknowledges them and carries no cookie; the simulator the same."""
+    c = compared("fastopen")
+    sim_pcap = tmp_path / "fastopen-sim.pcap"
+    write_pcap(c.trace.doc, sim_pcap)
+
+    def rows(path):
+        first, second = (read_pcap(path, stream=k).doc["segments"] for k in (0, 1))
+        cookie = first[1]["options"]["tfo"]
+        assert first[0]["options"]["tfo"] == "" and len(cookie) == 16    # request, 8 bytes
+        assert second[0]["options"]["tfo"] == cookie and "tfo" not in second[1]["options"]
+        return [(r["src"], r["flags"], r["rel_seq"], r["rel_ack"], r["len"], "tfo" in r["options"])
+                for r in second]
+
+    real, sim = rows(CAPTURES / "fastopen.pcap"), rows(sim_pcap)
+    assert real == sim
+    assert real[:2] == [("client", "S", 0, None, 6, True), ("server", "SA", 0, 7, 0, False)]
 
 
 def test_timer_tolerances():
@@ -838,7 +889,8 @@ def test_pingpong_short_segment_still_gets_a_delayed_ack():
 # ------------------------------------------------------------------ the table for the docs
 TIMER_SHORT = {"SYN retransmission": "SYN rtx", "SYN-ACK retransmission": "SYN-ACK rtx",
                "data retransmission": "data rtx", "FIN retransmission": "FIN rtx",
-               "delayed ACK": "delayed ACK",
+               "delayed ACK": "delayed ACK", "keepalive probe": "keepalive probe",
+               "keepalive gives up": "keepalive RST",
                "TIME-WAIT left at entry": "TIME-WAIT (ss at entry)", "TIME-WAIT": "TIME-WAIT"}
 
 

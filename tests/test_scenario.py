@@ -309,7 +309,7 @@ def test_payload_pattern_large_and_per_send():
 
 H = '"client", "server"'
 DOS = '"listen", "connect", "send", "read", "shutdown", "close", "abort"'
-KINDS = '"drop", "loss", "delay", "duplicate", "inject"'
+KINDS = '"drop", "loss", "delay", "duplicate", "inject", "flood"'
 FLAGS_TEXT = 'must be a string of flag letters like "SA"'
 NTH_TEXT = "must be a positive integer or a non-empty list of positive integers"
 BETWEEN_TEXT = "must be a list [t0, t1] of numbers with 0 <= t0 <= t1"

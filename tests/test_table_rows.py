@@ -135,6 +135,11 @@ ROWS = {
         [segment_to(ep, "PA", ack=ep.snd_una, data=b"late")], ep)),   # our FIN not yet ACKed
     ("FIN-WAIT-2", "data after close()"): ("FIN-WAIT-2", lambda p, ep: p.deliver(
         [segment_to(ep, "PA", data=b"late")], ep)),
+    ("ESTABLISHED", "keepalive timeout"): ("ESTABLISHED keepalive", expire_all),
+    ("CLOSE-WAIT", "keepalive timeout"): ("CLOSE-WAIT keepalive", expire_all),
+    ("LISTEN", "rcv ACK of SYN cookie"): ("cookie", None),
+    ("LISTEN", "rcv SYN with Fast Open cookie"): ("fast open", None),
+    ("SYN-RECEIVED", "accept queue full"): ("accept queue full", None),
 }
 for _state in ("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK"):
     ROWS[(_state, "rcv RST")] = (_state, _rst)
@@ -167,6 +172,12 @@ def fixture(name):
             p.exchange(p.sent(p.b, p.b.close(p.now)), p.a)
         assert p.a.rcv_buf
         return p, p.a
+    if name.endswith(" keepalive"):          # the peer is gone: every probe unanswered
+        from tcpsim.keepalive import KeepaliveConfig
+        p, ep = in_state(name[:-10])
+        ep.keepalive = KeepaliveConfig(1, 1, 2)
+        ep.timers["keepalive"] = p.now + 1
+        return p, ep
     if name.endswith(" data"):
         p, ep = in_state(name[:-5])
         with_data_in_flight(p, ep)
@@ -189,6 +200,57 @@ class Recorder:
             monkeypatch.setattr(cls, "_transition", wrapped)
 
 
+def _listener(**options):
+    from tcpsim.connoptions import ConnectionOptions
+    lst = Listener("server", 5001, options=ConnectionOptions(**options))
+    lst.listen(0.0)
+    p = pair()
+
+    def make_child(seg, iss=None, keep=True):
+        child = p.b if iss is None else Endpoint(
+            "server", "server", "client", 5001, seg.sport, p.b.p, 1460, iss, 0, 0, 0.0)
+        return child
+
+    return lst, p, make_child
+
+
+def _cookie_child():
+    """A listener with tcp_syncookies=2: the final ACK's cookie makes the child at once."""
+    lst, p, make_child = _listener(syn_cookies=2)
+    (syn,) = p.a_connects()
+    _, (synack,) = lst.on_segment(syn, 0.0, make_child)
+    (ack,) = p.deliver([synack], p.a)
+    child, _ = lst.on_segment(ack, 0.0, make_child)
+    return child
+
+
+def _accept_queue_full():
+    """A final ACK meets a full accept queue with tcp_abort_on_overflow=1: RST, child dropped."""
+    lst, p, make_child = _listener(backlog=1, abort_on_overflow=True)
+    (syn,) = p.a_connects()
+    child, synack = lst.on_segment(syn, 0.0, make_child)
+    (ack,) = p.deliver(synack, p.a)
+    lst.accept_queue = ["unaccepted", "unaccepted"]
+    lst.final_ack(child, ack, 0.0)
+    return child
+
+
+def _fast_open_child():
+    """A SYN with a valid Fast Open cookie and data: the child exists at the SYN."""
+    from tcpsim.fastopen import make_cookie
+    lst, p, make_child = _listener(fastopen=True)
+    p.a.fastopen, p.a.tfo_cache = True, {"server": make_cookie(lst.tfo_secret, "client", "server")}
+    p.a.connect(0.0)
+    _, (syn,) = p.a.send(b"data in the SYN", 0.0)
+    child, _ = lst.on_segment(syn, 0.0, make_child)
+    assert bytes(child.rcv_buf) == b"data in the SYN"
+    return child
+
+
+LISTENER_ROWS = {"cookie": _cookie_child, "accept queue full": _accept_queue_full,
+                 "fast open": _fast_open_child}
+
+
 def take(row):
     """Take ``row``: returns the endpoint and the state it should now be in."""
     state = row[0]
@@ -198,6 +260,8 @@ def take(row):
         (syn,) = p.a_connects()
         p.b_accepts(syn)
         return p.b
+    if name in LISTENER_ROWS:
+        return LISTENER_ROWS[name]()
     if action is None:            # a row on the way to a later state: build that state
         return _next_step(row)
     p, ep = fixture(name)

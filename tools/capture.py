@@ -30,6 +30,13 @@ How it works
   ``time_wait``, ``delayed_ack: false``, ``isn_strategy``, ``handshake: two-way``, integer
   ``wscale``, the rfc9293 profile, ``link.delay`` above loopback's) is listed under
   ``not_applied``.
+* Connection options: ``syn_cookies`` becomes the namespace's ``net.ipv4.tcp_syncookies``,
+  ``keepalive`` SO_KEEPALIVE with TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT (set on the
+  listener too, so accepted sockets inherit it), ``backlog`` the ``listen()`` backlog
+  (default 16), ``fastopen`` the sysctl ``net.ipv4.tcp_fastopen=3`` with TCP_FASTOPEN (16) and
+  TCP_FASTOPEN_CONNECT (connect() with a cached cookie returns at once and the SYN leaves
+  with the first send, as the simulator does). A read that fails with ETIMEDOUT is followed by one more recv() (EOF), as
+  the simulator reports. ``flood`` is refused (no spoofed sources here).
 * Faults, way 1: when every fault is a ``drop`` by ``from``/``flags``/``nth``/``data_segment``
     (at most one ``data_segment`` per host), nftables rules on the namespace's INPUT hook (on
   the output hook the sender would see the drop and retry at once, silently). An nftables rule is a chain of expressions read left to right; a
@@ -124,6 +131,7 @@ FAKE_NONROOT_ENV = "TCPSIM_CAPTURE_FAKE_NONROOT"  # tests: behave as if not root
 # fails, and a failed load ends the rule (no match).
 HAS_PAYLOAD = "@ih,0,8 >= 0"
 SEQ_SPACE = 2 ** 32
+TCP_FASTOPEN_CONNECT = 30   # include/uapi/linux/tcp.h (not in Python's socket module)
 
 FLAG_NAMES = {"F": "fin", "S": "syn", "R": "rst", "P": "psh", "A": "ack", "U": "urg",
               "E": "ecn", "C": "cwr"}
@@ -243,9 +251,31 @@ def plan(scenario):
         if o.handshake not in (None, "three-way"):
             not_applied.append(f"hosts.{h.name}.options.handshake: {o.handshake}")
 
+    from tcpsim.connoptions import ConnectionOptions
+    for h in scenario.hosts:
+        c = h.connection        # the connection options (connoptions.ConnectionOptions)
+        if c.keepalive is not None:
+            sockopts[h.name]["keepalive"] = [c.keepalive.time_s, c.keepalive.intvl_s,
+                                             c.keepalive.probes]
+        if c.backlog != ConnectionOptions().backlog:
+            sockopts[h.name]["backlog"] = c.backlog
+        if c.fastopen:
+            sockopts[h.name]["fastopen"] = True
+    if any(h.connection.fastopen for h in scenario.hosts):
+        sysctls["net.ipv4.tcp_fastopen"] = 3      # TFO_CLIENT_ENABLE | TFO_SERVER_ENABLE
+        notes.append("options.fastopen: netns sysctl net.ipv4.tcp_fastopen=3, TCP_FASTOPEN 16 "
+                     "on the listener, TCP_FASTOPEN_CONNECT on connecting sockets")
+    cookies = {h.name: h.connection.syn_cookies for h in scenario.hosts
+               if h.connection.syn_cookies != ConnectionOptions().syn_cookies}
+    if len(set(cookies.values())) == 1:
+        sysctls["net.ipv4.tcp_syncookies"] = next(iter(cookies.values()))
+        notes.append(f"options.syn_cookies of {', '.join(cookies)} applied as netns sysctl "
+                     f"net.ipv4.tcp_syncookies={sysctls['net.ipv4.tcp_syncookies']}")
     for f in scenario.faults:
         if f.kind == "inject":
             raise CaptureRefused(f"faults[{f.index}]: inject (crafted segments) is not supported")
+        if f.kind == "flood":
+            raise CaptureRefused(f"faults[{f.index}]: flood (spoofed SYNs) is not supported")
     ruleset, queue_rule = None, None
     try:
         ruleset = nft_ruleset(scenario, ports, notes)
@@ -655,6 +685,15 @@ class HostApp:
             s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(o["nodelay"]))
         if o.get("linger0"):
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        if o.get("fastopen") and before_connect:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_FASTOPEN, 16)      # listener queue
+            s.setsockopt(socket.IPPROTO_TCP, TCP_FASTOPEN_CONNECT, 1)       # connect defers
+        if "keepalive" in o and before_connect:   # accepted sockets inherit it
+            idle, intvl, count = o["keepalive"]
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, idle)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, intvl)
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, count)
 
     def event(self, call, result, conn=True):
         self.drv.event(self.name, call, result, self.conn_index if conn else None)
@@ -686,7 +725,7 @@ class HostApp:
                 ls = socket.socket()
                 self._apply(ls)
                 ls.bind((ADDR, self.port))
-                ls.listen(16)
+                ls.listen(self.opts.get("backlog", 16))
                 self.listener = ls
                 threading.Thread(target=self.accept_loop, daemon=True).start()
             self.event("listen", "ok", conn=False)
@@ -805,6 +844,11 @@ class HostApp:
                     continue
                 except OSError as e:
                     self.event("read", errname(e))
+                    if errname(e) == "ETIMEDOUT":      # keepalive gave up: the next recv is EOF
+                        try:
+                            self.got(s.recv(1 << 20, socket.MSG_DONTWAIT))
+                        except OSError as again:
+                            self.event("read", errname(again))
                     return
             if not self.got(d):
                 return

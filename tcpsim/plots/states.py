@@ -95,9 +95,14 @@ SHORT = {
     "close() with unread data": "close(), data unread\nsnd RST",
     "close() with SO_LINGER 0": "close(), SO_LINGER 0\nsnd RST",
     "data after close()": "rcv data after close()\nsnd RST",
+    "rcv ACK of SYN cookie": "rcv ACK (SYN cookie)",
+    "rcv SYN with Fast Open cookie": "rcv SYN\nsnd SYN,ACK",    # same arc, same label
+    "keepalive timeout": "keepalive timeout\nsnd RST",
+    "accept queue full": "accept queue full\nsnd RST",
 }
 _ABORTS = {"abort()", "retransmission timeout", "close() with unread data",
-           "close() with SO_LINGER 0", "data after close()"}
+           "close() with SO_LINGER 0", "data after close()", "keepalive timeout",
+           "accept queue full"}
 SYNCHRONIZED = {"ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",
                 "LAST-ACK", "TIME-WAIT"}
 
