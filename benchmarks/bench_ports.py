@@ -8,6 +8,14 @@ port passed) and once with ``connect_held()`` (the same choices from a ``HeldPor
 whole default range [32768, 60999] with ``connect_held()`` only (the scan would take
 minutes: about 2e8 ``usable()`` calls). Printed beside a calibration figure (a 10-million-
 step Python loop) and as ratios measured in the same run.
+
+Then the simulator itself (issue 14's speed target): 30 000 sequential short connections
+through one client with ephemeral ports in ONE run (``short_connections_scenario``): each
+``connect`` is followed at once by ``close`` (the client closes first and keeps TIME-WAIT,
+so up to 12 000 4-tuples are held at a time), the server closes at end of file, and the
+next ``connect`` comes 5 ms after the previous one returned. Target: under 5 s on this
+project's machines (calibration 0.4-1.5 s); also printed per connection and as a multiple
+of the calibration loop.
 """
 from __future__ import annotations
 
@@ -22,6 +30,33 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # calibration.py, as a
 from calibration import calibration_s  # noqa: E402
 
 DEST = ("10.0.0.1", "10.0.0.2", 80)
+SHORT_CONNECTIONS = 30_000
+CONNECT_GAP_S = 0.005      # 60 s of TIME-WAIT / 5 ms: 12 000 held ports, under 28 232
+
+
+def short_connections_scenario(n=SHORT_CONNECTIONS, gap_s=CONNECT_GAP_S):
+    """n sequential short connections from one client with ephemeral ports, one run."""
+    return {"tcpsim": 1, "name": f"{n} short connections", "profile": "linux", "seed": 1,
+            "until": (n - 0.5) * gap_s,
+            "hosts": {"client": {"port": None}, "server": {"port": 80}},
+            "actions": [
+                {"at": 0, "host": "server", "do": "listen"},
+                {"at": 0, "host": "client", "do": "connect", "to": "server"},
+                {"after": "connect", "host": "client", "do": "close"},
+                {"on": "eof", "host": "server", "do": "close"},
+                {"after": "connect", "host": "client", "delay": gap_s, "do": "connect",
+                 "to": "server"}]}
+
+
+def run_short_connections(n=SHORT_CONNECTIONS):
+    import tcpsim
+    scenario = short_connections_scenario(n)
+    start = time.perf_counter()
+    trace = tcpsim.run(scenario)
+    elapsed = time.perf_counter() - start
+    ok = sum(1 for e in trace.doc["events"] if e["call"] == "connect" and e["result"] == "ok")
+    ports = {s["sport"] for s in trace.doc["segments"] if s["flags"] == "S"}
+    return elapsed, ok, len(ports), len(trace.doc["segments"])
 
 
 def fill_scan(port_range):
@@ -66,11 +101,30 @@ def run() -> dict:
         "fill 28232 ports (default range), HeldPorts (s)": round(full_s, 3),
         "HeldPorts: us per connect, full default range": round(full_s / n_full * 1e6, 1),
         "same number of ports chosen": n_scan == n_held == 5000 and n_full == 28232,
+        **short_connection_figures(cal),
+    }
+
+
+def short_connection_figures(cal):
+    elapsed, ok, n_ports, n_segments = run_short_connections()
+    return {
+        f"simulator: {SHORT_CONNECTIONS} short connections, one client, one run (s)":
+            round(elapsed, 3),
+        "simulator: connections completed": ok,
+        "simulator: distinct ephemeral ports": n_ports,
+        "simulator: segments": n_segments,
+        "simulator: us per connection": round(elapsed / max(ok, 1) * 1e6, 1),
+        "simulator: run / calibration loop": round(elapsed / cal, 2),
     }
 
 
 def main():
-    for name, value in run().items():
+    if "--simulator" in sys.argv:         # only the simulator's figure
+        cal = calibration_s()
+        figures = {"calibration: 10M-step loop (s)": round(cal, 3), **short_connection_figures(cal)}
+    else:
+        figures = run()
+    for name, value in figures.items():
         print(f"{name}: {value}")
 
 

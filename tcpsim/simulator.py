@@ -4,12 +4,22 @@ This is the only place where the pieces meet:
 
 * ``clock.Clock`` orders everything in time;
 * each ``HostRuntime`` plays one host: its application (the scenario's actions, reading
-  in ``auto`` mode, ``on: eof`` actions), its listener, and its current connection, an
-  ``endpoint.Endpoint``;
+  in ``auto`` mode, ``on: eof`` and ``after`` actions), its listener, and its connections,
+  ``endpoint.Endpoint`` objects keyed by their 4-tuple, with its ephemeral ports
+  (``ports.EphemeralPorts``);
 * ``link.Link`` (with ``faults.Faults``) decides when, and whether, a segment arrives;
 * every segment, state change and application result becomes a trace row.
 
 An endpoint is only ever called here, with ``now``; whatever it returns is sent.
+
+Many connections per host (the contract's "Additions for the rest of the course"): an
+arriving segment goes to the connection with its 4-tuple, else to the listener on its
+port, else it is answered as RFC 9293 §3.10.7.1 says (an RST, unless it is one). A host
+numbers its connections 0, 1, 2, ... in the order it creates them (``conn``); the
+application's ``send``/``read``/``shutdown``/``close``/``abort`` act on its *newest*
+connection (what its last ``connect`` or ``accept`` returned), ``on: eof`` and ``after``
+actions on the connection they belong to. Connections stay in the table while they
+linger (TIME-WAIT, FIN-WAIT-2, ...) and leave it when they reach CLOSED.
 """
 from __future__ import annotations
 
@@ -18,6 +28,8 @@ from collections import Counter
 
 from . import isn as isn_mod
 from .clock import Clock
+from .keyedhash import secret_from_seed
+from .ports import EphemeralPorts, PortsExhausted
 from .errors import ScenarioError, SimulationStuck
 from .endpoint import Endpoint, reset_for
 from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
@@ -35,34 +47,84 @@ from .trace import Trace
 DEFAULT_UNTIL_S = 300.0            # the contract: at most 300 s unless "until" says otherwise
 EPHEMERAL_PORTS = (32768, 60999)   # linux net.ipv4.ip_local_port_range
 HANDSHAKING = (SYN_SENT, SYN_RECEIVED)
-MAX_CONNECTIONS = 1000             # incarnations per run: far beyond any course scenario
+# Connections a host may create beyond one per timed ``connect`` action: far beyond any
+# course scenario, and what stops an on-eof action that reconnects for ever.
+MAX_CONNECTIONS = 1000
+UNLIMITED = float("inf")
 # The trace's "from"/"to" are plain RFC names: looked up here, as str(State.X) costs 7x more
 STATE_NAMES = {state: state.value for state in State}
 
 
 
 class HostRuntime:
-    """One host: its application's view, its listener and its current connection."""
+    """One host: its application's view, its listener and its connections."""
 
-    def __init__(self, spec, index, profile, rng):
+    def __init__(self, spec, index, profile, rng, seed):
         self.name = spec.name
         self.addr = spec.addr or f"10.0.0.{index + 1}"
+        # "port": null: every connect() takes an ephemeral port (ports.py); the port drawn
+        # here is only for a listen() or an injected segment before the first connect.
+        self.ephemeral = spec.port is None
         self.port = spec.port if spec.port is not None else rng.randint(*EPHEMERAL_PORTS)
+        self.first_port = None          # the port of its first connection (trace "hosts")
         self.fixed_isn = spec.isn
         self.mss_clamp = spec.options.mss
         self.profile = profile
+        self.options = spec.conn_options
         self.listener = None            # a Listener once the application calls listen()
-        self.tcb = None                 # the current (latest) connection, if any
+        self.tcb = None                 # the newest connection: its last connect/accept
+        self.conns = {}                 # (local port, remote port) -> Endpoint, not CLOSED
+        self.next_conn = 0              # conn ids: 0, 1, 2, ... in creation order
+        self.max_conns = MAX_CONNECTIONS
+        self.ports = None               # EphemeralPorts, made at the first ephemeral connect
+        self.held = {}                  # (remote addr, remote port) -> ports.HeldPorts
+        self.seed = seed
         self.read_mode = "auto"
-        self.eof_reported = False
+        self.eof_seen = set()           # connections whose end of file the application read
         self.eof_actions = []
-        self.waiting = []               # calls made while connect()/accept()/send() blocks
-        self.readable = False           # data, EOF or an error the application has not read
+        self.after_actions = {"connect": [], "accept": []}
+        self.waiting = []               # (action, target, blocker): calls made while blocked
+        self.unread = {}                # connections with data, EOF or an error not yet read
         self.delivered = bytearray()
         self.first_isn = None
 
     def listening(self):
         return self.listener is not None and self.listener.state == LISTEN
+
+    def held_ports(self, remote_port):
+        """The ports that connections to the peer's ``remote_port`` hold (ports.HeldPorts):
+        the peer has one address, so the destination is its port."""
+        held = self.held.get(remote_port)
+        if held is None:
+            if self.ports is None:
+                self.ports = EphemeralPorts(secret_from_seed(self.seed, "ports"),
+                                            self.options.port_range)
+            held = self.held[remote_port] = self.ports.held_ports()
+            for local, remote in self.conns:
+                if remote == remote_port and held.lo <= local <= held.hi:
+                    held.hold(local)
+            if self.listener is not None and held.lo <= self.port <= held.hi:
+                held.hold(self.port)      # a bind() holds its port (tb->fastreuse >= 0)
+        return held
+
+    def add_conn(self, tcb):
+        """A connection takes its 4-tuple (a newer incarnation replaces the older holder)."""
+        self.conns[(tcb.local_port, tcb.remote_port)] = tcb
+        if self.held:
+            held = self.held.get(tcb.remote_port)
+            if held is not None and held.lo <= tcb.local_port <= held.hi:
+                held.hold(tcb.local_port)
+
+    def drop_conn(self, tcb):
+        """A connection reached CLOSED: its 4-tuple is free again."""
+        key = (tcb.local_port, tcb.remote_port)
+        if self.conns.get(key) is tcb:
+            del self.conns[key]
+            held = self.held.get(tcb.remote_port) if self.held else None
+            if held is not None and held.lo <= tcb.local_port <= held.hi and not (
+                    self.listener is not None and tcb.local_port == self.port):
+                held.release(tcb.local_port)
+        self.unread.pop(tcb, None)
 
 
 class Simulation:
@@ -74,7 +136,8 @@ class Simulation:
         base = PROFILES[scenario.profile]
         self.hosts = {}
         for i, spec in enumerate(scenario.hosts):
-            self.hosts[spec.name] = HostRuntime(spec, i, base.with_options(spec.options), rng)
+            self.hosts[spec.name] = HostRuntime(spec, i, base.with_options(spec.options), rng,
+                                                scenario.seed)
         names = list(self.hosts)
         self.peer_of = {names[0]: names[1], names[1]: names[0]}
         self.faults = Faults(scenario.faults, scenario.seed)
@@ -86,17 +149,25 @@ class Simulation:
         self.ignored = []    # segments that changed nothing, with the reason (docs/trace.md)
         self.tcb_rows = []   # a snapshot of the TCB after every endpoint call (Trace.tcb)
         self.isns = {}       # (conn, host) -> ISS, for relative numbering
-        self.next_conn = 0
         self.scheduled = {}  # endpoint -> deadline already on the clock
         self.eof_fired = Counter()  # on-eof action -> times it ran
 
     # ------------------------------------------------------------------ set-up
     def run(self) -> Trace:
+        timed_connects = 0
         for action in self.sc.actions:
             if action.on == "eof":
                 self.hosts[action.host].eof_actions.append(action)
+            elif action.after is not None:
+                self.hosts[action.host].after_actions[action.after].append(action)
             else:
-                self.clock.schedule(action.at, self._do_action, action)
+                timed_connects += action.do == "connect"
+                self.clock.schedule(action.at, self._do_action, action, None)
+        chained = any(a.after is not None and a.do == "connect" for a in self.sc.actions)
+        for host in self.hosts.values():
+            # each timed connect may open one connection (on both hosts); a chain of
+            # "after": "connect" connects ends when the ports or the clock's budget run out
+            host.max_conns = UNLIMITED if chained else max(MAX_CONNECTIONS, timed_connects)
         for fault in self.faults.injections:
             self.clock.schedule(fault.at, self._inject, fault)
         try:
@@ -125,74 +196,76 @@ class Simulation:
         counts = [(a, n) for a, n in self.eof_fired.items() if n >= 10]
         return ", ".join(f"actions[{a.index}] (on eof: {a.do}) ran {n} times" for a, n in counts)
 
-    def _next_conn(self):
-        """A new connection incarnation number; at most MAX_CONNECTIONS per run."""
-        conn = self.next_conn
-        if conn >= MAX_CONNECTIONS:
+    def _next_conn(self, host):
+        """The host's next connection id (0, 1, 2, ... in creation order), within its limit."""
+        conn = host.next_conn
+        if conn >= host.max_conns:
             fired = self._eof_actions_fired()
-            raise ScenarioError(f"the scenario opens more than {MAX_CONNECTIONS} connections" +
+            raise ScenarioError(f"the scenario opens more than {host.max_conns} connections "
+                                f"on {host.name}" +
                                 (f": {fired}. An on-eof action runs at every end of file its "
                                  "host reads, on each new connection too, so one that connects "
                                  "again reconnects for ever" if fired else ""))
-        self.next_conn += 1
+        host.next_conn += 1
         return conn
 
-    def _new_endpoint(self, host, now, conn, remote_port):
+    def _new_endpoint(self, host, now, conn, local_port, remote_port):
         peer = self.hosts[self.peer_of[host.name]]
         p = host.profile
         mss = self.link.mss
         if host.mss_clamp is not None:  # TCP_MAXSEG
             mss = min(mss, host.mss_clamp)
-        four_tuple = (host.addr, host.port, peer.addr, remote_port)
+        four_tuple = (host.addr, local_port, peer.addr, remote_port)
         if host.fixed_isn is not None and host.first_isn is None:
             iss = host.fixed_isn
         else:
             iss = isn_mod.STRATEGIES[p.isn_strategy](now, four_tuple, self.secret, self.clock_offset_ns)
         if host.first_isn is None:
             host.first_isn = iss
-        tcb = Endpoint(host.name, host.name, peer.name, host.port, remote_port, p, mss, iss,
+        if host.first_port is None:
+            host.first_port = local_port
+        tcb = Endpoint(host.name, host.name, peer.name, local_port, remote_port, p, mss, iss,
                        isn_mod.ts_offset(p.name, four_tuple, self.secret), conn, now)
         self.isns[(conn, host.name)] = iss
+        host.add_conn(tcb)
         return tcb
 
     # ----------------------------------------------------------- application
-    def _do_action(self, now, action):
+    def _do_action(self, now, action, target):
+        """One call of the host's application. ``target``: the connection an ``on: eof`` or
+        ``after`` action belongs to; None for the newest connection."""
         host = self.hosts[action.host]
-        tcb = host.tcb
+        tcb = host.tcb if target is None else target
         do = action.do
         out = []
-        if (tcb is not None and (tcb.state in HANDSHAKING or tcb.send_blocked)
-                and do not in ("listen", "abort")) or \
-                (tcb is None and host.listening() and do in ("send", "read", "shutdown")):
+        blocker = host.tcb if target is None or do == "connect" else target
+        if blocker is not None and (blocker.state in HANDSHAKING or blocker.send_blocked) \
+                and do not in ("listen", "abort"):
             # A blocking application: connect() and accept() return only when the
             # handshake is over, send() when its last byte is in the send buffer, so the
             # calls after them wait until then.
-            host.waiting.append(action)
+            host.waiting.append((action, target, blocker))
+            return
+        if tcb is None and host.listening() and (do in ("send", "read", "shutdown") or (
+                host.listener.syn_queue and do != "listen")):
+            host.waiting.append((action, target, None))   # until accept() returns
             return
         if do == "listen":
             if host.listener is None:
                 host.listener = Listener(host.name, host.port)
+                for held in host.held.values():
+                    if held.lo <= host.port <= held.hi:
+                        held.hold(host.port)
             host.listener.listen(now)
             self._drain_listener(host)
             self._event(now, host.name, "listen", "ok", None)
         elif do == "connect":
-            if tcb is not None and tcb.state == TIME_WAIT:
-                tcb.give_up_time_wait(now)
-                self._drain(tcb, now)
-                tcb = None
-            if tcb is not None and tcb.state not in (CLOSED, LISTEN):
-                self._event(now, host.name, "connect", "EISCONN", tcb.conn)
+            tcb = self._connect(host, action, now)
+            if tcb is None:
                 return
-            peer = self.hosts[action.to]
-            if peer.tcb is not None and peer.tcb.state == SYN_SENT and peer.tcb.remote_port == host.port:
-                conn = peer.tcb.conn  # a simultaneous open: one connection, two active opens
-            else:
-                conn = self._next_conn()
-            tcb = host.tcb = self._new_endpoint(host, now, conn, peer.port)
-            host.eof_reported = False
             out = tcb.connect(now)
         elif tcb is None or (tcb.state == CLOSED and do != "read"):
-            if do == "close" and host.listening():
+            if do == "close" and host.listening() and target is None:
                 host.listener.close(now)
                 self._drain_listener(host)
                 self._event(now, host.name, "close", "ok", None)
@@ -207,9 +280,10 @@ class Simulation:
         elif do == "read":
             if action.read_mode is not None:
                 host.read_mode = action.read_mode
-                host.readable = action.read_mode == "auto"   # read what waits, at once
+                if action.read_mode == "auto":      # read what waits, at once
+                    host.unread[tcb] = None
             else:
-                self._app_read(host, now, action.read_bytes)
+                self._app_read(host, tcb, now, action.read_bytes)
         elif do == "shutdown":
             out = tcb.shutdown(now)
             self._event(now, host.name, "shutdown", "ok", tcb.conn)
@@ -221,9 +295,34 @@ class Simulation:
             self._event(now, host.name, "abort", "ok", tcb.conn)
         self._after(host, tcb, out, now)
 
-    def _app_read(self, host, now, max_bytes):
-        """One read() by the application: data, EOF (0) or an error."""
-        tcb = host.tcb
+    def _connect(self, host, action, now):
+        """``connect()``: a new connection from a fixed or an ephemeral port, or an event row
+        saying why not (None)."""
+        peer = self.hosts[action.to]
+        remote_port = peer.port
+        if host.ephemeral:
+            held = host.held_ports(remote_port)
+            try:
+                local_port = host.ports.connect_held(host.addr, peer.addr, remote_port, held)
+            except PortsExhausted as exhausted:    # every 4-tuple to that port is held
+                self._event(now, host.name, "connect", exhausted.errno_name, None)
+                return None
+        else:
+            local_port = host.port
+            holder = host.conns.get((local_port, remote_port))
+            if holder is not None and holder.state == TIME_WAIT:
+                # the same 4-tuple again: a new incarnation takes TIME-WAIT over (linux)
+                holder.give_up_time_wait(now)
+                self._drain(holder, now)
+            elif holder is not None:
+                self._event(now, host.name, "connect", "EISCONN", holder.conn)
+                return None
+        tcb = self._new_endpoint(host, now, self._next_conn(host), local_port, remote_port)
+        host.tcb = tcb
+        return tcb
+
+    def _app_read(self, host, tcb, now, max_bytes):
+        """One read() by the application on ``tcb``: data, EOF (0) or an error."""
         if tcb is None:
             return
         result, out = tcb.read(max_bytes, now)
@@ -231,12 +330,12 @@ class Simulation:
             if result:
                 host.delivered += result
                 self._event(now, host.name, "read", len(result), tcb.conn)
-            elif tcb.at_eof() and not host.eof_reported:
-                host.eof_reported = True
+            elif tcb.at_eof() and tcb not in host.eof_seen:
+                host.eof_seen.add(tcb)
                 self._event(now, host.name, "read", 0, tcb.conn)
                 for action in host.eof_actions:
                     self.eof_fired[action] += 1
-                    self.clock.schedule(now, self._do_action, action)
+                    self.clock.schedule(now, self._do_action, action, tcb)
         else:
             self._event(now, host.name, "read", result, tcb.conn)
         self._send(out, now)
@@ -244,9 +343,8 @@ class Simulation:
     # --------------------------------------------------------------- network
     def _arrive(self, now, seg):
         host = self.hosts[seg.dst]
-        tcb = host.tcb
-        if tcb is not None and tcb.state not in (CLOSED, LISTEN) and \
-                seg.dport == tcb.local_port and seg.sport == tcb.remote_port:
+        tcb = host.conns.get((seg.dport, seg.sport))
+        if tcb is not None:
             out = tcb.on_segment(seg, now)
             events = tcb.events   # a new incarnation's SYN ends the call (RFC 6191)
             reopen = bool(events) and type(events[-1]) is NewIncarnation
@@ -266,20 +364,13 @@ class Simulation:
         """A segment for the listening socket: the Listener decides (RFC 9293 §3.10.7.2)."""
 
         def make_child(syn):
-            conn = syn.conn
-            sender = self.hosts[syn.src].tcb
-            live = sender is not None and sender.conn == conn and sender.state == SYN_SENT
-            if conn is None or ((conn, host.name) in self.isns and not live):
-                conn = self._next_conn()  # an old duplicate SYN opens a new incarnation
-            return self._new_endpoint(host, now, conn, syn.sport)
+            return self._new_endpoint(host, now, self._next_conn(host), host.port, syn.sport)
 
         child, out = host.listener.on_segment(seg, now, make_child)
         self._drain_listener(host)
         if child is None:
             self._send(out, now)
             return
-        host.tcb = child
-        host.eof_reported = False
         self._after(host, child, out, now)
 
     def _drain_listener(self, host):
@@ -295,7 +386,9 @@ class Simulation:
     def _inject(self, now, fault):
         src = self.hosts[fault.match.from_host]
         dst = self.hosts[self.peer_of[src.name]]
-        seg = Segment(src.name, dst.name, src.port, dst.port, fault.seq & SEQ_MASK, fault.ack & SEQ_MASK,
+        sport = src.tcb.local_port if src.ephemeral and src.tcb is not None else src.port
+        dport = dst.tcb.local_port if dst.ephemeral and dst.tcb is not None else dst.port
+        seg = Segment(src.name, dst.name, sport, dport, fault.seq & SEQ_MASK, fault.ack & SEQ_MASK,
                       canonical_flags(fault.flags), fault.win if fault.win is not None else 65535,
                       bytes(fault.bytes or 0), {}, False, None, injected=True)
         self._send([seg], now)
@@ -313,15 +406,16 @@ class Simulation:
         self._send(out, now)
         if tcb is None:
             return
-        if self._drain(tcb, now) and host.tcb is tcb:
-            host.readable = True
-        if host.readable and host.tcb is tcb and host.read_mode == "auto" and not tcb.app_closed:
+        unread = host.unread
+        if self._drain(tcb, now):
+            unread[tcb] = None
+        if unread and tcb in unread and host.read_mode == "auto" and not tcb.app_closed:
             # An application in auto mode reads whatever becomes readable, at once.
-            host.readable = False
+            del unread[tcb]
             if tcb.rcv_buf or tcb.error:
-                self._app_read(host, now, None)
-            if tcb.at_eof() and not host.eof_reported:
-                self._app_read(host, now, None)
+                self._app_read(host, tcb, now, None)
+            if tcb.at_eof() and tcb not in host.eof_seen:
+                self._app_read(host, tcb, now, None)
             self._drain(tcb, now)
         self.tcb_rows.append(tcb.snapshot(now))
         deadline = tcb.next_deadline() if tcb.state != CLOSED else None
@@ -338,6 +432,7 @@ class Simulation:
         if not events:
             return False
         readable = False
+        host = self.hosts[tcb.name]
         for event in events:
             kind = type(event)
             if kind is DataReadable:            # the most frequent, first
@@ -345,22 +440,32 @@ class Simulation:
             elif kind is StateChanged:
                 self._state_row(event.t, tcb.name, event.socket, event.old, event.new,
                                 event.cause, tcb.conn)
-                if tcb.passive and event.old == SYN_RECEIVED and event.new != ESTABLISHED:
-                    listener = self.hosts[tcb.name].listener
+                new = event.new
+                if new == CLOSED or new == LISTEN:
+                    host.drop_conn(tcb)          # its 4-tuple is free again
+                if tcb.passive and event.old == SYN_RECEIVED and new != ESTABLISHED:
+                    listener = host.listener
                     if listener is not None:
                         listener.child_gone(tcb)     # reset or timed out before accept()
             elif kind is EndOfFile or kind is ErrorRaised:
                 readable = True
             elif kind is ConnectResult:
                 self._event(event.t, tcb.name, "connect", event.result, tcb.conn)
+                if event.result == "ok":
+                    self._run_after(host, "connect", tcb, event.t)
             elif kind is SendDone:
                 self._event(event.t, tcb.name, "send", event.result, tcb.conn)
             elif kind is Established:
-                listener = self.hosts[tcb.name].listener
+                listener = host.listener
                 if tcb.passive and listener is not None:
                     listener.child_established(tcb)
-                    listener.accept()      # the application accepts at once
-                    self._event(event.t, tcb.name, "accept", "ok", tcb.conn)
+                    # The application accepts at once: the accept queue gives its children
+                    # in the order their handshakes completed.
+                    while listener.accept_queue:
+                        child = listener.accept()
+                        host.tcb = child
+                        self._event(event.t, tcb.name, "accept", "ok", child.conn)
+                        self._run_after(host, "accept", child, event.t)
             elif kind is SegmentIgnored:
                 self._ignored(event.t, tcb.name, event.segment, event.reason)
             elif kind is NewIncarnation:
@@ -368,13 +473,25 @@ class Simulation:
             else:
                 raise TypeError(f"unknown endpoint event {event!r}")
         events.clear()
-        host = self.hosts[tcb.name]
-        if host.waiting and tcb.state not in HANDSHAKING and not tcb.send_blocked and \
-                host.tcb is tcb:
-            for action in host.waiting:
-                self.clock.schedule(now, self._do_action, action)
-            host.waiting.clear()
+        if host.waiting and tcb.state not in HANDSHAKING and not tcb.send_blocked:
+            self._release_waiting(host, tcb, now)
         return readable
+
+    def _run_after(self, host, call, tcb, t):
+        """Schedule the host's ``{"after": call}`` actions for the connection ``tcb``."""
+        for action in host.after_actions[call]:
+            self.clock.schedule(t + action.delay, self._do_action, action, tcb)
+
+    def _release_waiting(self, host, tcb, now):
+        """The calls that waited for ``tcb`` (or, with no connection yet, for accept())."""
+        still = []
+        for entry in host.waiting:
+            blocker = entry[2]
+            if blocker is tcb or (blocker is None and host.tcb is tcb):
+                self.clock.schedule(now, self._do_action, entry[0], entry[1])
+            else:
+                still.append(entry)
+        host.waiting = still
 
     def _send(self, segs, now):
         for seg in segs:
@@ -413,13 +530,15 @@ class Simulation:
                    "rel_ack": (seg.ack - dst_isn) & SEQ_MASK if has_ack and dst_isn is not None else None,
                    "len": len(seg.data), "win": seg.win, "options": seg.options,
                    "retransmission": seg.retransmission, "dropped": not arrivals,
-                   "arrival": arrivals[0] if arrivals else None, "conn": seg.conn}
+                   "arrival": arrivals[0] if arrivals else None, "conn": seg.conn,
+                   "sport": seg.sport, "dport": seg.dport}
             if len(arrivals) > 1:
                 row["copies"] = arrivals[1:]
             if seg.injected:
                 row["injected"] = True
             rows.append(row)
-        hosts = {h.name: {"port": h.port, "isn": h.first_isn, "addr": h.addr}
+        hosts = {h.name: {"port": h.first_port if h.ephemeral and h.first_port is not None
+                          else h.port, "isn": h.first_isn, "addr": h.addr}
                  for h in self.hosts.values()}
         doc = {"tcpsim": 1, "name": self.sc.name, "profile": self.sc.profile, "hosts": hosts,
                "segments": rows, "states": self.states, "events": self.events,
