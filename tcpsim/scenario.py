@@ -405,18 +405,21 @@ def _action(index: int, spec, names: tuple) -> Action:
     host = _choice(get("host"), path + ".host", names, required=True)
     do = _choice(get("do"), path + ".do", ACTIONS, required=True)
     at, on, after = get("at"), get("on"), get("after")
-    given = [key for key, value in (("at", at), ("on", on), ("after", after)) if value is not None]
-    if not given:
-        _fail(path, 'needs "at" (seconds) or "on": "eof"'
-                    ' (or "after": "connect" / "accept")')
-    if len(given) > 1:
+    if (at is None) + (on is None) + (after is None) != 2:       # exactly one of the three
+        given = [key for key, value in (("at", at), ("on", on), ("after", after))
+                 if value is not None]
+        if not given:
+            _fail(path, 'needs "at" (seconds) or "on": "eof"'
+                        ' (or "after": "connect" / "accept")')
         _fail(path, f'has both "{given[0]}" and "{given[1]}"; use one')
     at = _number(at, path + ".at", 0, at_most=MAX_SECONDS)
     on = _choice(on, path + ".on", ("eof",))
-    after = _choice(after, path + ".after", AFTER_CALLS)
-    if get("delay") is not None and after is None:
+    delay = 0.0
+    if after is not None:
+        after = _choice(after, path + ".after", AFTER_CALLS)
+        delay = _number(get("delay"), path + ".delay", 0, default=0.0, at_most=MAX_SECONDS)
+    elif get("delay") is not None:
         _fail(path + ".delay", 'goes with "after": "connect" or "accept"')
-    delay = _number(get("delay"), path + ".delay", 0, default=0.0, at_most=MAX_SECONDS)
     to = data = read_mode = read_bytes = None
     if do == "connect":
         other = names[1] if host == names[0] else names[0]

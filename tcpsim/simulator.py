@@ -80,7 +80,7 @@ class HostRuntime:
         self.held = {}                  # (remote addr, remote port) -> ports.HeldPorts
         self.seed = seed
         self.read_mode = "auto"
-        self.eof_seen = set()           # connections whose end of file the application read
+        self.eof_seen = set()           # conn ids whose end of file the application read
         self.eof_actions = []
         self.after_actions = {"connect": [], "accept": []}
         self.waiting = []               # (action, target, blocker): calls made while blocked
@@ -107,13 +107,12 @@ class HostRuntime:
                 held.hold(self.port)      # a bind() holds its port (tb->fastreuse >= 0)
         return held
 
-    def add_conn(self, tcb):
-        """A connection takes its 4-tuple (a newer incarnation replaces the older holder)."""
-        self.conns[(tcb.local_port, tcb.remote_port)] = tcb
-        if self.held:
-            held = self.held.get(tcb.remote_port)
-            if held is not None and held.lo <= tcb.local_port <= held.hi:
-                held.hold(tcb.local_port)
+    def hold(self, tcb):
+        """A new connection holds its local port for its destination (ports.HeldPorts). It
+        is in ``conns`` already: a newer incarnation replaces the older holder."""
+        held = self.held.get(tcb.remote_port)
+        if held is not None and held.lo <= tcb.local_port <= held.hi:
+            held.hold(tcb.local_port)
 
     def drop_conn(self, tcb):
         """A connection reached CLOSED: its 4-tuple is free again."""
@@ -227,7 +226,9 @@ class Simulation:
         tcb = Endpoint(host.name, host.name, peer.name, local_port, remote_port, p, mss, iss,
                        isn_mod.ts_offset(p.name, four_tuple, self.secret), conn, now)
         self.isns[(conn, host.name)] = iss
-        host.add_conn(tcb)
+        host.conns[(local_port, remote_port)] = tcb     # HostRuntime.add_conn, inlined
+        if host.held:
+            host.hold(tcb)
         return tcb
 
     # ----------------------------------------------------------- application
@@ -330,8 +331,8 @@ class Simulation:
             if result:
                 host.delivered += result
                 self._event(now, host.name, "read", len(result), tcb.conn)
-            elif tcb.at_eof() and tcb not in host.eof_seen:
-                host.eof_seen.add(tcb)
+            elif tcb.at_eof() and tcb.conn not in host.eof_seen:
+                host.eof_seen.add(tcb.conn)
                 self._event(now, host.name, "read", 0, tcb.conn)
                 for action in host.eof_actions:
                     self.eof_fired[action] += 1
@@ -414,7 +415,7 @@ class Simulation:
             del unread[tcb]
             if tcb.rcv_buf or tcb.error:
                 self._app_read(host, tcb, now, None)
-            if tcb.at_eof() and tcb not in host.eof_seen:
+            if tcb.at_eof() and tcb.conn not in host.eof_seen:
                 self._app_read(host, tcb, now, None)
             self._drain(tcb, now)
         self.tcb_rows.append(tcb.snapshot(now))
@@ -441,7 +442,7 @@ class Simulation:
                 self._state_row(event.t, tcb.name, event.socket, event.old, event.new,
                                 event.cause, tcb.conn)
                 new = event.new
-                if new == CLOSED or new == LISTEN:
+                if new is CLOSED or new is LISTEN:
                     host.drop_conn(tcb)          # its 4-tuple is free again
                 if tcb.passive and event.old == SYN_RECEIVED and new != ESTABLISHED:
                     listener = host.listener

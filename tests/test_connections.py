@@ -275,3 +275,45 @@ def test_port_range_is_validated_with_its_field_name():
     assert str(info.value).startswith("hosts.client.options.tw_reuse: must be 0")
     # null is the same as leaving the option out
     assert tcpsim.run(ephemeral([], client={"port_range": None, "tw_reuse": None}))
+
+
+# --------------------------------------------------------------------------- pictures
+def test_connection_trace_keeps_one_connection_renumbered(after):
+    from tcpsim import plots
+    assert plots.connection_ids(after) == [0, 1]
+    one = plots.connection_trace(after, 1)
+    original = [s for s in rows(after, "segments") if s["conn"] == 1]
+    assert [s["trace_i"] for s in one.doc["segments"]] == [s["i"] for s in original]
+    assert [s["i"] for s in one.doc["segments"]] == list(range(len(original)))
+    assert {r["conn"] for r in one.doc["states"]} == {1}
+    assert one.hosts["client"]["port"] == original[0]["sport"]
+    with pytest.raises(ValueError, match="conn: no connection 7 in this trace"):
+        plots.connection_trace(after, 7)
+
+
+def test_ladder_of_one_connection_draws_only_its_segments(after):
+    from tcpsim import plots
+    fig = plots.ladder(after, conn=1)
+    arrows = fig.axes[0].tcpsim["arrows"]
+    assert len(arrows) == sum(1 for s in rows(after, "segments") if s["conn"] == 1)
+
+
+def test_connections_view_has_a_row_per_connection_with_its_states(after):
+    from tcpsim import plots
+    spans = plots.connection_spans(after)
+    assert set(spans) == {0, 1}
+    for conn in (0, 1):
+        client = [state for _, _, state in spans[conn]["client"]]
+        assert client == ["SYN-SENT", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT"]
+        assert [state for _, _, state in spans[conn]["server"]][:2] == ["SYN-RECEIVED",
+                                                                        "ESTABLISHED"]
+        # each span starts where the previous ended
+        items = spans[conn]["client"]
+        assert all(a[1] == b[0] for a, b in zip(items, items[1:]))
+    fig = plots.connections(after)
+    info = fig.axes[0].tcpsim
+    assert set(info["rows"]) == {0, 1} and info["note"] is None
+    assert info["bars"][(0, "client")] == spans[0]["client"]
+    fig = plots.connections(after, max_rows=1)
+    assert list(fig.axes[0].tcpsim["rows"]) == [0]
+    assert "1 more connections not drawn" in fig.axes[0].tcpsim["note"].get_text()

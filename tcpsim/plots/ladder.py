@@ -288,7 +288,7 @@ def _state_at(states, host, t):
 
 # ----------------------------------------------------------------------- the main call
 def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_axis="auto",
-           gap=2.0, reads=False, title=True, segments=None, tlim=None):
+           gap=2.0, reads=False, title=True, segments=None, tlim=None, conn=None):
     """Draw the ladder diagram of ``trace``.
 
     labels: ``"relative"`` (Wireshark-style relative seq/ack) or ``"absolute"``.
@@ -304,6 +304,8 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
     left out, a note at the bottom says which are drawn and how to see the others.
     tlim: ``(t0, t1)``: only the segments sent from t0 to t1 (and the states and calls in
     that time); combined with ``segments`` when both are given.
+    conn: draw only connection ``conn`` (``plots.connection_trace``; its segments are
+    numbered from 0, so ``segments`` counts within it).
 
     Returns the Figure (or ``ax`` when one was given). ``ax.tcpsim`` is a dict:
     ``arrows`` {segment i: FancyArrowPatch}, ``drops`` {i: the ✗ Text}, ``labels``
@@ -320,7 +322,7 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
         axes_in = (bbox.width * ax.figure.get_figwidth(), bbox.height * ax.figure.get_figheight())
     layout = ladder_scene(trace, labels=labels, options=options, hosts=hosts,
                           time_axis=time_axis, gap=gap, reads=reads, title=title,
-                          segments=segments, tlim=tlim, axes_in=axes_in)
+                          segments=segments, tlim=tlim, axes_in=axes_in, conn=conn)
     scene = layout.scene
     created = ax is None
     if created:
@@ -372,7 +374,7 @@ class LadderScene:
 
 def ladder_scene(trace, labels="relative", options=False, hosts=None, time_axis="auto",
                  gap=2.0, reads=False, title=True, segments=None, tlim=None,
-                 axes_in=None) -> LadderScene:
+                 axes_in=None, conn=None) -> LadderScene:
     """The ladder's geometry (arguments as ``ladder``); ``axes_in``: (width, height) of the
     Axes in inches when drawing on a given Axes (default: the ladder's own figure)."""
     if labels not in ("relative", "absolute"):
@@ -380,6 +382,9 @@ def ladder_scene(trace, labels="relative", options=False, hosts=None, time_axis=
     if time_axis not in ("auto", "linear"):
         raise ValueError("time_axis must be 'auto' or 'linear'")
     trace = as_trace(trace)
+    if conn is not None:      # one connection of several (tcpsim/plots/connections.py)
+        from .connections import connection_trace
+        trace = connection_trace(trace, conn)
     names = host_order(trace, hosts)
     if len(names) < 2:
         raise ValueError("a ladder needs two hosts")
