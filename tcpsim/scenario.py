@@ -93,6 +93,7 @@ class Action:
     data: bytes | None = None # send: the payload bytes ("bytes": N becomes payload_pattern(N))
     read_mode: str | None = None   # read: "auto" | "off" | None (a one-off read)
     read_bytes: int | None = None  # read: one read of at most N bytes
+    listener: bool = False    # close: the listening socket, not the newest connection
 
 
 @dataclass(frozen=True)
@@ -421,6 +422,7 @@ def _action(index: int, spec, names: tuple) -> Action:
     elif get("delay") is not None:
         _fail(path + ".delay", 'goes with "after": "connect" or "accept"')
     to = data = read_mode = read_bytes = None
+    listener = False
     if do == "connect":
         other = names[1] if host == names[0] else names[0]
         to = get("to")
@@ -442,6 +444,9 @@ def _action(index: int, spec, names: tuple) -> Action:
                 data = text.encode("utf-8")
             except UnicodeEncodeError:
                 _fail(path + ".data", "must be valid Unicode text (no lone surrogates)")
+    elif do == "close" and get("listener") is not None:
+        if _bool(get("listener"), path + ".listener"):
+            listener = True
     elif do == "read":
         mode, count = get("mode"), get("bytes")
         if (mode is None) == (count is None):
@@ -450,7 +455,8 @@ def _action(index: int, spec, names: tuple) -> Action:
         read_mode = _choice(mode, path + ".mode", READ_MODES)
         read_bytes = _positive(count, path + ".bytes")
     return Action(index=index, host=host, do=do, at=at, on=on, after=after, delay=delay,
-                  to=to, data=data, read_mode=read_mode, read_bytes=read_bytes)
+                  to=to, data=data, read_mode=read_mode, read_bytes=read_bytes,
+                  listener=listener)
 
 
 def _item(value):

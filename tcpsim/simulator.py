@@ -30,6 +30,8 @@ from . import isn as isn_mod
 from .clock import Clock
 from .keyedhash import secret_from_seed
 from .ports import EphemeralPorts, PortsExhausted
+from .timewait import (TW_ISN_GAP, TimeWait, bind_conflict, connect_may_take_over,
+                       takeover_start)
 from .errors import ScenarioError, SimulationStuck
 from .endpoint import Endpoint, reset_for
 from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
@@ -54,6 +56,12 @@ UNLIMITED = float("inf")
 # The trace's "from"/"to" are plain RFC names: looked up here, as str(State.X) costs 7x more
 STATE_NAMES = {state: state.value for state in State}
 
+
+
+def _ms(t_s):
+    """The millisecond clock (tcp_clock_ms()) at ``t_s`` seconds; 1.001 s is 1001 ms, not
+    the 1000 that int(1.001 * 1000) gives."""
+    return int(t_s * 1000 + 1e-6)
 
 
 class HostRuntime:
@@ -85,6 +93,8 @@ class HostRuntime:
         self.after_actions = {"connect": [], "accept": []}
         self.waiting = []               # (action, target, blocker): calls made while blocked
         self.unread = {}                # connections with data, EOF or an error not yet read
+        self.tw_since = {}              # TIME-WAIT connection -> when it entered (or restarted)
+        self.reusable = set()           # TIME-WAIT connections tw_reuse lets connect() take over
         self.delivered = bytearray()
         self.first_isn = None
 
@@ -124,6 +134,9 @@ class HostRuntime:
                     self.listener is not None and tcb.local_port == self.port):
                 held.release(tcb.local_port)
         self.unread.pop(tcb, None)
+        if self.tw_since:
+            self.tw_since.pop(tcb, None)
+            self.reusable.discard(tcb)
 
 
 class Simulation:
@@ -208,14 +221,16 @@ class Simulation:
         host.next_conn += 1
         return conn
 
-    def _new_endpoint(self, host, now, conn, local_port, remote_port):
+    def _new_endpoint(self, host, now, conn, local_port, remote_port, iss=None):
         peer = self.hosts[self.peer_of[host.name]]
         p = host.profile
         mss = self.link.mss
         if host.mss_clamp is not None:  # TCP_MAXSEG
             mss = min(mss, host.mss_clamp)
         four_tuple = (host.addr, local_port, peer.addr, remote_port)
-        if host.fixed_isn is not None and host.first_isn is None:
+        if iss is not None:       # a TIME-WAIT 4-tuple taken over (timewait.py)
+            pass
+        elif host.fixed_isn is not None and host.first_isn is None:
             iss = host.fixed_isn
         else:
             iss = isn_mod.STRATEGIES[p.isn_strategy](now, four_tuple, self.secret, self.clock_offset_ns)
@@ -226,6 +241,8 @@ class Simulation:
         tcb = Endpoint(host.name, host.name, peer.name, local_port, remote_port, p, mss, iss,
                        isn_mod.ts_offset(p.name, four_tuple, self.secret), conn, now)
         self.isns[(conn, host.name)] = iss
+        if host.options.rfc1337:
+            tcb.rfc1337 = True
         host.conns[(local_port, remote_port)] = tcb     # HostRuntime.add_conn, inlined
         if host.held:
             host.hold(tcb)
@@ -252,6 +269,9 @@ class Simulation:
             host.waiting.append((action, target, None))   # until accept() returns
             return
         if do == "listen":
+            if not host.listening() and self._bind_conflict(host):
+                self._event(now, host.name, "listen", "EADDRINUSE", None)
+                return
             if host.listener is None:
                 host.listener = Listener(host.name, host.port)
                 for held in host.held.values():
@@ -265,6 +285,12 @@ class Simulation:
             if tcb is None:
                 return
             out = tcb.connect(now)
+        elif do == "close" and action.listener:
+            if host.listener is not None:
+                host.listener.close(now)
+                self._drain_listener(host)
+            self._event(now, host.name, "close", "ok" if host.listener else "ENOTCONN", None)
+            return
         elif tcb is None or (tcb.state == CLOSED and do != "read"):
             if do == "close" and host.listening() and target is None:
                 host.listener.close(now)
@@ -296,11 +322,21 @@ class Simulation:
             self._event(now, host.name, "abort", "ok", tcb.conn)
         self._after(host, tcb, out, now)
 
+    def _bind_conflict(self, host):
+        """``bind()`` of the listener's port: EADDRINUSE while connections of this host hold
+        it (TIME-WAIT included), unless they and the new socket all set SO_REUSEADDR
+        (``timewait.bind_conflict``, linux ``inet_csk_bind_conflict()``). A connection keeps
+        the SO_REUSEADDR of its socket: here the host's ``reuseaddr`` option."""
+        reuse = host.options.reuseaddr
+        holders = [(c.state.value, reuse) for c in host.conns.values() if c.local_port == host.port]
+        return bool(holders) and bind_conflict(reuse, holders)
+
     def _connect(self, host, action, now):
         """``connect()``: a new connection from a fixed or an ephemeral port, or an event row
         saying why not (None)."""
         peer = self.hosts[action.to]
         remote_port = peer.port
+        iss = None
         if host.ephemeral:
             held = host.held_ports(remote_port)
             try:
@@ -308,6 +344,17 @@ class Simulation:
             except PortsExhausted as exhausted:    # every 4-tuple to that port is held
                 self._event(now, host.name, "connect", exhausted.errno_name, None)
                 return None
+            holder = host.conns.get((local_port, remote_port))
+            if holder is not None and holder.state is TIME_WAIT:   # tw_reuse allows it:
+                iss = takeover_start(self._time_wait_record(host, holder))["iss"]
+                ts_recent = holder.ts_recent
+                holder.give_up_time_wait(now)
+                self._drain(holder, now)
+                tcb = self._new_endpoint(host, now, self._next_conn(host), local_port,
+                                         remote_port, iss)
+                tcb.ts_recent = ts_recent   # PAWS from the first segment (RFC 7323 §5)
+                host.tcb = tcb
+                return tcb
         else:
             local_port = host.port
             holder = host.conns.get((local_port, remote_port))
@@ -352,6 +399,13 @@ class Simulation:
             self._after(host, tcb, out, now)
             if not reopen:
                 return
+            if host.listening() and seg.dport == host.port:
+                # linux tcp_timewait_state_process(): the SYN-ACK's ISN continues the old
+                # sequence space, tw_snd_nxt + 65537 (measured: docs/linux-connections.md §3)
+                iss = ((tcb.snd_nxt + TW_ISN_GAP) & SEQ_MASK or 1) \
+                    if host.profile.name == "linux" else None
+                self._listener_segment(host, seg, now, iss)
+                return
         if host.listening() and seg.dport == host.port:
             self._listener_segment(host, seg, now)
             return
@@ -361,11 +415,13 @@ class Simulation:
         if rst is not None:
             self._send([rst], now)
 
-    def _listener_segment(self, host, seg, now):
-        """A segment for the listening socket: the Listener decides (RFC 9293 §3.10.7.2)."""
+    def _listener_segment(self, host, seg, now, iss=None):
+        """A segment for the listening socket: the Listener decides (RFC 9293 §3.10.7.2).
+        ``iss``: the new connection's ISN when a TIME-WAIT handed the SYN over."""
 
         def make_child(syn):
-            return self._new_endpoint(host, now, self._next_conn(host), host.port, syn.sport)
+            return self._new_endpoint(host, now, self._next_conn(host), host.port, syn.sport,
+                                      iss)
 
         child, out = host.listener.on_segment(seg, now, make_child)
         self._drain_listener(host)
@@ -444,6 +500,8 @@ class Simulation:
                 new = event.new
                 if new is CLOSED or new is LISTEN:
                     host.drop_conn(tcb)          # its 4-tuple is free again
+                elif new is TIME_WAIT and host.ephemeral and not tcb.passive:
+                    self._time_wait_entered(host, tcb, event.t)
                 if tcb.passive and event.old == SYN_RECEIVED and new != ESTABLISHED:
                     listener = host.listener
                     if listener is not None:
@@ -477,6 +535,41 @@ class Simulation:
         if host.waiting and tcb.state not in HANDSHAKING and not tcb.send_blocked:
             self._release_waiting(host, tcb, now)
         return readable
+
+    # ------------------------------------------------------------- TIME-WAIT reuse
+    def _time_wait_record(self, host, tcb):
+        """What the TIME-WAIT connection remembers (timewait.TimeWait). Its peer's last
+        timestamp arrived with the segment that put it in TIME-WAIT (or restarted it)."""
+        peer = self.hosts[self.peer_of[host.name]]
+        since = host.tw_since.get(tcb)
+        stamp_ms = _ms(since) if tcb.ts_on and since is not None else None
+        return TimeWait(host.addr, peer.addr, tcb.snd_nxt, tcb.rcv_nxt,
+                        tcb.ts_recent if tcb.ts_on else None, stamp_ms, host.options.reuseaddr)
+
+    def _time_wait_entered(self, host, tcb, t):
+        """An ephemeral connection entered TIME-WAIT (or restarted it): if tw_reuse may ever
+        let connect() take it over, look again when tcp_tw_reuse_delay has passed."""
+        host.tw_since[tcb] = t
+        host.reusable.discard(tcb)
+        options = host.options
+        if options.tw_reuse and tcb.ts_on:
+            delay_s = options.tw_reuse_delay_ms / 1000
+            # time_after32(now, stamp + delay): the first millisecond strictly after
+            when = (_ms(t) + options.tw_reuse_delay_ms + 1) / 1000
+            self.clock.schedule(max(when, t + delay_s), self._time_wait_reusable, tcb, t)
+
+    def _time_wait_reusable(self, now, tcb, since):
+        host = self.hosts[tcb.name]
+        if tcb.state is not TIME_WAIT or host.tw_since.get(tcb) != since:
+            return              # gone, taken over, or restarted (a later check is on the clock)
+        options = host.options
+        if connect_may_take_over(self._time_wait_record(host, tcb), tw_reuse=options.tw_reuse,
+                                 now_ms=_ms(now),
+                                 reuse_delay_ms=options.tw_reuse_delay_ms):
+            host.reusable.add(tcb)
+            held = host.held.get(tcb.remote_port)
+            if held is not None and held.lo <= tcb.local_port <= held.hi:
+                held.release(tcb.local_port)   # usable again for connect_held()
 
     def _run_after(self, host, call, tcb, t):
         """Schedule the host's ``{"after": call}`` actions for the connection ``tcb``."""

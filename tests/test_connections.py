@@ -317,3 +317,11 @@ def test_connections_view_has_a_row_per_connection_with_its_states(after):
     fig = plots.connections(after, max_rows=1)
     assert list(fig.axes[0].tcpsim["rows"]) == [0]
     assert "1 more connections not drawn" in fig.axes[0].tcpsim["note"].get_text()
+
+
+def test_the_player_plays_one_connection(after):
+    from tcpsim import widgets
+    p = widgets.player(after, conn=1, views=("ladder",))
+    assert {s["conn"] for s in p.trace.doc["segments"]} == {1}
+    first_syn = next(s for s in rows(after, "segments") if s["conn"] == 1)
+    assert p.times[0] == first_syn["t"]
