@@ -27,7 +27,7 @@ from tcpsim.keyedhash import secret_from_seed
 from tcpsim.ports import EphemeralPorts, PortsExhausted
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # calibration.py, as a script too
-from calibration import calibration_s  # noqa: E402
+from calibration import calibration_s as _calibration  # noqa: E402
 
 DEST = ("10.0.0.1", "10.0.0.2", 80)
 SHORT_CONNECTIONS = 30_000
@@ -51,12 +51,12 @@ def short_connections_scenario(n=SHORT_CONNECTIONS, gap_s=CONNECT_GAP_S):
 def run_short_connections(n=SHORT_CONNECTIONS):
     import tcpsim
     scenario = short_connections_scenario(n)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     trace = tcpsim.run(scenario)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     ok = sum(1 for e in trace.doc["events"] if e["call"] == "connect" and e["result"] == "ok")
     ports = {s["sport"] for s in trace.doc["segments"] if s["flags"] == "S"}
-    return elapsed, ok, len(ports), len(trace.doc["segments"])
+    return elapsed, cpu, ok, len(ports), len(trace.doc["segments"])
 
 
 def fill_scan(port_range):
@@ -87,29 +87,38 @@ def fill_held(port_range):
     return time.perf_counter() - start, n
 
 
-def run() -> dict:
-    cal = calibration_s()
-    scan_s, n_scan, calls = fill_scan((40000, 44999))
-    held_s, n_held = fill_held((40000, 44999))
-    full_s, n_full = fill_held((32768, 60999))
-    return {
+def run(quick=False, calibration_s=None) -> dict:
+    """The figures; ``quick`` (``python -m benchmarks --quick``): a 500-port range, 1 000
+    short connections, no full-range fill."""
+    cal = calibration_s if calibration_s is not None else _calibration()
+    small = (40000, 40499) if quick else (40000, 44999)
+    n_small = small[1] - small[0] + 1
+    scan_s, n_scan, calls = fill_scan(small)
+    held_s, n_held = fill_held(small)
+    figures = {
         "calibration: 10M-step loop (s)": round(cal, 3),
-        "fill 5000 ports, port-by-port scan (s)": round(scan_s, 3),
-        "fill 5000 ports, usable() calls": calls,
-        "fill 5000 ports, HeldPorts (s)": round(held_s, 3),
+        f"fill {n_small} ports, port-by-port scan (s)": round(scan_s, 3),
+        f"fill {n_small} ports, usable() calls": calls,
+        f"fill {n_small} ports, HeldPorts (s)": round(held_s, 3),
         "scan / HeldPorts": round(scan_s / held_s, 1),
-        "fill 28232 ports (default range), HeldPorts (s)": round(full_s, 3),
-        "HeldPorts: us per connect, full default range": round(full_s / n_full * 1e6, 1),
-        "same number of ports chosen": n_scan == n_held == 5000 and n_full == 28232,
-        **short_connection_figures(cal),
     }
+    same = n_scan == n_held == n_small
+    if not quick:
+        full_s, n_full = fill_held((32768, 60999))
+        figures["fill 28232 ports (default range), HeldPorts (s)"] = round(full_s, 3)
+        figures["HeldPorts: us per connect, full default range"] = round(full_s / n_full * 1e6, 1)
+        same = same and n_full == 28232
+    figures["same number of ports chosen"] = same
+    figures.update(short_connection_figures(cal, 1000 if quick else SHORT_CONNECTIONS))
+    return figures
 
 
-def short_connection_figures(cal):
-    elapsed, ok, n_ports, n_segments = run_short_connections()
+def short_connection_figures(cal, n=SHORT_CONNECTIONS):
+    elapsed, cpu, ok, n_ports, n_segments = run_short_connections(n)
     return {
-        f"simulator: {SHORT_CONNECTIONS} short connections, one client, one run (s)":
+        f"simulator: {n} short connections, one client, one run (s)":
             round(elapsed, 3),
+        "simulator: the same, CPU time of this process (s)": round(cpu, 3),
         "simulator: connections completed": ok,
         "simulator: distinct ephemeral ports": n_ports,
         "simulator: segments": n_segments,
@@ -120,7 +129,7 @@ def short_connection_figures(cal):
 
 def main():
     if "--simulator" in sys.argv:         # only the simulator's figure
-        cal = calibration_s()
+        cal = _calibration()
         figures = {"calibration: 10M-step loop (s)": round(cal, 3), **short_connection_figures(cal)}
     else:
         figures = run()

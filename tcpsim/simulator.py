@@ -31,7 +31,7 @@ from .clock import Clock
 from .keyedhash import secret_from_seed
 from .ports import EphemeralPorts, PortsExhausted
 from .timewait import (TW_ISN_GAP, TimeWait, bind_conflict, connect_may_take_over,
-                       takeover_start)
+                       is_loopback, takeover_start)
 from .errors import ScenarioError, SimulationStuck
 from .endpoint import Endpoint, reset_for
 from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Established,
@@ -95,6 +95,7 @@ class HostRuntime:
         self.unread = {}                # connections with data, EOF or an error not yet read
         self.tw_since = {}              # TIME-WAIT connection -> when it entered (or restarted)
         self.reusable = set()           # TIME-WAIT connections tw_reuse lets connect() take over
+        self.tw_reuse = None            # options.tw_reuse as it applies to this host's addresses
         self.delivered = bytearray()
         self.first_isn = None
 
@@ -265,7 +266,7 @@ class Simulation:
             host.waiting.append((action, target, blocker))
             return
         if tcb is None and host.listening() and (do in ("send", "read", "shutdown") or (
-                host.listener.syn_queue and do != "listen")):
+                host.listener.syn_queue and do not in ("listen", "abort"))):
             host.waiting.append((action, target, None))   # until accept() returns
             return
         if do == "listen":
@@ -460,7 +461,8 @@ class Simulation:
     # ------------------------------------------------------------- bookkeeping
     def _after(self, host, tcb, out, now):
         """After any endpoint call: send, record, let the application read, re-arm timers."""
-        self._send(out, now)
+        if out:
+            self._send(out, now)
         if tcb is None:
             return
         unread = host.unread
@@ -552,7 +554,11 @@ class Simulation:
         host.tw_since[tcb] = t
         host.reusable.discard(tcb)
         options = host.options
-        if options.tw_reuse and tcb.ts_on:
+        if host.tw_reuse is None:       # tw_reuse 2 is 0 unless an address is loopback
+            peer = self.hosts[self.peer_of[host.name]]
+            host.tw_reuse = options.tw_reuse if options.tw_reuse != 2 or \
+                is_loopback(host.addr) or is_loopback(peer.addr) else 0
+        if host.tw_reuse and tcb.ts_on:
             delay_s = options.tw_reuse_delay_ms / 1000
             # time_after32(now, stamp + delay): the first millisecond strictly after
             when = (_ms(t) + options.tw_reuse_delay_ms + 1) / 1000
