@@ -8,6 +8,7 @@ Prints, section by section:
   10-million-step Python loop, timed before and after the rest: a machine 2x slower, or
   twice as busy, shows twice the figure, so divide by it to compare machines);
 * ``core``: simulator throughput (benchmarks/bench_core.py);
+* ``ports``: ephemeral-port choice, and 30 000 short connections in one run (bench_ports.py);
 * ``pcap``: reading a capture, against bare dpkt and scapy (bench_pcap.py);
 * ``explorer``: the explorer's and the player's latency (bench_explorer.py);
 * ``states`` and ``plots``: drawing the pictures (bench_states.py, bench_plots.py);
@@ -45,6 +46,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 SECTIONS = {       # name: (module, what it measures)
     "core": ("bench_core", "simulator throughput"),
+    "ports": ("bench_ports", "ephemeral ports; 30 000 short connections in one run"),
     "pcap": ("bench_pcap", "pcap reading against bare dpkt and scapy"),
     "explorer": ("bench_explorer", "explorer and player latency"),
     "states": ("bench_states", "state graph pictures"),

@@ -98,6 +98,12 @@ TRANSITIONS = {
     (LISTEN, "rcv ACK of SYN cookie"): (
         ESTABLISHED, ("linux cookie_v4_check() -> tcp_get_cookie_sock() (net/ipv4/syncookies.c): "
                       "the final ACK carries a valid SYN cookie; RFC 4987 §3.6")),
+    (TIME_WAIT, "rcv RST (tcp_rfc1337=1)"): (
+        TIME_WAIT, ("RFC 1337 (TIME-WAIT assassination); linux tcp_timewait_state_process() "
+                    "with tcp_rfc1337=1: the RST is ignored and the TIME-WAIT timer starts again")),
+    (TIME_WAIT, "rcv SYN with a newer timestamp (new incarnation)"): (
+        CLOSED, ("RFC 6191 §2: a SYN whose TSval is newer than TS.Recent may reopen; linux "
+                 "tcp_timewait_state_process() (TCP_TW_SYN)")),
 }
 # Events allowed from every synchronized state (RFC 9293 §3.10.5, §3.10.7.4, §3.8.3 R2).
 for _state in (ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT, CLOSING, LAST_ACK):
@@ -276,6 +282,7 @@ class Endpoint:
         self.tfo_deferred = False         # connect() returned; the SYN leaves with the first send
         self.tfo_syn_data = 0             # bytes of data our SYN carried
         self.tfo_child = False            # a passive open made at a SYN with a valid cookie
+        self.rfc1337 = False              # net.ipv4.tcp_rfc1337 (the host sets it)
 
     # ------------------------------------------------------------------ helpers
     def _transition(self, event, now, cause=None):
@@ -1323,18 +1330,36 @@ class Endpoint:
     def _on_segment_time_wait(self, seg, now):
         flags = seg.flags
         if "R" in flags:
+            if self.p.name == "linux" and seg.seq != self.rcv_nxt:
+                # linux tcp_timewait_state_process(): only an RST at exactly RCV.NXT counts
+                # (measured: docs/linux-connections.md §3); any other is dropped
+                return self._ignore(seg, now, "TIME-WAIT: an RST not at RCV.NXT (linux "
+                                    "tcp_timewait_state_process())")
             if self._acceptable(seg):
+                if self.rfc1337:
+                    self._transition("rcv RST (tcp_rfc1337=1)", now,
+                                     "RST ignored in TIME-WAIT (tcp_rfc1337=1, RFC 1337)")
+                    self.timers["time_wait"] = now + self.p.time_wait_s
+                    return []
                 self._transition("rcv RST", now, "RST received (TIME-WAIT assassination, RFC 1337)")
                 self.timers.clear()
                 return []
             return self._ignore(seg, now, "an RST outside the receive window "
                                 "(RFC 9293 §3.10.7.4 first check)")
-        if "S" in flags and "A" not in flags and seq_lt(self.rcv_nxt, seg.seq):
-            # A new incarnation may start: the caller hands the SYN to the listener.
-            self._transition("rcv SYN (new incarnation)", now, "SYN for a new incarnation")
-            self.timers.clear()
-            self.events.append(NewIncarnation(now, seg))
-            return []
+        if "S" in flags and "A" not in flags:
+            event = None
+            if seq_lt(self.rcv_nxt, seg.seq):
+                event, cause = "rcv SYN (new incarnation)", "SYN for a new incarnation"
+            elif self.ts_on and "ts" in seg.options and \
+                    seq_lt(self.ts_recent, seg.options["ts"][0]):
+                event = "rcv SYN with a newer timestamp (new incarnation)"
+                cause = "SYN with a newer timestamp: a new incarnation (RFC 6191)"
+            if event is not None:
+                # A new incarnation may start: the caller hands the SYN to the listener.
+                self._transition(event, now, cause)
+                self.timers.clear()
+                self.events.append(NewIncarnation(now, seg))
+                return []
         if "F" in flags and seq_diff(seq_add(seg.seq, seg.seg_len), self.rcv_nxt) == 0:
             # A retransmitted FIN: our last ACK was lost. ACK it and restart the timer.
             self._transition("rcv FIN", now, "FIN retransmission received: ACK, restart timer")

@@ -495,6 +495,8 @@ def _segment_rows(conn, client_dir, digits):
     decode, flag_strings = _decode_options, FLAG_STRINGS
     rows = []
     append = rows.append
+    ports = ((conn.a[1], conn.b[1]), (conn.b[1], conn.a[1]))   # by direction: (sport, dport)
+    stream = conn.index
     for i, (ts, direction, flags, seq, ack, win, raw_opts, length, number, _) in \
             enumerate(packets):
         s = direction ^ client_dir
@@ -543,7 +545,8 @@ def _segment_rows(conn, client_dir, digits):
                 "rel_ack": (ack - peer.base) & MASK if flags & ACK else None,
                 "len": length, "win": win, "options": decode(raw_opts) if raw_opts else {},
                 "retransmission": retransmission, "dropped": False, "arrival": t,
-                "conn": 0, "frame": number,
+                "conn": stream, "sport": ports[direction][0], "dport": ports[direction][1],
+                "frame": number,
                 "dup_ack": dup_ack, "out_of_order": out_of_order,
                 "zero_window": win == 0 and not control, "window_update": window_update,
                 "keep_alive": keep_alive, "oversize": length > limit[s]})
@@ -700,7 +703,7 @@ def _infer_states(rows):
     def move(k, host, new, cause):
         if state[host] is not None and state[host] != new:
             out.append({"t": rows[k]["t"], "host": host, "socket": host, "from": str(state[host]),
-                        "to": str(new), "cause": cause, "conn": 0})
+                        "to": str(new), "cause": cause, "conn": rows[k]["conn"]})
             state[host] = new
 
     def apply(k, host, event):

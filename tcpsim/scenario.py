@@ -40,6 +40,7 @@ FLAG_LETTERS = FLAG_ORDER           # the trace's order of TCP flag letters
 HANDSHAKES = ("three-way", "two-way")
 ISN_STRATEGIES = ("zero", "clock", "rfc6528", "random")
 READ_MODES = ("auto", "off")
+AFTER_CALLS = ("connect", "accept")     # {"after": ...}: actions relative to a connection
 MAX_SEND_BYTES = 10**9
 MAX_SECONDS = 10**6        # any time or delay: 11.6 days; beyond it float sums overflow to inf
 SEED_RANGE = (-2**63, 2**64 - 1)
@@ -74,8 +75,9 @@ class Host:
     isn: int | None           # None: chosen as the profile / isn_strategy does
     options: HostOptions
     addr: str | None = None   # IPv4 address; None: 10.0.0.1 for the first host, 10.0.0.2 ...
-    # the contract's connection options (backlog, syn_cookies, keepalive, ...), defaulted
-    connection: ConnectionOptions = field(default_factory=ConnectionOptions)
+    # the connection-management options (port_range, tw_reuse, rfc1337, reuseaddr, ...):
+    # tcpsim/connoptions.py, validated and defaulted to Linux's values
+    conn_options: ConnectionOptions = field(default_factory=ConnectionOptions)
 
 
 @dataclass(frozen=True)
@@ -83,12 +85,15 @@ class Action:
     index: int                # position in the "actions" list (for messages)
     host: str
     do: str                   # listen | connect | send | read | shutdown | close | abort
-    at: float | None          # seconds; None when on == "eof"
+    at: float | None          # seconds; None when on == "eof" or after is set
     on: str | None = None     # "eof" or None
+    after: str | None = None  # "connect" | "accept": runs once per such connection
+    delay: float = 0.0        # with after: seconds after connect/accept returned
     to: str | None = None     # connect target host
     data: bytes | None = None # send: the payload bytes ("bytes": N becomes payload_pattern(N))
     read_mode: str | None = None   # read: "auto" | "off" | None (a one-off read)
     read_bytes: int | None = None  # read: one read of at most N bytes
+    listener: bool = False    # close: the listening socket, not the newest connection
 
 
 @dataclass(frozen=True)
@@ -370,6 +375,18 @@ def _options(value, path) -> HostOptions:
     return HostOptions(**given) if given else _NO_OPTIONS
 
 
+_DEFAULT_CONN_OPTIONS = ConnectionOptions()
+
+
+def _conn_options(value, path) -> ConnectionOptions:
+    """The options of "Additions for the rest of the course" (tcpsim/connoptions.py); null
+    is the same as leaving an option out, as everywhere in a scenario."""
+    if not isinstance(value, dict) or not value:
+        return _DEFAULT_CONN_OPTIONS
+    given = {key: item for key, item in value.items() if item is not None}
+    return parse_connection_options(given, path) if given else _DEFAULT_CONN_OPTIONS
+
+
 def _hosts(value) -> tuple:
     text = "must be an object with exactly two hosts"
     if value is None:
@@ -383,13 +400,14 @@ def _hosts(value) -> tuple:
         path = _key("hosts", name)
         if not isinstance(spec, dict):
             _fail(path, "must be an object")
+        options = spec.get("options")
         hosts.append(Host(
             name=name,
             port=_int(spec.get("port"), path + ".port", 1, 65535),
             isn=_int(spec.get("isn"), path + ".isn", 0, SEQ_MASK),
-            options=_options(spec.get("options"), path + ".options"),
+            options=_options(options, path + ".options"),
             addr=_ipv4(spec.get("addr"), path + ".addr"),
-            connection=parse_connection_options(spec.get("options"), path + ".options"),
+            conn_options=_conn_options(options, path + ".options"),
         ))
     return tuple(hosts)
 
@@ -401,14 +419,24 @@ def _action(index: int, spec, names: tuple) -> Action:
     get = spec.get
     host = _choice(get("host"), path + ".host", names, required=True)
     do = _choice(get("do"), path + ".do", ACTIONS, required=True)
-    at, on = get("at"), get("on")
-    if at is None and on is None:
-        _fail(path, 'needs "at" (seconds) or "on": "eof"')
-    if at is not None and on is not None:
-        _fail(path, 'has both "at" and "on"; use one')
+    at, on, after = get("at"), get("on"), get("after")
+    if (at is None) + (on is None) + (after is None) != 2:       # exactly one of the three
+        given = [key for key, value in (("at", at), ("on", on), ("after", after))
+                 if value is not None]
+        if not given:
+            _fail(path, 'needs "at" (seconds) or "on": "eof"'
+                        ' (or "after": "connect" / "accept")')
+        _fail(path, f'has both "{given[0]}" and "{given[1]}"; use one')
     at = _number(at, path + ".at", 0, at_most=MAX_SECONDS)
     on = _choice(on, path + ".on", ("eof",))
+    delay = 0.0
+    if after is not None:
+        after = _choice(after, path + ".after", AFTER_CALLS)
+        delay = _number(get("delay"), path + ".delay", 0, default=0.0, at_most=MAX_SECONDS)
+    elif get("delay") is not None:
+        _fail(path + ".delay", 'goes with "after": "connect" or "accept"')
     to = data = read_mode = read_bytes = None
+    listener = False
     if do == "connect":
         other = names[1] if host == names[0] else names[0]
         to = get("to")
@@ -430,6 +458,9 @@ def _action(index: int, spec, names: tuple) -> Action:
                 data = text.encode("utf-8")
             except UnicodeEncodeError:
                 _fail(path + ".data", "must be valid Unicode text (no lone surrogates)")
+    elif do == "close" and get("listener") is not None:
+        if _bool(get("listener"), path + ".listener"):
+            listener = True
     elif do == "read":
         mode, count = get("mode"), get("bytes")
         if (mode is None) == (count is None):
@@ -437,8 +468,9 @@ def _action(index: int, spec, names: tuple) -> Action:
                   else "read takes mode or bytes, not both")
         read_mode = _choice(mode, path + ".mode", READ_MODES)
         read_bytes = _positive(count, path + ".bytes")
-    return Action(index=index, host=host, do=do, at=at, on=on, to=to, data=data,
-                  read_mode=read_mode, read_bytes=read_bytes)
+    return Action(index=index, host=host, do=do, at=at, on=on, after=after, delay=delay,
+                  to=to, data=data, read_mode=read_mode, read_bytes=read_bytes,
+                  listener=listener)
 
 
 def _item(value):

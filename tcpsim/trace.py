@@ -10,7 +10,7 @@ import json
 from typing import NamedTuple
 
 SEGMENT_COLUMNS = ["i", "t", "src", "dst", "flags", "seq", "ack", "rel_seq", "rel_ack", "len",
-                   "win", "options", "retransmission", "dropped", "arrival", "conn"]
+                   "win", "options", "retransmission", "dropped", "arrival", "conn", "sport", "dport"]
 STATE_COLUMNS = ["t", "host", "socket", "from", "to", "cause", "conn"]
 EVENT_COLUMNS = ["t", "host", "call", "result", "conn"]
 IGNORED_COLUMNS = ["t", "host", "segment", "reason"]   # extension: docs/trace.md

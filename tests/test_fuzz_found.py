@@ -160,10 +160,11 @@ def test_a_zero_time_loop_ends_in_one_line():
 
 EOF_CHAIN = {"hosts": {"client": {"port": 40000}, "server": {"port": 5001}},
              "actions": listen_connect(then=[
-                 {"at": 0.1, "host": "client", "do": "shutdown"},
+                 # (an on-eof action acts on the connection that saw the EOF, so the
+                 # shutdown of each new connection is an "after": "connect" action)
+                 {"after": "connect", "host": "client", "do": "shutdown"},
                  {"on": "eof", "host": "server", "do": "close"},
-                 {"on": "eof", "host": "client", "do": "connect", "to": "server"},
-                 {"on": "eof", "host": "client", "do": "shutdown"}])}
+                 {"on": "eof", "host": "client", "do": "connect", "to": "server"}])}
 
 
 def test_on_eof_reconnects_end_in_a_message_about_the_scenario():

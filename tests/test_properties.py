@@ -174,3 +174,49 @@ def test_seed_changes_linux_isns(seed, other):
     b = run(app_scenario(100, 100, 0.0, "linux", other))
     assert a.doc["hosts"]["client"]["isn"] != b.doc["hosts"]["client"]["isn"]
     assert a.doc["hosts"]["server"]["isn"] != b.doc["hosts"]["server"]["isn"]
+
+
+# --------------------------------------------------------------------------- several connections
+def many_scenario(k, n1, gap, p, profile, seed):
+    """The client (ephemeral ports) connects ``k`` times, ``gap`` s apart, so connections
+    overlap; on each it sends n1 bytes and half-closes, then closes on EOF; the server
+    closes each connection at its EOF. Random loss p both ways."""
+    actions = [act(round(gap * i, 6), "client", "connect", to="server") for i in range(1, k)]
+    actions += [{"after": "connect", "host": "client", "do": "send", "bytes": n1}] if n1 else []
+    actions += [{"after": "connect", "host": "client", "do": "shutdown"},
+                act("eof", "server", "close"), act("eof", "client", "close")]
+    faults = [{"loss": {"p": p}}] if p > 0 else []
+    sc = scenario(actions, profile=profile, seed=seed, faults=faults, until=UNTIL)
+    sc["hosts"]["client"]["port"] = None
+    return sc
+
+
+@settings(max_examples=30, **SETTINGS)
+@given(k=st.integers(2, 4), n1=st.integers(0, 5000), gap=st.sampled_from([0.0, 0.001, 0.3]),
+       p=st.floats(min_value=0.0, max_value=0.3), profile=profiles, seed=seeds)
+def test_several_connections_each_deliver_their_own_bytes_or_report(k, n1, gap, p, profile,
+                                                                     seed):
+    """With several connections per host: each connection's segments carry its own 4-tuple,
+    two live connections never share one, each server connection reads exactly the bytes of
+    its client connection (or an error is reported / a connection given up), and every
+    socket ends CLOSED or LISTEN."""
+    t = run(many_scenario(k, n1, gap, p, profile, seed))
+    tuples = {}
+    for s in segs(t):
+        client_port = s["sport"] if s["src"] == "client" else s["dport"]
+        if not s.get("injected"):
+            tuples.setdefault((s["src"], s["conn"]), set()).add(client_port)
+    assert all(len(ports) == 1 for ports in tuples.values()), tuples
+    clients = [c for h, c in tuples if h == "client"]
+    assert sorted(clients) == list(range(len(clients)))
+    errors = error_events(t)
+    abnormal = abnormal_endings(t)
+    reads = {}
+    for e in events(t, host="server", call="read"):
+        if isinstance(e["result"], int) and not isinstance(e["result"], bool):
+            reads[e["conn"]] = reads.get(e["conn"], 0) + e["result"]
+    assert all(n <= n1 for n in reads.values()), (reads, fmt(t))
+    if not errors and not abnormal:
+        accepted = [e["conn"] for e in events(t, host="server", call="accept")]
+        assert all(reads.get(c, 0) == n1 for c in accepted), (reads, fmt(t))
+        assert set(final_by_socket(t).values()) <= {"CLOSED", "LISTEN"}, fmt(t)

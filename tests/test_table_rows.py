@@ -148,6 +148,21 @@ for _state in ("ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING
         ROWS[(_state, "retransmission timeout")] = (
             _state + (" data" if _state in ("ESTABLISHED", "CLOSE-WAIT") else ""),
             expire_all)
+def _rst_rfc1337(p, ep):
+    ep.rfc1337 = True                 # the host's options.rfc1337 (simulator.py sets it)
+    _rst(p, ep)
+
+
+def _syn_newer_timestamp(p, ep):
+    """RFC 6191: a SYN at an old sequence number but with a newer TSval."""
+    syn = segment_to(ep, "S", seq=ep.rcv_nxt - 10, ack=0)
+    syn.options = {"ts": [(ep.ts_recent + 1000) % 2**32, 0]}
+    p.deliver([syn], ep)
+
+
+ROWS[("TIME-WAIT", "rcv RST (tcp_rfc1337=1)")] = ("TIME-WAIT", _rst_rfc1337)
+ROWS[("TIME-WAIT", "rcv SYN with a newer timestamp (new incarnation)")] = (
+    "TIME-WAIT timestamps", _syn_newer_timestamp)
 for _state in ("ESTABLISHED", "CLOSE-WAIT"):
     ROWS[(_state, "close() with unread data")] = (_state + " unread", lambda p, ep: ep.close(p.now))
     ROWS[(_state, "close() with SO_LINGER 0")] = (_state + " linger0", lambda p, ep: ep.close(p.now))
@@ -163,6 +178,11 @@ def fixture(name):
     if name.endswith(" linger0"):
         side = "b_options" if name.startswith("SYN-RECEIVED") else "a_options"
         return in_state(name[:-8], **{side: {"linger0": True}})
+    if name == "TIME-WAIT timestamps":
+        p, ep = in_state("TIME-WAIT", a_options={"timestamps": True},
+                         b_options={"timestamps": True})
+        assert ep.ts_on
+        return p, ep
     if name == "FIN-WAIT-2 orphan":
         return in_state("FIN-WAIT-2", a_options={"fin_timeout": 30.0})
     if name.endswith(" unread"):             # data arrived in ESTABLISHED, nobody read it

@@ -253,7 +253,7 @@ def plan(scenario):
 
     from tcpsim.connoptions import ConnectionOptions
     for h in scenario.hosts:
-        c = h.connection        # the connection options (connoptions.ConnectionOptions)
+        c = h.conn_options      # the connection options (connoptions.ConnectionOptions)
         if c.keepalive is not None:
             sockopts[h.name]["keepalive"] = [c.keepalive.time_s, c.keepalive.intvl_s,
                                              c.keepalive.probes]
@@ -261,12 +261,12 @@ def plan(scenario):
             sockopts[h.name]["backlog"] = c.backlog
         if c.fastopen:
             sockopts[h.name]["fastopen"] = True
-    if any(h.connection.fastopen for h in scenario.hosts):
+    if any(h.conn_options.fastopen for h in scenario.hosts):
         sysctls["net.ipv4.tcp_fastopen"] = 3      # TFO_CLIENT_ENABLE | TFO_SERVER_ENABLE
         notes.append("options.fastopen: netns sysctl net.ipv4.tcp_fastopen=3, TCP_FASTOPEN 16 "
                      "on the listener, TCP_FASTOPEN_CONNECT on connecting sockets")
-    cookies = {h.name: h.connection.syn_cookies for h in scenario.hosts
-               if h.connection.syn_cookies != ConnectionOptions().syn_cookies}
+    cookies = {h.name: h.conn_options.syn_cookies for h in scenario.hosts
+               if h.conn_options.syn_cookies != ConnectionOptions().syn_cookies}
     if len(set(cookies.values())) == 1:
         sysctls["net.ipv4.tcp_syncookies"] = next(iter(cookies.values()))
         notes.append(f"options.syn_cookies of {', '.join(cookies)} applied as netns sysctl "

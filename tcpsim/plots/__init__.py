@@ -7,6 +7,8 @@
     plots.buffers(trace, t=0.3)             # send/receive windows at time t
     plots.header(trace.segments.iloc[0], trace=trace)
     plots.schedule({"linux": trace1, "rfc9293": trace2}, flags="S")  # when each SYN left
+    plots.ladder(trace, conn=3)             # one connection of several
+    plots.connections(trace)                # every connection: its states over time
 
 Each function takes a ``tcpsim.Trace`` (or a trace document) and an optional ``ax=``; it
 returns a ``matplotlib.figure.Figure`` (or the given Axes). See docs/plots.md.
@@ -18,6 +20,7 @@ from .timeseq import time_sequence, time_sequence_data
 from .buffers import buffer_numbers, buffers, buffers_svg
 from .header import header, header_bytes, header_fields
 from .schedule import schedule, schedule_data
+from .connections import connection_ids, connection_spans, connection_trace, connections
 from .style import HOST_COLOURS, OKABE_ITO, flag_label, host_colours
 
 __all__ = ["ladder", "ladder_svg", "segment_label", "state_graph", "state_graph_svg",
@@ -25,4 +28,5 @@ __all__ = ["ladder", "ladder_svg", "segment_label", "state_graph", "state_graph_
            "highlighted_edges", "current_states", "time_sequence", "time_sequence_data",
            "buffers", "buffers_svg", "buffer_numbers", "header", "header_bytes", "header_fields",
            "schedule", "schedule_data",
+           "connections", "connection_ids", "connection_spans", "connection_trace",
            "flag_label", "host_colours", "HOST_COLOURS", "OKABE_ITO"]

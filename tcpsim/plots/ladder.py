@@ -292,7 +292,8 @@ def _state_at(states, host, t):
 
 # ----------------------------------------------------------------------- the main call
 def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_axis="auto",
-           gap=2.0, reads=False, title=True, segments=None, tlim=None, ignored=False):
+           gap=2.0, reads=False, title=True, segments=None, tlim=None, ignored=False,
+           conn=None):
     """Draw the ladder diagram of ``trace``.
 
     labels: ``"relative"`` (Wireshark-style relative seq/ack) or ``"absolute"``.
@@ -310,6 +311,8 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
     that time); combined with ``segments`` when both are given.
     ignored: also show the segments that arrived and changed nothing (``trace.ignored``):
     the arrow ends in a purple ⊗ and its label says why, in short. Off by default.
+    conn: draw only connection ``conn`` (``plots.connection_trace``; its segments are
+    numbered from 0, so ``segments`` counts within it).
 
     Returns the Figure (or ``ax`` when one was given). ``ax.tcpsim`` is a dict:
     ``arrows`` {segment i: FancyArrowPatch}, ``drops`` {i: the ✗ Text}, ``labels``
@@ -326,7 +329,8 @@ def ladder(trace, ax=None, labels="relative", options=False, hosts=None, time_ax
         axes_in = (bbox.width * ax.figure.get_figwidth(), bbox.height * ax.figure.get_figheight())
     layout = ladder_scene(trace, labels=labels, options=options, hosts=hosts,
                           time_axis=time_axis, gap=gap, reads=reads, title=title,
-                          segments=segments, tlim=tlim, axes_in=axes_in, ignored=ignored)
+                          segments=segments, tlim=tlim, axes_in=axes_in, ignored=ignored,
+                          conn=conn)
     scene = layout.scene
     created = ax is None
     if created:
@@ -378,7 +382,7 @@ class LadderScene:
 
 def ladder_scene(trace, labels="relative", options=False, hosts=None, time_axis="auto",
                  gap=2.0, reads=False, title=True, segments=None, tlim=None,
-                 axes_in=None, ignored=False) -> LadderScene:
+                 axes_in=None, ignored=False, conn=None) -> LadderScene:
     """The ladder's geometry (arguments as ``ladder``); ``axes_in``: (width, height) of the
     Axes in inches when drawing on a given Axes (default: the ladder's own figure)."""
     if labels not in ("relative", "absolute"):
@@ -386,6 +390,9 @@ def ladder_scene(trace, labels="relative", options=False, hosts=None, time_axis=
     if time_axis not in ("auto", "linear"):
         raise ValueError("time_axis must be 'auto' or 'linear'")
     trace = as_trace(trace)
+    if conn is not None:      # one connection of several (tcpsim/plots/connections.py)
+        from .connections import connection_trace
+        trace = connection_trace(trace, conn)
     names = host_order(trace, hosts)
     if len(names) < 2:
         raise ValueError("a ladder needs two hosts")

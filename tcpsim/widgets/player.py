@@ -120,6 +120,8 @@ class Player(widgets.VBox):
     ladder_height: the ladder window's height in pixels (a longer ladder is cut around the
     cursor).
     interval_ms: time between two steps when playing.
+    conn: play one connection of several (``plots.connection_trace``): its segments, states,
+    calls and TCB rows only.
 
     Attributes: ``times`` (the instants the slider stops at), ``t`` (the current one),
     ``slider``, ``play``, ``back_button``, ``forward_button``, ``happening`` (what happens
@@ -128,10 +130,14 @@ class Player(widgets.VBox):
     ``variables`` (HTML).
     """
 
-    def __init__(self, trace, hosts=None, views=VIEWS, ladder_height=440, interval_ms=900):
+    def __init__(self, trace, hosts=None, views=VIEWS, ladder_height=440, interval_ms=900,
+                 conn=None):
         super().__init__()
         self.add_class("tcpsim-player")
         self.trace = as_trace(trace)
+        if conn is not None:
+            from ..plots.connections import connection_trace
+            self.trace = connection_trace(self.trace, conn)
         self.hosts = host_order(self.trace, hosts)
         unknown = set(views) - set(VIEWS)
         if unknown:
