@@ -373,15 +373,16 @@ def test_without_cookies_a_flood_locks_the_client_out(flood_runs):
 
 
 def test_a_flood_trace_writes_as_a_pcap_from_its_spoofed_addresses(tmp_path):
-    """Rows to or from a spoofed source carry sport/dport; the pcap has one connection per
+    """Rows to or from a spoofed source carry their own sport/dport (every row has them: the
+    contract's many-connections addition); the pcap has one connection per
     spoofed (address, port): a queued request's SYN-ACK retransmitted (1+2+4+8+16 s), a
     cookie's sent once."""
     doc = scenario({"backlog": 2}, faults=[{"flood": {"to": "server", "count": 5,
                                                       "between": [0, 0.01]}}])
     trace = run(doc)
     spoofed = [r for r in trace.doc["segments"] if "client" not in (r["src"], r["dst"])]
-    assert all("sport" in r and "dport" in r for r in spoofed)
-    assert all("sport" not in r for r in trace.doc["segments"] if r not in spoofed)
+    assert all(r["sport"] != SERVER_PORT and r["dport"] == SERVER_PORT for r in spoofed if r["dst"] == "server")
+    assert all(r["sport"] == SERVER_PORT and r["dport"] != SERVER_PORT for r in spoofed if r["src"] == "server")
     write_pcap(trace.doc, tmp_path / "flood.pcap")
     streams = list_streams(tmp_path / "flood.pcap")
     assert [s.split("flags ")[1] for s in streams[:5]] == ["S:1 SA:6"] * 3 + ["S:1 SA:1"] * 2

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from matplotlib.patches import Patch
 
-from ..trace import Trace
+from ..trace import TCB_COLUMNS, Trace
 from .style import FIG_WIDTH, FONT, MUTED, OKABE_ITO, host_order, new_figure
 
 # One colour per state (Okabe-Ito where it has enough; opening blue, open green, closing
@@ -77,7 +77,8 @@ def connection_trace(trace, conn) -> Trace:
                            **({"port": syn["sport"]} if "sport" in syn else {})}
     one["hosts"] = hosts
     delivered = getattr(trace, "delivered", None) if isinstance(trace, Trace) else None
-    tcb = [r for r in getattr(trace, "_tcb_rows", ()) if r.conn == conn]
+    at = TCB_COLUMNS.index("conn")     # the rows are plain tuples in TCB_COLUMNS order
+    tcb = [r for r in getattr(trace, "_tcb_rows", ()) if r[at] == conn]
     return Trace(one, delivered, tcb)
 
 
