@@ -386,3 +386,72 @@ _RULER = "text-align:center;color:#777777;font-size:9px;padding:0;"
 def _is_option(name: str) -> bool:
     return name.split(" ")[0] in {"EOL", "NOP", "MSS", "WS", "SACK-perm", "SACK", "TS"} \
         or name.startswith("kind ")
+
+
+# ------------------------------------------------------------------ tables for notebook 01
+def flag_bits_table(flag_strings) -> "pandas.DataFrame":  # noqa: F821
+    """For flag strings such as ``["S", "SA"]``: the flags byte in hex and in binary and the
+    bits' names: one byte per segment, one bit per flag."""
+    import pandas as pd
+    rows = []
+    for flags in flag_strings:
+        byte = flags_byte(flags)
+        rows.append({"flags": flags, "byte 13 (hex)": f"0x{byte:02x}",
+                     "binary (CWR ECE URG ACK PSH RST SYN FIN)": f"{byte:08b}",
+                     "bits set": " + ".join(f"{FLAG_NAME[c]} 0x{FLAG_BIT[c]:02x}"
+                                            for c in FLAG_ORDER[::-1] if c in flags)})
+    return pd.DataFrame(rows)
+
+
+def checksum_table(name: str, frames: int | None = None) -> "pandas.DataFrame":  # noqa: F821
+    """A shipped capture's checksums, frame by frame: the field as captured, the
+    pseudo-header's sum, and what dpkt computes over pseudo-header + segment."""
+    import pandas as pd
+    rows = [{"frame": int(h.where.rsplit(" ", 1)[1]), "flags": h.flags, "len": len(h.payload),
+             "in the header": f"0x{h.checksum:04x}",
+             "pseudo-header sum": f"0x{h.pseudo_header_sum:04x}",
+             "computed": f"0x{h.computed_checksum:04x}", "status": h.checksum_status}
+            for h in capture_segments(name)[:frames]]
+    return pd.DataFrame(rows)
+
+
+def sequence_space(segments) -> "pandas.DataFrame":  # noqa: F821
+    """``segments`` (a trace's table) with two columns more: ``space`` = len + SYN + FIN
+    (RFC 9293 §3.4, SEG.LEN) and ``next_seq`` = (seq + space) mod 2^32, the number the
+    sender's next new segment starts at and the receiver's ACK names."""
+    out = segments.copy()
+    flags = out["flags"]
+    out["space"] = (out["len"] + flags.str.contains("S").astype(int)
+                    + flags.str.contains("F").astype(int))
+    out["next_seq"] = (out["seq"] + out["space"]) % (SEQ_MASK + 1)
+    return out
+
+
+# What sets each flag, with a real segment of a shipped capture (notebook 01, section 4):
+# (flag letter, capture, how to find the segment, who set it and why).
+FLAG_EXAMPLES = (
+    ("S", "handshake", "S", "connect(): the client's first segment; the listener's answer is a "
+     "SYN too (SYN-ACK)"),
+    ("A", "handshake", "A", "every segment after the first SYN: the ack field is valid"),
+    ("P", "handshake", "PA", "the sender's TCP, on the last segment of what it had queued "
+     "(RFC 9293 §3.9.1.2)"),
+    ("F", "handshake", "FA", "close() or shutdown(SHUT_WR): no more data from this side"),
+    ("R", "refused", "RA", "a SYN to a port where nothing listens (also: close() with unread "
+     "data, SO_LINGER 0, a segment for no connection)"),
+    ("E", "ecn", "SEC", "with tcp_ecn=1, connect() asks for ECN: ECE and CWR in the SYN"),
+    ("C", "ecn", "SEC", "(the same SYN); later, a sender that reduced its window after an ECE"),
+)
+
+
+def flag_examples() -> "pandas.DataFrame":  # noqa: F821
+    """One real segment per flag (URG: none; no shipped capture sets it), from the captures."""
+    import pandas as pd
+    from . import course
+    rows = []
+    for letter, name, flags, why in FLAG_EXAMPLES:
+        segments = course.capture(name).segments
+        seg = segments[segments["flags"] == flags].iloc[0]
+        rows.append({"flag": FLAG_NAME[letter], "capture": name, "frame": int(seg["frame"]),
+                     "src": seg["src"], "flags": seg["flags"], "seq": int(seg["seq"]),
+                     "len": int(seg["len"]), "set by": why})
+    return pd.DataFrame(rows)
