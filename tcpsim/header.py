@@ -389,7 +389,7 @@ def _is_option(name: str) -> bool:
 
 
 # ------------------------------------------------------------------ tables for notebook 01
-def flag_bits_table(flag_strings) -> "pandas.DataFrame":  # noqa: F821
+def flag_bits_table(flag_strings):
     """For flag strings such as ``["S", "SA"]``: the flags byte in hex and in binary and the
     bits' names: one byte per segment, one bit per flag."""
     import pandas as pd
@@ -403,7 +403,7 @@ def flag_bits_table(flag_strings) -> "pandas.DataFrame":  # noqa: F821
     return pd.DataFrame(rows)
 
 
-def checksum_table(name: str, frames: int | None = None) -> "pandas.DataFrame":  # noqa: F821
+def checksum_table(name: str, frames: int | None = None):
     """A shipped capture's checksums, frame by frame: the field as captured, the
     pseudo-header's sum, and what dpkt computes over pseudo-header + segment."""
     import pandas as pd
@@ -415,7 +415,7 @@ def checksum_table(name: str, frames: int | None = None) -> "pandas.DataFrame": 
     return pd.DataFrame(rows)
 
 
-def sequence_space(segments) -> "pandas.DataFrame":  # noqa: F821
+def sequence_space(segments):
     """``segments`` (a trace's table) with two columns more: ``space`` = len + SYN + FIN
     (RFC 9293 §3.4, SEG.LEN) and ``next_seq`` = (seq + space) mod 2^32, the number the
     sender's next new segment starts at and the receiver's ACK names."""
@@ -430,20 +430,20 @@ def sequence_space(segments) -> "pandas.DataFrame":  # noqa: F821
 # What sets each flag, with a real segment of a shipped capture (notebook 01, section 4):
 # (flag letter, capture, how to find the segment, who set it and why).
 FLAG_EXAMPLES = (
-    ("S", "handshake", "S", "connect(): the client's first segment; the listener's answer is a "
-     "SYN too (SYN-ACK)"),
+    ("S", "handshake", "S",
+     "connect(): the client's first segment; the listener's answer is a SYN too (SYN-ACK)"),
     ("A", "handshake", "A", "every segment after the first SYN: the ack field is valid"),
-    ("P", "handshake", "PA", "the sender's TCP, on the last segment of what it had queued "
-     "(RFC 9293 §3.9.1.2)"),
+    ("P", "handshake", "PA",
+     "the sender's TCP, on the last segment of what it had queued (RFC 9293 §3.9.1.2)"),
     ("F", "handshake", "FA", "close() or shutdown(SHUT_WR): no more data from this side"),
-    ("R", "refused", "RA", "a SYN to a port where nothing listens (also: close() with unread "
-     "data, SO_LINGER 0, a segment for no connection)"),
+    ("R", "refused", "RA",
+     "a SYN to a port where nothing listens (also: close() with unread data, SO_LINGER 0)"),
     ("E", "ecn", "SEC", "with tcp_ecn=1, connect() asks for ECN: ECE and CWR in the SYN"),
     ("C", "ecn", "SEC", "(the same SYN); later, a sender that reduced its window after an ECE"),
 )
 
 
-def flag_examples() -> "pandas.DataFrame":  # noqa: F821
+def flag_examples():
     """One real segment per flag (URG: none; no shipped capture sets it), from the captures."""
     import pandas as pd
     from . import course

@@ -34,13 +34,6 @@ FIN_CAPTURES = ("fin-loss", "half-close", "raw/drop-fin-mtu1500", "raw/drop-mid-
 CLIENT_ADDR, SERVER_ADDR = "10.0.0.1", "10.0.0.2"    # exercise 2's connection (pseudo-header)
 
 
-def _seq_hint(name, value):
-    if value >= SEQ_SPACE:
-        return (f"{name} = {value} does not fit in 32 bits: sequence numbers are counted "
-                "modulo 2^32 (RFC 9293 §3.4).")
-    return None
-
-
 # ------------------------------------------------------------ exercise 1: decode from hex
 def decode_pool() -> list:
     """[(capture, frame)] of every TCP segment exercise 1 may pick."""
@@ -105,10 +98,6 @@ def _flag_set(value):
         else:
             return None
     return letters
-
-
-def _swapped16(value):
-    return ((value & 0xFF) << 8) | (value >> 8)
 
 
 def judge_decoded_header(decoded, seed: int) -> Feedback:
@@ -339,16 +328,16 @@ def judge_fin_frames(fin_frames, seed: int) -> Feedback:
     segments = course.capture(fin_question(seed).capture).segments
     flags = segments["flags"]
     want = sorted(int(f) for f in segments[flags.str.contains("F")]["frame"])
+    if len(set(values)) != len(values):
+        return wrong("fin_frames lists a frame twice: give each segment once.")
     if sorted(values) == want:
-        if len(set(values)) != len(values):
-            return wrong("fin_frames lists a frame twice.")
         return right(f"{len(want)} segments with FIN. Count them per side: more than one FIN "
                      "from a side means retransmissions, the same sequence number sent again "
                      "(its 'seq' column).")
     if sorted(v + 1 for v in values) == want:
         return wrong("These are row positions (the index, from 0). The question asks for "
                      "Wireshark's frame numbers, the 'frame' column, which counts from 1.")
-    everything = set(int(f) for f in segments["frame"])
+    everything = {int(f) for f in segments["frame"]}
     if values and not set(values) <= everything:
         return wrong("Some of these are not frame numbers of your capture: take them from "
                      "its 'frame' column.")
