@@ -174,6 +174,7 @@ def test_exercise_pools_are_what_the_text_says():
     assert set(ex01.DECODE_CAPTURES) <= names
     for name in ex01.FIN_CAPTURES:
         segs = course.capture(name).segments
+        assert ex01._frames_and_flags(name) == dict(zip(segs["frame"], segs["flags"]))
         fins = segs[segs["flags"].str.contains("F")]
         assert set(fins["src"]) == {"client", "server"}, name
     assert any(len(course.capture(n).segments.pipe(lambda s: s[s["flags"].str.contains("F")]))
