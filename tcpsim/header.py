@@ -369,9 +369,9 @@ def header_html(h: Header) -> str:
             f"{html.escape(h.summary())}</div>"
             f"<table style='border-collapse:collapse;table-layout:fixed;width:100%;"
             f"font-family:monospace;font-size:11px'>{''.join(body)}</table>"
-            f"<div style='font-family:monospace;font-size:12px;margin-top:4px'>"
+            f"<div style='font-family:monospace;font-size:12px;margin-top:4px;line-height:1.35'>"
             f"header, {len(h.header_bytes)} bytes (data offset {h.offset} × 4):<br>{hexdump}</div>"
-            f"<div style='font-family:monospace;font-size:12px;margin-top:4px'>"
+            f"<div style='font-family:monospace;font-size:12px;margin-top:4px;line-height:1.35'>"
             f"pseudo-header {h.src} → {h.dst}, protocol 6, TCP length {len(h.raw)}: "
             f"{h.pseudo_header.hex(' ')}<br>checksum in the header 0x{h.checksum:04x}; "
             f"computed over pseudo-header + header + {len(h.payload)} payload bytes: "
@@ -379,7 +379,7 @@ def header_html(h: Header) -> str:
 
 
 _CELL = ("border:1px solid #333333;text-align:center;padding:1px 0;overflow:hidden;"
-         "white-space:nowrap;")
+         "white-space:nowrap;line-height:1.15;")
 _RULER = "text-align:center;color:#777777;font-size:9px;padding:0;"
 
 

@@ -164,7 +164,7 @@ class SegmentDecoder(widgets.VBox):
         self.segment = self._segments[self.frame.value - 1]
         raw = self.segment.raw
         shown = raw[:64]
-        self.hex.value = ("<div style='font-family:monospace;font-size:12px'>"
+        self.hex.value = ("<div style='font-family:monospace;font-size:12px;line-height:1.35'>"
                           f"the segment's bytes as captured ({len(raw)}):<br>"
                           + html.escape(shown.hex(" ")) + (" …" if len(raw) > 64 else "")
                           + "</div>")
