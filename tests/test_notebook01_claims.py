@@ -27,7 +27,8 @@ def test_the_syn_field_by_field():
     long: data offset 10 ... of which the last 20 are options (MSS, SACK-permitted,
     timestamps, window scale)"; "A segment without options has data offset 5" (section 1)."""
     syn = header.from_capture("handshake", frame=1)
-    assert syn.header_bytes[0:2].hex(" ") == "9c 41" and 0x9c41 == 40001 == syn.sport
+    assert syn.header_bytes[0:2].hex(" ") == "9c 41"
+    assert int.from_bytes(syn.header_bytes[0:2], "big") == 40001 == syn.sport
     assert syn.flags == "S" and syn.offset == 10 and len(syn.header_bytes) == 40
     assert set(syn.options) == {"mss", "sack_perm", "ts", "wscale"}
     assert header.build(1, 2, 3, options={}).offset == 5

@@ -222,7 +222,7 @@ def rst_connection(seed: int) -> dict:
 
 
 def expected_rst(seed: int) -> dict:
-    """Exercise 2: the client's RST. RFC 9293 §3.5.2/§3.5.3 with RFC 5961 §3.2: a reset is
+    """Exercise 2: the client's RST. RFC 9293 §3.5.3 and §3.10.7.4 with RFC 5961 §3.2: a reset is
     accepted only if its seq is exactly the receiver's RCV.NXT, here the client's SND.NXT =
     ISN + 1 + every data byte it sent (the last segment included: it was sent, it counts)."""
     c = rst_connection(seed)

@@ -273,7 +273,7 @@ def judge_rst(rst_hex, seed: int) -> Feedback:
                             "must be exactly what the server expects next.")
         else:
             problems.append("seq: the server accepts a reset only if its seq is exactly the "
-                            "next number it expects (RFC 9293 §3.5.3, RFC 5961 §3.2); one "
+                            "next number it expects (RFC 9293 §3.10.7.4, RFC 5961 §3.2); one "
                             "merely inside the window gets a 'challenge ACK' instead.")
     if not seg.checksum_ok:
         problems.append("checksum: wrong, so the server would drop the segment without a word. "
