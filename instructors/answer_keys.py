@@ -67,6 +67,20 @@ QUESTIONS = {
                  "its own way to say no.",
         },
     },
+    # notebook 01, section 4 (ungraded quick check): how does a server answer a SYN?
+    "01-synack": {
+        "right": "a",   # RFC 9293 §3.5 (Figure 6, line 3: <SEQ=300><ACK=101><CTL=SYN,ACK>)
+        "feedback": {
+            "a": "A SYN-ACK is one segment whose flags byte has two bits set, SYN (0x02) and "
+                 "ACK (0x10): 0x12. RFC 9293 §3.5, Figure 6, line 3: <CTL=SYN,ACK>.",
+            "b": "The ACK and the SYN travel in the same segment: every TCP segment has room "
+                 "for all eight control bits, and the server sets two of them at once. Look "
+                 "at the capture's second frame.",
+            "c": "The SYN and the ACK travel in the same segment: the flags are bits of one "
+                 "header, not separate messages. Count the segments from the server in the "
+                 "capture.",
+        },
+    },
     # notebook 00 (ungraded practice question): when does connect() return?
     "00-connect-returns": {
         "right": "a",   # RFC 9293 §3.5

@@ -491,3 +491,78 @@ def test_svg_pictures_look_like_the_static_ones(request):
     b = np.asarray(Image.open(io.BytesIO(shown[pictures[2][0]])).convert("RGBA"))
     rows, cols = min(a.shape[0], b.shape[0]), min(a.shape[1], b.shape[1])
     assert unmatched_ink(a[:rows, :cols], b[:rows, :cols]) > 0.2
+
+
+# ------------------------------------------- notebook 01: the segment builder and decoder
+JS_HEADER_HTML = """(root) => { const t = root.querySelector('.tcpsim-header');
+    return t ? t.innerHTML : null; }"""
+JS_LIT_FLAGS = """(root) => [...root.querySelectorAll('.tcpsim-header td[title]')]
+    .filter(td => td.style.background.includes('rgb(0, 114, 178)')).map(td => td.title)"""
+
+
+def test_segment_widgets_react_in_jupyterlab(lab, request):
+    """Notebook 01 in JupyterLab: Run All shows no error; ticking ACK in the segment builder
+    lights the ACK bit of its header (SYN stays lit); the decoder's frame slider moves to
+    the next real segment. Screenshots of both widgets go to tests/artifacts/browser/."""
+    notebook = "01-segments-and-flags.ipynb"
+    base, token = lab
+    shots = ARTIFACTS / Path(notebook).stem
+    shutil.rmtree(shots, ignore_errors=True)
+    shots.mkdir(parents=True)
+    errors: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        page = None
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1000})
+            page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+            page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+            page.goto(f"{base}/lab/workspaces/tcpsim-test-01/tree/notebooks/{notebook}"
+                      f"?reset&token={token}")
+            page.wait_for_function(JS_KERNEL_READY, timeout=90_000, polling=100)
+            start = time.perf_counter()
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+            page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+            page.wait_for_function(JS_STARTED, timeout=30_000)
+            page.wait_for_function(JS_DONE, timeout=RUN_TIMEOUT_MS, polling=200)
+            report(request, f"{notebook} in JupyterLab: Run All Cells took "
+                            f"{time.perf_counter() - start:.1f} s")
+            page.screenshot(path=str(shots / "run-all.png"), full_page=True)
+            shown = [t for t in page.locator(
+                '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+            ).all_inner_texts() if ERROR_TEXT.search(t)]
+            assert not shown, "cells show errors:\n" + "\n\n".join(shown)
+            assert not page.get_by_text("Error displaying widget").all_inner_texts()
+            fail_on_errors(errors)
+
+            builder = page.locator(".tcpsim-segment-builder").first
+            builder.scroll_into_view_if_needed()
+            root = builder.element_handle()
+            assert page.evaluate(JS_LIT_FLAGS, root) == ["SYN"]
+            builder.screenshot(path=str(shots / "builder-syn.png"))
+            builder.get_by_role("checkbox", name="ACK", exact=True).check()
+            page.wait_for_function(f"(root) => ({JS_LIT_FLAGS})(root).length == 2", arg=root,
+                                   timeout=PICTURE_TIMEOUT_MS)
+            assert page.evaluate(JS_LIT_FLAGS, root) == ["ACK", "SYN"]
+            builder.screenshot(path=str(shots / "builder-synack.png"))
+
+            decoder = page.locator(".tcpsim-segment-decoder").first
+            decoder.scroll_into_view_if_needed()
+            droot = decoder.element_handle()
+            before = page.evaluate(JS_HEADER_HTML, droot)
+            decoder.screenshot(path=str(shots / "decoder-frame1.png"))
+            handle = decoder.locator(".noUi-handle").first
+            handle.focus()
+            handle.press("ArrowRight")
+            page.wait_for_function(f"([root, old]) => ({JS_HEADER_HTML})(root) !== old",
+                                   arg=[droot, before], timeout=PICTURE_TIMEOUT_MS)
+            assert "handshake.pcap frame 2" in page.evaluate(JS_HEADER_HTML, droot)
+            decoder.screenshot(path=str(shots / "decoder-frame2.png"))
+            report(request, f"{notebook}: screenshots in {shots}")
+            fail_on_errors(errors)
+        except BaseException:
+            if page is not None:
+                page.screenshot(path=str(shots / "failure.png"), full_page=True)
+            raise
+        finally:
+            browser.close()

@@ -392,3 +392,16 @@ def test_summary_lists_every_segment_with_its_raw_window():
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and len(r.stdout.splitlines()) == len(
         tcpsim.read_pcap(str(CAPTURES / "handshake.pcap")).segments)
+
+
+# ------------------------------------------------------ kernel_sysctls (the ecn capture)
+def test_kernel_sysctls_are_netns_sysctls_and_bad_ones_are_named():
+    assert capture.kernel_sysctls({"kernel_sysctls": {"net.ipv4.tcp_ecn": 1}}) == \
+        {"net.ipv4.tcp_ecn": 1}
+    assert capture.kernel_sysctls({}) == {}
+    with pytest.raises(capture.CaptureRefused, match="kernel_sysctls.kernel.panic"):
+        capture.kernel_sysctls({"kernel_sysctls": {"kernel.panic": 1}})
+    with pytest.raises(capture.CaptureRefused, match="net.ipv4.tcp_ecn: must be an integer"):
+        capture.kernel_sysctls({"kernel_sysctls": {"net.ipv4.tcp_ecn": "1"}})
+    recorded = json.loads((CAPTURES / "ecn.events.json").read_text())
+    assert recorded["sysctls"] == {"net.ipv4.tcp_ecn": 1}

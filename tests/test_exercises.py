@@ -257,3 +257,231 @@ def test_guessing_is_counted_and_said_after_three_wrong_tries(capsys):
     assert last_feedback("02-ex4").correct
     assert "Guessing shows" in last_feedback("02-ex4").message
     assert "different wrong answers" in capsys.readouterr().out
+
+
+# =====================================================================================
+# Notebook 01, the segment and its flags (tcpsim/exercises/segments.py)
+# =====================================================================================
+from tcpsim import header as tcp_header  # noqa: E402
+from tcpsim.exercises import grade as grader  # noqa: E402
+
+NAMES_01 = ("test-student", "alice", "bob", "carol")
+SEEDS_01 = [ex.student_seed(name) for name in NAMES_01]
+
+
+def decoded_solution(seed):
+    h = tcp_header.decode(ex.decode_question(seed).hex)
+    return {"sport": h.sport, "dport": h.dport, "seq": h.seq, "ack": h.ack, "flags": h.flags,
+            "window": h.window}
+
+
+def rst_solution(seed, **change):
+    q = ex.rst_question(seed)
+    last = q.segments[-1]
+    fields = dict(sport=q.client_port, dport=q.server_port, seq=(last[2] + last[4]) % SEQ_SPACE,
+                  flags="R", window=0)
+    fields.update(change)
+    return tcp_header.build(**fields).raw.hex()
+
+
+def fin_solution(seed):
+    segs = course.capture(ex.fin_question(seed).capture).segments
+    return [int(f) for f in segs[segs["flags"].str.contains("F")]["frame"]]
+
+
+def space_solution(seed):
+    return [n + ("S" in f) + ("F" in f) for f, n in ex.seq_space_question(seed).segments]
+
+
+def graded_01(exercise, seed_name, **answers_):
+    code, _ = grader.grade(exercise, {"student_id": seed_name, **answers_})
+    return code
+
+
+def test_01_the_default_id_gets_no_question_and_no_score():
+    seed = answers.DEFAULT_SEED
+    for question in (ex.decode_question, ex.rst_question, ex.fin_question, ex.seq_space_question):
+        assert "STUDENT_ID" in repr(question(seed))
+    for judge, value in ((ex.judge_decoded_header, {}), (ex.judge_rst, "00"),
+                         (ex.judge_fin_frames, []), (ex.judge_seq_spaces, [])):
+        fb = judge(value, seed=seed)
+        assert not fb and "STUDENT_ID" in fb.message
+
+
+def test_01_questions_follow_the_seed():
+    assert len({ex.decode_question(s).hex for s in SEEDS_01}) > 1
+    assert len({ex.rst_question(s) for s in SEEDS_01}) == len(SEEDS_01)
+    assert len({ex.seq_space_question(s) for s in SEEDS_01}) == len(SEEDS_01)
+    pool = ex.segments.decode_pool()
+    assert len(pool) > 60 and len(set(pool)) == len(pool)
+
+
+# ------------------------------------------------------------ exercise 1: decode from hex
+@pytest.mark.parametrize("name", NAMES_01)
+def test_01_decode_right_answer_and_its_other_spellings(name):
+    seed = ex.student_seed(name)
+    want = decoded_solution(seed)
+    assert ex.judge_decoded_header(want, seed=seed)
+    spelled = dict(want, flags=[tcp_header.FLAG_NAME[c] for c in want["flags"]],
+                   seq=str(want["seq"]))
+    assert ex.judge_decoded_header(spelled, seed=seed)
+    assert ex.judge_decoded_header(dict(want, flags=want["flags"][::-1].lower()), seed=seed)
+    assert graded_01("01-ex1", name, decoded=want) == grader.RIGHT
+
+
+def test_01_decode_typical_wrong_answers():
+    seed = next(s for s in SEEDS_01 if decoded_solution(s)["ack"] > 1)
+    want = decoded_solution(seed)
+    raw = bytes.fromhex(ex.decode_question(seed).hex)
+    cases = {
+        "byte order": dict(want, seq=int.from_bytes(raw[4:8], "little")),
+        "other port": dict(want, sport=want["dport"]),
+        "relative": dict(want, ack=1),
+        "raw": dict(want, window=max(want["window"] * 1024, 70000)),   # scaled by wscale 10
+        "missing": dict(want, flags=want["flags"][:-1] or "F"),
+        "letters": dict(want, flags="0x12"),
+    }
+    expect = {"byte order": "network byte order", "other port": "other port",
+              "relative": "relative", "raw": "raw", "missing": "flag",
+              "letters": "give the letters"}
+    for name, answer in cases.items():
+        fb = ex.judge_decoded_header(answer, seed=seed)
+        assert expect[name] in fb.message, (name, fb.message)
+        assert_no_solution(fb, *(v for k, v in want.items() if k != "flags"))
+    assert "no 'window'" in ex.judge_decoded_header({k: want[k] for k in want if k != "window"},
+                                                    seed=seed).message
+    assert "decoded['seq']" in ex.judge_decoded_header(dict(want, seq=...), seed=seed).message
+    assert not ex.judge_decoded_header("not a dict", seed=seed)
+
+
+# --------------------------------------------------------------- exercise 2: build a RST
+@pytest.mark.parametrize("seed", SEEDS_01)
+def test_01_rst_right_answers(seed):
+    assert ex.judge_rst(rst_solution(seed), seed=seed)
+    q = ex.rst_question(seed)
+    assert ex.judge_rst(rst_solution(seed, flags="RA", ack=(q.segments[-2][2] + q.segments[-2][4])
+                                     % SEQ_SPACE), seed=seed)   # as Linux aborts: RST+ACK
+
+
+def test_01_rst_typical_wrong_answers():
+    seed = SEEDS_01[0]
+    q, want = ex.rst_question(seed), answers.expected_rst(seed)
+    last = q.segments[-1]
+    cases = {
+        "first byte of the client's last segment": rst_solution(seed, seq=last[2]),
+        "occupies no sequence number": rst_solution(seed, seq=(want["seq"] + 1) % SEQ_SPACE),
+        "server's sequence space": rst_solution(seed, seq=q.segments[-1][3]),
+        "seq 0 is for a reset": rst_solution(seed, seq=0),
+        "challenge ACK": rst_solution(seed, seq=(want["seq"] + 7) % SEQ_SPACE),
+        "from the server's port": rst_solution(seed, sport=q.server_port, dport=q.client_port),
+        "no RST bit": rst_solution(seed, flags="A"),
+        "has no place": rst_solution(seed, flags="RF"),
+        "carries data": rst_solution(seed, payload=b"x"),
+    }
+    for idea, hex_ in cases.items():
+        fb = ex.judge_rst(hex_, seed=seed)
+        assert idea in fb.message, (idea, fb.message)
+        assert_no_solution(fb, want["seq"])
+    bad_sum = bytearray.fromhex(rst_solution(seed))
+    bad_sum[16] ^= 0xFF
+    assert "checksum: wrong" in ex.judge_rst(bad_sum.hex(), seed=seed).message
+    assert "not a TCP segment" in ex.judge_rst("abcd", seed=seed).message
+    assert "hex text" in ex.judge_rst(12, seed=seed).message
+
+
+# --------------------------------------------------------- exercise 3: every FIN, pandas
+@pytest.mark.parametrize("seed", SEEDS_01)
+def test_01_fin_frames_right_answer(seed):
+    want = fin_solution(seed)
+    assert len(want) >= 2
+    assert ex.judge_fin_frames(want, seed=seed)
+    assert ex.judge_fin_frames([str(f) for f in reversed(want)], seed=seed)
+
+
+def test_01_fin_frames_typical_wrong_answers():
+    seed = next(s for s in SEEDS_01 if len(fin_solution(s)) >= 3)
+    want = fin_solution(seed)
+    assert "row positions" in ex.judge_fin_frames([f - 1 for f in want], seed=seed).message
+    assert "travels alone" in ex.judge_fin_frames([], seed=seed).message
+    assert "missing" in ex.judge_fin_frames(want[:1], seed=seed).message
+    assert "twice" in ex.judge_fin_frames(want + want[:1], seed=seed).message
+    segs = course.capture(ex.fin_question(seed).capture).segments
+    no_fin = int(segs[~segs["flags"].str.contains("F")]["frame"].iloc[0])
+    assert "no FIN" in ex.judge_fin_frames(want + [no_fin], seed=seed).message
+    assert "not frame numbers" in ex.judge_fin_frames([10 ** 6], seed=seed).message
+    assert "a list" in ex.judge_fin_frames("7, 8", seed=seed).message
+    for answer in ([f - 1 for f in want], [], want[:1]):
+        assert_no_solution(ex.judge_fin_frames(answer, seed=seed), *want)
+
+
+def test_01_fin_equals_fa_is_wrong_where_a_fin_rides_on_data():
+    """drop-mid-slow's FIN is on a data segment (FPA): `flags == "FA"` misses it."""
+    name = "raw/drop-mid-slow-mtu1500"
+    seed = next(s for s in range(10 ** 5) if ex.fin_question(s).capture == name)
+    segs = course.capture(name).segments
+    fa = [int(f) for f in segs[segs["flags"] == "FA"]["frame"]]
+    assert "FPA" in set(segs["flags"]) and fa != fin_solution(seed)
+    assert "ride on a data segment" in ex.judge_fin_frames(fa, seed=seed).message
+
+
+# ------------------------------------------------------- exercise 4: sequence space
+@pytest.mark.parametrize("seed", SEEDS_01)
+def test_01_seq_spaces_right_answer(seed):
+    assert ex.judge_seq_spaces(space_solution(seed), seed=seed)
+
+
+@given(st.integers(0, 2 ** 32 - 1))
+@settings(max_examples=100)
+def test_01_every_student_gets_a_syn_a_pure_ack_a_fin_and_data(seed):
+    segs = answers.seq_space_segments(seed)
+    flags = [f for f, _ in segs]
+    assert len(segs) == 5 and ("A", 0) in segs
+    assert any("S" in f for f in flags) and any("F" in f for f in flags)
+    assert any(n > 0 for _, n in segs)
+
+
+def test_01_seq_spaces_typical_wrong_answers():
+    seed = SEEDS_01[0]
+    segs = ex.seq_space_question(seed).segments
+    want = space_solution(seed)
+    only_data = [n for _, n in segs]
+    fb = ex.judge_seq_spaces(only_data, seed=seed)
+    assert "takes one sequence number of its own" in fb.message
+    plus_one = [w + 1 if not ("S" in f or "F" in f) else w for (f, _), w in zip(segs, want)]
+    assert "ACK, PSH and RST take none" in ex.judge_seq_spaces(plus_one, seed=seed).message
+    with_header = [w + 20 for w in want]
+    assert "not header bytes" in ex.judge_seq_spaces(with_header, seed=seed).message
+    assert "list of 5" in ex.judge_seq_spaces(want[:4], seed=seed).message
+    assert "seq_spaces[0]" in ex.judge_seq_spaces([True] + want[1:], seed=seed).message
+
+
+# -------------------------------------------------- the quick check, the hidden tests
+def test_01_synack_quick_check():
+    assert ex.check_synack_segments("a")
+    for letter in "bc":
+        fb = ex.check_synack_segments(letter)
+        assert not fb and "same segment" in fb.message
+
+
+def test_01_hidden_tests_grade_as_the_checks_judge():
+    """The grader (what the hidden tests run) scores the solutions right, the default id
+    and another student's answers wrong, and runs as a fresh process too."""
+    import json
+    import subprocess
+    import sys
+    me, other = "test-student", "alice"
+    right = {"01-ex1": {"decoded": decoded_solution(ex.student_seed(me))},
+             "01-ex2": {"rst_hex": rst_solution(ex.student_seed(me))},
+             "01-ex3": {"fin_frames": fin_solution(ex.student_seed(me))},
+             "01-ex4": {"seq_spaces": space_solution(ex.student_seed(me))}}
+    for exercise, given_ in right.items():
+        assert grader.grade(exercise, {"student_id": me, **given_}) == (grader.RIGHT, "right")
+        assert grader.grade(exercise, {"student_id": "anonymous", **given_})[0] == grader.WRONG
+        assert grader.grade(exercise, {"student_id": me})[0] == grader.UNUSABLE
+    theirs = {"seq_spaces": space_solution(ex.student_seed(other))}
+    if theirs["seq_spaces"] != right["01-ex4"]["seq_spaces"]:
+        assert grader.grade("01-ex4", {"student_id": me, **theirs})[0] == grader.WRONG
+    done = subprocess.run([sys.executable, "-I", "-m", "tcpsim.exercises.grade", "01-ex2"],
+                          input=json.dumps({"student_id": me, **right["01-ex2"]}),
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "right\n")

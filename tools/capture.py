@@ -103,6 +103,7 @@ import heapq
 import json
 import os
 import queue
+import re
 import secrets
 import select
 import shutil
@@ -286,6 +287,22 @@ def plan(scenario):
     return Plan(ports, sysctls, ruleset, sockopts, not_applied, notes, queue_rule)
 
 
+def kernel_sysctls(doc):
+    """The scenario's ``kernel_sysctls`` extension: ``{"net.ipv4.tcp_ecn": 1}``, sysctls of the
+    capture namespace for what the scenario format cannot say (tcpsim ignores the field;
+    docs/captures.md). Only ``net.ipv4.tcp_*`` keys with integer values; anything else is
+    refused with the key named."""
+    wanted = doc.get("kernel_sysctls") or {}
+    if not isinstance(wanted, dict):
+        raise CaptureRefused("kernel_sysctls: must be an object {sysctl: integer}")
+    for key, value in wanted.items():
+        if not re.fullmatch(r"net\.ipv4\.tcp_[a-z0-9_]+", str(key)):
+            raise CaptureRefused(f"kernel_sysctls.{key}: only net.ipv4.tcp_* sysctls")
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise CaptureRefused(f"kernel_sysctls.{key}: must be an integer, not {value!r}")
+    return dict(wanted)
+
+
 class NeedsQueue(Exception):
     """The faults need the user-space queue stage: nftables rules cannot express them."""
 
@@ -341,6 +358,9 @@ def run_capture(scenario_path, outdir):
     import tcpsim
     scenario = tcpsim.parse_scenario(Path(scenario_path).read_text())
     ports, sysctls, ruleset, sockopts, not_applied, notes, queue_rule = plan(scenario)
+    for key, value in kernel_sysctls(json.loads(Path(scenario_path).read_text())).items():
+        sysctls[key] = value
+        notes.append(f"kernel_sysctls: netns sysctl {key}={value} (both hosts; tcpsim ignores it)")
     if queue_rule and queue_binding_problem():
         raise CaptureRefused(queue_binding_problem().removeprefix("capture.py: "))
     outdir = Path(outdir)

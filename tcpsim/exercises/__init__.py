@@ -11,6 +11,7 @@ and returns nothing; the ``judge_…`` function behind it returns that :class:`F
 expected value nor how far off it is. The hidden tests run the same judges in a fresh
 process (``python -I -m tcpsim.exercises.grade``). What counts as right is decided in one
 place, ``answers.py``. One module per notebook: ``start_here.py`` is notebook 00,
+``segments.py`` notebook 01,
 ``handshake.py`` notebook 02. How to write a new exercise: instructors/writing-exercises.md.
 """
 from .answers import student_seed
@@ -22,6 +23,10 @@ from .handshake import (REFUSED_CHOICES, SYNACK_LOSS_CHOICES, THIRD_SEGMENT_CHOI
                         judge_etimedout_scenario, judge_first_data, judge_handshake_numbers,
                         judge_synack_loss, judge_third_segment_reason, reveal_synack_loss,
                         synack_loss_choices, synack_loss_reveal, third_segment_choices)
+from .segments import (SYNACK_CHOICES, check_decoded_header, check_fin_frames, check_rst,
+                       check_seq_spaces, check_synack_segments, decode_question, fin_question,
+                       judge_decoded_header, judge_fin_frames, judge_rst, judge_seq_spaces,
+                       rst_question, seq_space_question)
 from .start_here import (CONNECT_RETURNS_CHOICES, CONNECT_RETURNS_QUESTION,
                          check_connect_returns)
 
@@ -36,4 +41,9 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "reveal_synack_loss", "synack_loss_reveal", "Reveal",
            "check_etimedout_scenario", "judge_etimedout_scenario",
            "REFUSED_CHOICES", "check_refused", "CONNECT_RETURNS_QUESTION",
-           "CONNECT_RETURNS_CHOICES", "check_connect_returns"]
+           "CONNECT_RETURNS_CHOICES", "check_connect_returns",
+           "decode_question", "check_decoded_header", "judge_decoded_header",
+           "rst_question", "check_rst", "judge_rst",
+           "fin_question", "check_fin_frames", "judge_fin_frames",
+           "seq_space_question", "check_seq_spaces", "judge_seq_spaces",
+           "SYNACK_CHOICES", "check_synack_segments"]

@@ -194,3 +194,62 @@ def unseal(exercise: str, key: str, sealed: str) -> str:
     import base64
     data = base64.b64decode(sealed)
     return bytes(a ^ b for a, b in zip(data, _keystream(exercise, key, len(data)))).decode()
+
+
+# ------------------------------------------------ notebook 01, segments and flags (randomized)
+# Exercise 1 decodes one real segment: which one is picked here (index into the pool of
+# segments of notebook 01's captures, tcpsim/exercises/segments.py); exercise 3 finds every
+# FIN of one capture of a pool. The expected values are then read from the shipped capture.
+def pick(exercise: str, seed: int, n: int) -> int:
+    """An index 0 .. n-1 for this student and exercise."""
+    return random.Random(f"{exercise}-pick-{seed}").randrange(n)
+
+
+def rst_connection(seed: int) -> dict:
+    """Exercise 2: one student's connection, just before the client aborts it.
+
+    The client (port ``client_port``) and the server (``server_port``) did the handshake
+    from ``client_isn`` and ``server_isn``; then the client sent ``client_segments`` (data
+    lengths, one segment each), the server acknowledged all but the last, and sent
+    ``server_bytes`` of its own, which the client acknowledged."""
+    rng = random.Random(f"01-rst-{seed}")
+    return {"client_port": rng.randint(32768, 60999),      # Linux ip_local_port_range
+            "server_port": rng.choice([80, 443, 5201, 8080, 6379, 5432]),
+            "client_isn": rng.randrange(SEQ_SPACE),
+            "server_isn": rng.randrange(SEQ_SPACE),
+            "client_segments": [rng.randint(50, 1448) for _ in range(rng.randint(2, 3))],
+            "server_bytes": rng.randint(20, 600)}
+
+
+def expected_rst(seed: int) -> dict:
+    """Exercise 2: the client's RST. RFC 9293 §3.5.3 and §3.10.7.4 with RFC 5961 §3.2: a reset is
+    accepted only if its seq is exactly the receiver's RCV.NXT, here the client's SND.NXT =
+    ISN + 1 + every data byte it sent (the last segment included: it was sent, it counts)."""
+    c = rst_connection(seed)
+    return {"sport": c["client_port"], "dport": c["server_port"],
+            "seq": (c["client_isn"] + 1 + sum(c["client_segments"])) % SEQ_SPACE}
+
+
+SEQ_SPACE_KINDS = (   # (flags, data bytes: None = any 1..1448), for exercise 4
+    ("S", 0), ("SA", 0), ("A", 0), ("PA", None), ("FA", 0), ("FPA", None), ("RA", 0),
+    ("A", None), ("R", 0))
+
+
+def seq_space_segments(seed: int) -> list:
+    """Exercise 4: five segments [(flags, len)], always one SYN or SYN-ACK, one pure ACK,
+    one FIN, one with data, and one more of any kind, in this student's order."""
+    rng = random.Random(f"01-space-{seed}")
+
+    def make(kind):
+        flags, n = kind
+        return (flags, rng.randint(1, 1448) if n is None else n)
+    chosen = [make(rng.choice(SEQ_SPACE_KINDS[:2])), make(("A", 0)),
+              make(rng.choice((("FA", 0), ("FPA", None)))), make(("PA", None)),
+              make(rng.choice(SEQ_SPACE_KINDS))]
+    rng.shuffle(chosen)
+    return chosen
+
+
+def expected_seq_spaces(seed: int) -> list:
+    """Exercise 4: each segment's sequence space, SEG.LEN = data + SYN + FIN (RFC 9293 §3.4)."""
+    return [n + ("S" in flags) + ("F" in flags) for flags, n in seq_space_segments(seed)]

@@ -9,6 +9,7 @@ RIGHT = {
     '02-ex4': '044aa985de284b3aa51f1d47b261a188e77c54bcba07a5ea184645f788effda4',
     '02-ex5': 'e76a5ebea935fd5341438b44a6a482f9cf2b53f03c049968141745e3f642e400',
     '02-refused': 'f3e9615acd56c3f03f11a0fb0477a9cc30df45f36489aea8bf18b796a8174512',
+    '01-synack': 'c8953ae18aa2e30688bfebb797287b7078aff7b05bebbdcb4f42d42fcad06754',
     '00-connect-returns': 'b20b8288f6ed71cc96a3bec8939e8eb7e7368057adbfccf6cb4b945086386817',
 }
 
@@ -30,6 +31,11 @@ FEEDBACK = {
         'b': 'MqdRd2/3urAB/wO4MzR/IZHgXF7qjcoG1XLcdF22jglUuRP1jDOJemijSdOD6dCiXwovmgulMmL9K+Ik0uqepY0dtp5vj6iRRxAQ+uvd+5L7rfAwz4x4LRVN/UVDh4xIuD0lgh+rgLIlHtsUk4dXOzTeYB2pojemWTSBJu3T97M2FCRYTrZZtR4diIRN8KFnaEhkubFm61lcfvBFG/bdfq7gZWvMd+L6rUHELyKA1AmvriEiGVLIMQ==',
         'c': '2J0fy29GQW7ym/ke6creibdJQr82rHYX2Af7rR6cE2hVJVZNxkq8ElNGeapdMUzRFeb+gUpWaE8=',
         'd': 'GRBxdKKP5LJZC9EI8Bs+2pzn4QCdEmTXLb8KvfRX+uop55gZEfS4WaRb6NqyIr3cje8E99TCSHxqOweWjjVGaiqXstgDRbVCjR12j7fY5TaTEMWBdsVFr0C8C0sXuQDY',
+    },
+    '01-synack': {
+        'a': 'vbuxjqyCLRL2yN1px/V7Rve7f3Iwqi/xF1WPPfBCj/6BPJPCv1sUW4E+9+nb4uXBTFD6RFkosDlTAVkTMj3C60W6qTGGJgDqCMnaIarirdBZSStjJa0qCTvACQjtTBz5TMcQVzv48fJAK2PeIDi0SpEudd8sAhlIj2NdRFK/hD5pBTZ4+hKzS0i+9o0I',
+        'b': '89+96UmCb4H5W6TXNjE43ec4UCRJowirAvx+1DpyqiZ/WQaNBImuftdURC20WLInPcplxuVXVta8PfZEl8rzFWfF/ucBuTgyBA/J/P3J+JE6EteXUI7m9L7VD/eU0NHx2tbQUvXfpZFT3dCYgriTQxBbXuF3vZzVJ3DMZ1ztQyxo5bFcEpbPC/XtPdvkXplekye2RAxM7EmMv+Fu3/RDhf5qgBgb434ltwqDbV26Ts/Ly8g=',
+        'c': 'Rs4i6RZRYdK8eR2Hwkr+Ol535+kEqVoIX4tBXmkAOJYKIGbYdvkSeIn1ZsjkhehZNEOERtUafMzhHlOxHolGT45IczY2nj3NCpWvUfJ9lyGisD02VDXZZBSdmsqVuj9SFbJ/dtieafo2ojyYLTsyn1gDKEYMwlQnEFYtvCG3PTXDUHw363LXUAuBB7KQ83hlNArQIzF4sM6IX/8=',
     },
     '00-connect-returns': {
         'a': 'hbAEt5luMoH5vp6oRG8hPtqgtWIHFOR0aKnxmP0yr35cfWEl7wG692ROTDtPqWjEcLzjn1NjEXQ4Xx8UrsrMJW99AssnVcwHG73no/DXWblx/kykm1ZxcoqenhuILEaUbuvTauMMMkdcR3HRuIgO8vkSnysX3G02F1BxtuNGcpCfeN7U3ISn4BtMwcrUQc4SbcRcZX9OSIiWTqMgSazE6cmmNFo1Y8NetC2taWwnpj5LEw==',

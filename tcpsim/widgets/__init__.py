@@ -4,6 +4,8 @@
     widgets.player(trace)                     # step through a trace in time
     widgets.explorer(scenario, controls=("profile", "drop"))   # change it, see it again
     widgets.predict("What comes next?", choices=[...], check=..., reveal=...)
+    widgets.segment_builder()                 # a TCP header from its fields (notebook 01)
+    widgets.segment_decoder("handshake")      # a real segment's bytes into fields
 
 Every widget shows its pictures as fixed-size images (CSS class ``tcpsim-picture``): the
 ladder, the state graphs and the buffers as SVG written directly from the same scenes that
@@ -13,7 +15,9 @@ widget also carries a static PNG of its current state (Matplotlib) for places wh
 cannot run (nbviewer, GitHub, HTML/PDF export). See docs/widgets.md.
 """
 from .explorer import Explorer, explorer
+from .header import SegmentBuilder, SegmentDecoder, segment_builder, segment_decoder
 from .player import Player, player
 from .predict import Predict, predict
 
-__all__ = ["player", "Player", "explorer", "Explorer", "predict", "Predict"]
+__all__ = ["player", "Player", "explorer", "Explorer", "predict", "Predict",
+           "segment_builder", "SegmentBuilder", "segment_decoder", "SegmentDecoder"]
