@@ -547,6 +547,9 @@ EXPECTED = {
     "linger0": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "syn-loss": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "fin-loss": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "close-four-segments": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "simultaneous-close": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "close-wait-leak": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "data-rto": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "synack-loss": dict(
         flags=Differs("order around t = 1 s: two 1-s timers in the same jiffy, the "
@@ -723,6 +726,11 @@ def test_timers_that_the_captures_show(compared):
     assert kinds["simultaneous-open"] == [("TIME-WAIT left at entry", "a")]
     assert kinds["duplicate"] == [("TIME-WAIT left at entry", "client")]
     assert kinds["paced-reader"] == [("TIME-WAIT left at entry", "client")]      # no delayed ACK
+    assert kinds["close-four-segments"] == [("delayed ACK", "server"),
+                                            ("TIME-WAIT left at entry", "client")]
+    assert kinds["simultaneous-close"] == [("TIME-WAIT left at entry", "client"),
+                                           ("TIME-WAIT left at entry", "server")]
+    assert kinds["close-wait-leak"] == [("delayed ACK", "server")]
     assert kinds["loss-5pct"].count(("data retransmission", "client")) == 8
     assert kinds["loss-20pct"].count(("data retransmission", "client")) == 35
 
@@ -742,6 +750,31 @@ def test_random_loss_hits_the_simulators_segments(compared, name, same_first):
     assert len(real) == len(sim)
     k = first_difference(real, sim)[0]
     assert k == same_first and real[:k] == sim[:k]
+
+
+def test_close_wait_leak_orphan_gives_up_after_fin_timeout(compared):
+    """close-wait-leak: the server never closes. ``ss`` saw the orphaned client leave
+    FIN-WAIT-2 (silently: no segment) tcp_fin_timeout = 5 s after it entered it, with the
+    orphan timer shown at entry; the server stayed in CLOSE-WAIT to the end of the run. The
+    simulator's fin_timeout does the same (notebook 07, section 6)."""
+    c = compared("close-wait-leak")
+    fin_timeout_s = c.scenario.hosts[0].options.fin_timeout
+
+    def finwait2_and_closewait(rows):
+        client = [r for r in rows if r["host"] == "client"]
+        entry = next(r for r in client if r["to"] == "FIN-WAIT-2")
+        gone = next(r for r in client if r["from"] == "FIN-WAIT-2")
+        server = [r for r in rows if r["host"] == "server" and not r["socket"].endswith(":listen")]
+        return entry, gone, server[-1]["to"]
+    entry, gone, server_last = finwait2_and_closewait(c.events_doc["states"])
+    assert entry["timer_left_s"] == pytest.approx(fin_timeout_s, abs=0.01)
+    assert gone["to"] == "CLOSED" and server_last == "CLOSE-WAIT"
+    assert 0 <= gone["t"] - entry["t"] - fin_timeout_s <= \
+        kernel_lateness_bound(fin_timeout_s) + c.events_doc["ss_poll_max_s"]
+    entry, gone, server_last = finwait2_and_closewait(c.trace.doc["states"])
+    assert gone["t"] - entry["t"] == pytest.approx(fin_timeout_s)
+    assert gone["to"] == "CLOSED" and server_last == "CLOSE-WAIT"
+    assert not [s for s in c.real["segments"] if s["t"] > 1.0]      # nothing on the wire
 
 
 def test_timer_tolerances():
