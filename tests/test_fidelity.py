@@ -771,7 +771,7 @@ def test_close_wait_leak_orphan_gives_up_after_fin_timeout(compared):
         server = [r for r in rows if r["host"] == "server" and not r["socket"].endswith(":listen")]
         return entry, gone, server[-1]["to"]
     entry, gone, server_last = finwait2_and_closewait(c.events_doc["states"])
-    assert entry["timer_left_s"] == pytest.approx(fin_timeout_s, abs=0.01)
+    assert 0 <= fin_timeout_s - entry["timer_left_s"] <= c.events_doc["ss_poll_max_s"]
     assert gone["to"] == "CLOSED" and server_last == "CLOSE-WAIT"
     poll_s = c.events_doc["ss_poll_max_s"]    # both ends are seen up to one poll late
     assert -poll_s <= gone["t"] - entry["t"] - fin_timeout_s <= \
@@ -793,7 +793,7 @@ def test_fin_timeout_does_not_shorten_time_wait(compared):
     finwait2 = next(r for r in client if r["to"] == "FIN-WAIT-2")
     time_wait = next(r for r in client if r["to"] == "TIME-WAIT")
     left = next(r for r in client if r["from"] == "TIME-WAIT")
-    assert finwait2["timer_left_s"] == pytest.approx(5, abs=0.01)
+    assert 0 <= 5 - finwait2["timer_left_s"] <= c.events_doc["ss_poll_max_s"]   # polled a bit late
     assert time_wait["timer_left_s"] >= LINUX.time_wait_s - SS_SECONDS_TRUNCATION_S
     poll_s = c.events_doc["ss_poll_max_s"]    # both ends are seen up to one poll late
     assert -poll_s <= left["t"] - time_wait["t"] - LINUX.time_wait_s <= \

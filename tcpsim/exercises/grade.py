@@ -4,7 +4,8 @@
         python -I -m tcpsim.exercises.grade 02-ex1
 
 Reads the student's id and answers as JSON on stdin, runs the exercise's ``judge_…``
-function (the same one whose feedback the student saw, ``handshake.GRADED``, so the check
+function (the same one whose feedback the student saw, ``handshake.GRADED``,
+``closing.GRADED``, so the check
 and the hidden test agree on every input, the default id included) and exits 0
 if the answer is right, 1 if not, 2 if the input is unusable. It prints one line, never the
 expected answer. ``-I`` keeps the student's folder and environment variables out of
@@ -17,7 +18,10 @@ import json
 import sys
 
 from .answers import student_seed
-from .handshake import GRADED
+from .closing import GRADED as CLOSING_GRADED
+from .handshake import GRADED as HANDSHAKE_GRADED
+
+GRADED = {**HANDSHAKE_GRADED, **CLOSING_GRADED}   # every notebook's graded exercises
 
 RIGHT, WRONG, UNUSABLE = 0, 1, 2
 
