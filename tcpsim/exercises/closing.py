@@ -26,7 +26,14 @@ from dataclasses import dataclass
 
 from . import answers
 from .feedback import Feedback, judge_as_sent, right, show, whole_number, wrong
-from .handshake import NO_ID_MESSAGE, Choices, Reveal, _choices, _judge_choice
+from .handshake import Choices, Reveal, _choices, _judge_choice
+
+NO_ID_MESSAGE = (
+    "STUDENT_ID is still 'anonymous', so there is no question for you yet. Every student "
+    "gets their own close and their own table from their id, and the autograder grades you "
+    "against the id in your notebook: with the default id your answers cannot count. Put "
+    "your student id (the one you hand in under) in the first code cell, run it, then run "
+    "this cell again.")
 
 STATES = ("CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
           "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT")   # RFC 9293 §3.3.2
@@ -418,6 +425,10 @@ def judge_simultaneous_close(scenario, seed: int | None = None) -> Feedback:
                      "went to CLOSE-WAIT: an ordinary close. Both FINs must be on the way at "
                      "the same time: what makes segments take longer to arrive "
                      "(docs/scenario.md, 'link' and 'faults')?")
+    if len(closing) == 1:
+        return wrong("The FINs crossed, but only one side went through CLOSING: the other got "
+                     "the ACK of its FIN before the peer's FIN, which was slower than that "
+                     "ACK. Slow down every segment, not only the FINs.")
     return wrong("Look at the states table of your run: which side did not reach CLOSING, "
                  "and what did it receive while in FIN-WAIT-1?")
 
