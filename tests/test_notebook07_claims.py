@@ -328,12 +328,26 @@ def test_fin_timeout_does_not_change_time_wait(source):
         assert course.scenario("time-wait-fin-timeout5")["until"] == 64.0
 
 
+CLOSE_ON_A_LAN = {   # the notebook's explorer scenario (section 9)
+    "link": {"mtu": 1500, "delay": 0.001},
+    "hosts": {"client": {"port": 40031}, "server": {"port": 5231}},
+    "actions": [{"at": 0.0, "host": "server", "do": "listen"},
+                {"at": 0.1, "host": "client", "do": "connect", "to": "server"},
+                {"at": 0.3, "host": "client", "do": "send", "bytes": 100},
+                {"at": 0.5, "host": "server", "do": "send", "bytes": 100},
+                {"at": 0.8, "host": "client", "do": "close"},
+                {"at": 1.3, "host": "server", "do": "close"}]}
+
+
 def test_explore_scenario_segment_numbers():
     """Section 9: "drop the client's FIN (segment 7), then the server's FIN (segment 9)",
-    "drop the last ACK (segment 10)", "the server's close() at 1.3 s"."""
-    segs = course.simulate("close-four-segments").segments
+    "drop the last ACK (segment 10)", "the server's close() at 1.3 s"; it is section 1's
+    scenario with a 1 ms delay."""
+    segs = tcpsim.run(CLOSE_ON_A_LAN).segments
     assert (segs.iloc[7]["src"], segs.iloc[7]["flags"]) == ("client", "FA")
     assert (segs.iloc[9]["src"], segs.iloc[9]["flags"]) == ("server", "FA")
     assert (segs.iloc[10]["src"], segs.iloc[10]["flags"]) == ("client", "A")
-    closes = [a for a in course.scenario("close-four-segments")["actions"] if a["do"] == "close"]
-    assert [(a["host"], a["at"]) for a in closes] == [("client", 0.8), ("server", 1.3)]
+    assert len(segs) == 11
+    section1 = course.scenario("close-four-segments")
+    assert section1["actions"] == CLOSE_ON_A_LAN["actions"]
+    assert section1["hosts"] == CLOSE_ON_A_LAN["hosts"]
