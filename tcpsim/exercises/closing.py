@@ -439,14 +439,11 @@ def check_simultaneous_close(scenario) -> None:
 
 
 # --------------------------------------------------------- quick check (predict widget)
-FOUR_OR_THREE_CHOICES = {
-    "a": "Always four: each direction needs its own FIN and its own ACK, and an ACK can "
-         "never share a segment with a FIN.",
-    "b": "Four in principle: a side's FIN leaves when its application closes, maybe much "
-         "later than the ACK that its TCP owes at once. Three when the second close comes "
-         "before that ACK has left, so the ACK rides on the FIN.",
-    "c": "Always three: TCP merges the ACK and the second FIN, as the handshake merges the "
-         "SYN and the ACK.",
+FOUR_OR_THREE_CHOICES = {    # one line each: the predict widget shows them as radio buttons
+    "a": "Always four: an ACK can never share a segment with a FIN.",
+    "b": "Four in principle, as a FIN waits for its program; three when the ACK is still "
+         "waiting too and rides on the FIN.",
+    "c": "Always three: TCP merges the ACK with the second FIN, as in the handshake.",
     "d": "Four, because the last ACK must be acknowledged too.",
 }
 
