@@ -56,11 +56,11 @@ def state_name(text):
     return name if name in STATES else None
 
 
-def socket_state_at(states, host: str, t: float, before: bool = False) -> str:
+def socket_state_at(states, host: str, t: float) -> str:
     """The state of ``host``'s connection (not its listener) after every change at a time
-    <= ``t`` (< ``t`` if ``before``), from a trace's ``states`` table."""
+    <= ``t``, from a trace's ``states`` table."""
     rows = states[(states["host"] == host) & (states["socket"] == host)]
-    rows = rows[rows["t"] < t] if before else rows[rows["t"] <= t + 1e-9]
+    rows = rows[rows["t"] <= t + 1e-9]
     return "CLOSED" if rows.empty else str(rows["to"].iloc[-1])
 
 
