@@ -4,6 +4,9 @@
     course.capture("handshake")            # the real kernel's trace (read from the pcap)
     course.scenario("handshake")           # the scenario it ran (a dict, for tcpsim.run)
     course.simulate("handshake")           # that scenario through the simulator
+    course.events("handshake")             # what the programs saw on the real kernel
+    course.socket_states("handshake")      # the socket states (and timers) ss saw meanwhile
+    course.time_wait_table([...]), course.close_gaps([...])   # notebook 07's two tables
 
 The captures live in ``data/captures/`` at the top of the repository (see its README): each
 is a scenario ``NAME.json``, the pcap the Linux kernel produced for it, and the applications'

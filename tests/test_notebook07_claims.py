@@ -257,22 +257,22 @@ def test_linger0_resets(source):
     assert "TIME-WAIT" not in list(trace.states["to"])
 
 
-def test_abort_then_write_gets_econnreset_then_epipe():
-    """The notebook's rst_then_write: the client's reader gets ECONNRESET, its later send
-    EPIPE (section 6's table; the kernel's behaviour is docs/linux-facts.md §6)."""
-    rst_then_write = {
-        "hosts": {"client": {"port": 40200}, "server": {"port": 5200}},
-        "actions": [{"at": 0.0, "host": "server", "do": "listen"},
-                    {"at": 0.1, "host": "client", "do": "connect", "to": "server"},
-                    {"at": 0.3, "host": "client", "do": "send", "bytes": 100},
-                    {"at": 0.6, "host": "server", "do": "abort"},
-                    {"at": 0.8, "host": "client", "do": "send", "bytes": 10}]}
-    trace = tcpsim.run(rst_then_write)
+@pytest.mark.parametrize("source", SOURCES)
+def test_abort_then_write_gets_econnreset_then_epipe(source):
+    """"The real kernel and the simulator agree on the first read's ECONNRESET and the later
+    send's EPIPE (data/captures/abort-then-write)"; "the side that sent the RST: nothing:
+    its socket is gone at once, with no TIME-WAIT" (section 6); ladder segments 3 to 5."""
+    trace = load("abort-then-write", source)
     client = trace.events[trace.events["host"] == "client"]
-    assert [r for c, r in zip(client["call"], client["result"]) if c != "connect"][-2:] == \
-        ["ECONNRESET", "EPIPE"]
+    assert [(c, r) for c, r in zip(client["call"], client["result"])][-2:] == \
+        [("read", "ECONNRESET"), ("send", "EPIPE")]
+    segs = trace.segments
+    assert len(segs) == 6 and segs.iloc[5]["flags"] == "RA" and segs.iloc[5]["src"] == "server"
     assert "TIME-WAIT" not in list(trace.states["to"])
     assert path(trace, "server")[-1] == "CLOSED"
+    scenario = course.scenario("abort-then-write")
+    assert [(a["host"], a["do"], a["at"]) for a in scenario["actions"][-2:]] == \
+        [("server", "abort", 0.6), ("client", "send", 0.8)]
 
 
 @pytest.mark.parametrize("source", SOURCES)
