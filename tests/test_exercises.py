@@ -444,11 +444,11 @@ def test_notebook07_graded_exercises_in_the_grader():
     assert grade("07-ex1", {"student_id": seed_id, "close_states": want})[0] == RIGHT
     assert grade("07-ex1", {"student_id": seed_id, "close_states": want[::-1]})[0] == WRONG
     port, seconds = leak_answers(ex.student_seed(seed_id))
-    assert grade("07-ex2", {"student_id": seed_id, "leaked_port": port,
+    assert grade("07-ex4", {"student_id": seed_id, "leaked_port": port,
                             "finwait2_s": seconds})[0] == RIGHT
-    assert grade("07-ex4", {"student_id": seed_id,
+    assert grade("07-ex2", {"student_id": seed_id,
                             "my_scenario": simultaneous(link={"delay": 0.1})})[0] == RIGHT
-    assert grade("07-ex4", {"student_id": seed_id, "my_scenario": simultaneous()})[0] == WRONG
+    assert grade("07-ex2", {"student_id": seed_id, "my_scenario": simultaneous()})[0] == WRONG
 
 
 def test_notebook07_grader_runs_in_a_fresh_process():

@@ -3,9 +3,9 @@
 | exercise | kind | shown with | judged by (returns Feedback) | graded cell calls |
 |---|---|---|---|---|
 | 1 | name the states, randomized | ``close_question(seed)`` | ``judge_close_states`` | ``check_close_states`` |
-| 2 | read a trace with pandas, randomized | ``leak_trace(seed)`` | ``judge_close_wait_leak`` | ``check_close_wait_leak`` |
+| 2 | build a scenario | | ``judge_simultaneous_close`` | ``check_simultaneous_close`` |
 | 3 | predict, then reveal | ``read_after_rst_choices(seed)`` | ``judge_read_after_rst`` | ``reveal_read_after_rst`` |
-| 4 | build a scenario | | ``judge_simultaneous_close`` | ``check_simultaneous_close`` |
+| 4 | read a trace with pandas, randomized | ``leak_trace(seed)`` | ``judge_close_wait_leak`` | ``check_close_wait_leak`` |
 | section 3 | predict widget (ungraded) | ``FOUR_OR_THREE_CHOICES`` | ``check_four_or_three`` | |
 
 As in ``handshake.py`` (notebook 02, the model): a ``judge_…`` decides and gives the
@@ -38,7 +38,7 @@ NO_ID_MESSAGE = (
 STATES = ("CLOSED", "LISTEN", "SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1",
           "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT")   # RFC 9293 §3.3.2
 HOSTS = ("client", "server")
-SERVER_PORT = 8080          # exercise 2's server
+SERVER_PORT = 8080          # exercise 4's server
 FIRST_CLOSE_AT_S = 0.8      # exercise 1: when the first side closes
 
 
@@ -233,9 +233,9 @@ def check_close_states(close_states, seed: int) -> None:
     show(judge_as_sent(judge_close_states, close_states, seed=seed), "07-ex1", close_states)
 
 
-# --------------------------------------------------------- exercise 2 (find the leak)
+# --------------------------------------------------------- exercise 4 (find the leak)
 def leak_scenario(seed: int, k: int) -> dict:
-    """Connection ``k`` (0..5) of exercise 2, on its own clock (t = 0 at its connect)."""
+    """Connection ``k`` (0..5) of exercise 4, on its own clock (t = 0 at its connect)."""
     n = answers.leak_numbers(seed)
     actions = [{"at": 0.0, "host": "server", "do": "listen"},
                {"at": 0.0, "host": "client", "do": "connect", "to": "server"},
@@ -246,7 +246,7 @@ def leak_scenario(seed: int, k: int) -> dict:
         actions.append({"at": 0.5 + n["decoy_close_s"], "host": "server", "do": "close"})
     elif k != n["leaked"]:
         actions.append({"on": "eof", "host": "server", "do": "close"})
-    return {"name": f"exercise 2, connection {k}", "profile": "linux", "seed": seed % 2**32,
+    return {"name": f"exercise 4, connection {k}", "profile": "linux", "seed": seed % 2**32,
             "link": {"mtu": 1500},
             "hosts": {"client": {"port": n["ports"][k],
                                  "options": {"fin_timeout": n["fin_timeout_s"]}},
@@ -255,7 +255,7 @@ def leak_scenario(seed: int, k: int) -> dict:
 
 
 def leak_trace(seed: int):
-    """Exercise 2's table: the state changes of six connections to port 8080, one second
+    """Exercise 4's table: the state changes of six connections to port 8080, one second
     apart, as one pandas DataFrame (t, port = the client's port, host, from, to, cause)."""
     import pandas as pd
     if seed == answers.DEFAULT_SEED:
@@ -296,7 +296,7 @@ FIN_WAIT_2_TOLERANCE_S = 0.02   # below the 40 ms FIN-WAIT-1 of these runs (dela
 
 
 def judge_close_wait_leak(leaked_port, finwait2_s, seed: int) -> Feedback:
-    """Exercise 2: which connection's server never closed, and how long that connection's
+    """Exercise 4: which connection's server never closed, and how long that connection's
     client stayed in FIN-WAIT-2."""
     if seed == answers.DEFAULT_SEED:
         return wrong(NO_ID_MESSAGE)
@@ -341,8 +341,8 @@ def judge_close_wait_leak(leaked_port, finwait2_s, seed: int) -> Feedback:
 
 
 def check_close_wait_leak(leaked_port, finwait2_s, seed: int) -> None:
-    """Exercise 2, in the notebook."""
-    show(judge_as_sent(judge_close_wait_leak, leaked_port, finwait2_s, seed=seed), "07-ex2",
+    """Exercise 4, in the notebook."""
+    show(judge_as_sent(judge_close_wait_leak, leaked_port, finwait2_s, seed=seed), "07-ex4",
          (leaked_port, finwait2_s))
 
 
@@ -389,9 +389,9 @@ def reveal_read_after_rst(prediction, seed: int) -> None:
         display(figure)
 
 
-# ------------------------------------------------- exercise 4 (build a simultaneous close)
+# ------------------------------------------------- exercise 2 (build a simultaneous close)
 def judge_simultaneous_close(scenario, seed: int | None = None) -> Feedback:
-    """Exercise 4: a scenario in which both sides go FIN-WAIT-1 -> CLOSING -> TIME-WAIT."""
+    """Exercise 2: a scenario in which both sides go FIN-WAIT-1 -> CLOSING -> TIME-WAIT."""
     from ..errors import ScenarioError
     from ..simulator import run
     if not isinstance(scenario, (dict, str)):
@@ -434,8 +434,8 @@ def judge_simultaneous_close(scenario, seed: int | None = None) -> Feedback:
 
 
 def check_simultaneous_close(scenario) -> None:
-    """Exercise 4, in the notebook."""
-    show(judge_as_sent(judge_simultaneous_close, scenario), "07-ex4", scenario)
+    """Exercise 2, in the notebook."""
+    show(judge_as_sent(judge_simultaneous_close, scenario), "07-ex2", scenario)
 
 
 # --------------------------------------------------------- quick check (predict widget)
@@ -458,7 +458,7 @@ def check_four_or_three(letter) -> Feedback:
 # exercise: (judge, the names of its answers in the notebook); every judge takes seed=
 GRADED = {
     "07-ex1": (judge_close_states, ("close_states",)),
-    "07-ex2": (judge_close_wait_leak, ("leaked_port", "finwait2_s")),
+    "07-ex2": (judge_simultaneous_close, ("my_scenario",)),
     "07-ex3": (judge_read_after_rst, ("rst_prediction",)),
-    "07-ex4": (judge_simultaneous_close, ("my_scenario",)),
+    "07-ex4": (judge_close_wait_leak, ("leaked_port", "finwait2_s")),
 }
