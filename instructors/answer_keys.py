@@ -81,6 +81,39 @@ QUESTIONS = {
                  "capture.",
         },
     },
+    # notebook 07, exercise 3: the server closed with unread data (a RST); the client's read()
+    "07-ex3": {
+        "right": "b",   # RFC 9293 §3.10.7.4 (RST in a synchronized state: "connection
+        #                 reset"); measured: docs/linux-facts.md §6 (ECONNRESET 104 once)
+        "feedback": {
+            "a": "0 is what read() returns after a FIN: an orderly end, all the data "
+                 "delivered. A RST says the opposite: the peer threw the connection away, "
+                 "possibly with data nobody read.",
+            "b": "A RST in an established connection makes the TCP report \"connection "
+                 "reset\" to the application (RFC 9293 §3.10.7.4): ECONNRESET, once. Linux "
+                 "then returns 0 from later reads, and a send() fails with EPIPE.",
+            "c": "The RST arrived, and the client's TCP processed it at once: there is no "
+                 "connection left to wait on.",
+            "d": "A RST carries no data, and the server's unread bytes are simply dropped: "
+                 "this is why closing with unread data is dangerous.",
+        },
+    },
+    # notebook 07, section 3 (ungraded quick check): why four segments, and why often three?
+    "07-four-or-three": {
+        "right": "b",   # RFC 9293 §3.6; Linux pingpong after a FIN (docs/linux-facts.md §5)
+        "feedback": {
+            "a": "Look at the capture of the three-segment close: the middle segment is a "
+                 "FIN that also acknowledges the first FIN.",
+            "b": "The ACK belongs to the TCP, the FIN to the application: RFC 9293 §3.6 lets "
+                 "a side keep sending after the peer's FIN, so the two can be far apart. "
+                 "Linux delays the ACK of a FIN by up to 40 ms, and an application that "
+                 "closes within that time sends one FIN+ACK.",
+            "c": "The close is not always three: in the four-segment capture the server's "
+                 "application closed 0.5 s later, and its TCP had ACKed the FIN long before.",
+            "d": "A pure ACK takes no sequence number and is never acknowledged; that is "
+                 "why the last ACK can be lost, notebook 08's subject.",
+        },
+    },
     # notebook 00 (ungraded practice question): when does connect() return?
     "00-connect-returns": {
         "right": "a",   # RFC 9293 §3.5

@@ -4,6 +4,9 @@
     course.capture("handshake")            # the real kernel's trace (read from the pcap)
     course.scenario("handshake")           # the scenario it ran (a dict, for tcpsim.run)
     course.simulate("handshake")           # that scenario through the simulator
+    course.events("handshake")             # what the programs saw on the real kernel
+    course.socket_states("handshake")      # the socket states (and timers) ss saw meanwhile
+    course.time_wait_table([...]), course.close_gaps([...])   # notebook 07's two tables
 
 The captures live in ``data/captures/`` at the top of the repository (see its README): each
 is a scenario ``NAME.json``, the pcap the Linux kernel produced for it, and the applications'
@@ -110,6 +113,64 @@ def simulate(name: str, profile: str = "linux"):
     doc = scenario(name)
     doc["profile"] = profile
     return run(doc)
+
+
+def _first_fin(segments):
+    fins = segments[segments["flags"].str.contains("F")]
+    return None if fins.empty else fins.iloc[0]
+
+
+def time_wait_table(names):
+    """For each capture: which side sent the first FIN, and which side(s) went into
+    TIME-WAIT, on the real kernel (the states ``read_pcap`` infers from its packets) and in
+    the simulation of the same scenario."""
+    import pandas as pd
+    rows = []
+    for name in names:
+        real, simulated = capture(name), simulate(name)
+        first = _first_fin(real.segments)
+        rows.append({"capture": name,
+                     "first FIN from": None if first is None else first["src"],
+                     "TIME-WAIT (real)": _time_wait_hosts(real.states),
+                     "TIME-WAIT (simulated)": _time_wait_hosts(simulated.states)})
+    return pd.DataFrame(rows)
+
+
+def _time_wait_hosts(states) -> str:
+    return ", ".join(dict.fromkeys(states[states["to"] == "TIME-WAIT"]["host"])) or "nobody"
+
+
+def close_gaps(names):
+    """For each capture, the segments from the first FIN on, with the time since that FIN in
+    milliseconds (how long each answer took)."""
+    import pandas as pd
+    tables = []
+    for name in names:
+        segments = capture(name).segments
+        first = _first_fin(segments)
+        if first is None:
+            continue
+        rest = segments.loc[first.name:, ["src", "dst", "flags", "rel_seq", "rel_ack"]].copy()
+        rest.insert(0, "capture", name)
+        rest["ms after the first FIN"] = ((segments.loc[first.name:, "t"] - first["t"])
+                                          * 1000).round(3)
+        tables.append(rest)
+    return pd.concat(tables, ignore_index=True)
+
+
+def socket_states(name: str):
+    """The socket states ``ss`` saw during the real run (``NAME.events.json``), as a table
+    (t on the scenario's clock, host, from, to, and ``timer``/``timer_left_s`` where ``ss -o``
+    showed one: ``timewait,59sec,0`` is a TIME-WAIT with 59 s left; ss prints an orphaned
+    FIN-WAIT-2's timer as "timewait" too). ``ss`` is polled, so states that last less than a
+    poll (a few ms) are missing."""
+    import pandas as pd
+    rows = json.loads(_path(name, ".events.json").read_text())["states"]
+    table = pd.DataFrame(rows)
+    for column in ("timer", "timer_left_s"):
+        if column not in table:
+            table[column] = None
+    return table[["t", "host", "from", "to", "timer", "timer_left_s"]]
 
 
 def events(name: str):

@@ -287,7 +287,7 @@ def check_predict_reveals_after_commit(page, shots, request, notebook) -> None:
                     f"({predict.locator('.tcpsim-feedback').inner_text()[:40]!r}...) and the picture")
 
 
-@pytest.mark.parametrize("notebook", ["02-three-way-handshake.ipynb"])
+@pytest.mark.parametrize("notebook", ["02-three-way-handshake.ipynb", "07-closing-a-connection.ipynb"])
 def test_explorer_reacts_in_jupyterlab(lab, notebook, request):
     if not (NOTEBOOKS / notebook).exists():
         pytest.skip(f"notebooks/{notebook} is not written yet")

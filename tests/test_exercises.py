@@ -485,3 +485,207 @@ def test_01_hidden_tests_grade_as_the_checks_judge():
                           input=json.dumps({"student_id": me, **right["01-ex2"]}),
                           capture_output=True, text=True, timeout=120)
     assert (done.returncode, done.stdout) == (0, "right\n")
+
+
+# ===================================================================== notebook 07
+# tcpsim/exercises/closing.py: the same rules as above, for the close's exercises.
+from tcpsim.exercises import closing  # noqa: E402
+from tcpsim.exercises.grade import RIGHT, WRONG, grade  # noqa: E402
+
+# one student id for each (who closes first, how the other answers) of exercise 1
+CLOSE_IDS = {("client", "later"): "student-0", ("server", "later"): "student-1",
+             ("client", "at once"): "student-5", ("server", "at once"): "student-6",
+             ("server", "half-close"): "student-9", ("client", "half-close"): "student-22"}
+
+
+def states_by_the_rules(question):
+    """RFC 9293 §3.6 applied by hand to the question's segments (the notebook's solution):
+    independent of the simulator's state table."""
+    state = {"client": "ESTABLISHED", "server": "ESTABLISHED"}
+    fin_acked_by, out = {}, []
+    for _, src, dst, flags, seq, ack, length in question.segments:
+        if "F" in flags:
+            state[src] = {"ESTABLISHED": "FIN-WAIT-1", "CLOSE-WAIT": "LAST-ACK"}[state[src]]
+            fin_acked_by[src] = seq + length + 1
+        if "A" in flags and fin_acked_by.get(dst) == ack:
+            state[dst] = {"FIN-WAIT-1": "FIN-WAIT-2", "CLOSING": "TIME-WAIT",
+                          "LAST-ACK": "CLOSED"}.get(state[dst], state[dst])
+        if "F" in flags:
+            state[dst] = {"ESTABLISHED": "CLOSE-WAIT", "FIN-WAIT-1": "CLOSING",
+                          "FIN-WAIT-2": "TIME-WAIT"}[state[dst]]
+        out.append((state["client"], state["server"]))
+    return out
+
+
+@pytest.mark.parametrize("kind", sorted(CLOSE_IDS))
+def test_close_states_the_rules_agree_with_the_simulator_and_pass(kind):
+    seed = ex.student_seed(CLOSE_IDS[kind])
+    assert (answers.close_numbers(seed)["first"], answers.close_numbers(seed)["variant"]) == kind
+    q = ex.close_question(seed)
+    want = states_by_the_rules(q)
+    assert want == closing.expected_close_states(seed)
+    first = kind[0]
+    assert want[-1][0 if first == "client" else 1] == "TIME-WAIT"       # the first closer waits
+    # half-close: the data carries the ACK of the FIN if it is written within the 40 ms
+    assert len(want) in {"at once": {3}, "later": {4}, "half-close": {5, 6}}[kind[1]]
+    assert ex.judge_close_states(want, seed=seed)
+    lower = [(c.lower().replace("-", "_"), s.lower()) for c, s in want]   # names as people type them
+    assert ex.judge_close_states(lower, seed=seed)
+    assert ex.judge_close_states([list(p) for p in want], seed=seed)
+
+
+def test_close_states_typical_wrong_answers_get_the_idea():
+    seed = ex.student_seed(CLOSE_IDS[("client", "later")])           # FIN, ACK, FIN, ACK
+    want = closing.expected_close_states(seed)
+    swapped = want[:-1] + [want[-1][::-1]]                              # the passive closer waits
+    feedback = ex.judge_close_states(swapped, seed=seed)
+    assert "only the side whose FIN went first" in feedback.message
+    assert_no_solution(feedback, "LAST-ACK")
+    gone = want[:-1] + [("CLOSED", "CLOSED")]                            # forgot TIME-WAIT
+    feedback = ex.judge_close_states(gone, seed=seed)
+    assert "does not forget the connection" in feedback.message
+    assert_no_solution(feedback, "TIME-WAIT")
+    early = [want[0], ("FIN-WAIT-1", "CLOSE-WAIT")] + want[2:]          # missed the ACK of the FIN
+    feedback = ex.judge_close_states(early, seed=seed)
+    assert "acknowledged" in feedback.message
+    assert_no_solution(feedback, "FIN-WAIT-2")
+    hasty = [("FIN-WAIT-1", "LAST-ACK")] + want[1:]                      # FIN answered by the TCP
+    feedback = ex.judge_close_states(hasty, seed=seed)
+    assert "application to call close()" in feedback.message
+    assert_no_solution(feedback, "CLOSE-WAIT")
+    three = ex.student_seed(CLOSE_IDS[("server", "at once")])         # FIN, FIN+ACK, ACK
+    want3 = closing.expected_close_states(three)
+    missed = [want3[0], ("LAST-ACK", "FIN-WAIT-2")] + want3[2:]
+    feedback = ex.judge_close_states(missed, seed=three)
+    assert "carry a FIN" in feedback.message
+    assert_no_solution(feedback, "TIME-WAIT")
+
+
+@pytest.mark.parametrize("bad,words", [
+    (..., "no value yet"), ("FIN-WAIT-1", "list"), ([("FIN-WAIT-1", "CLOSE-WAIT")], "segments"),
+    ([("FIN-WAIT-3", "x")] * 4, "not a state"), ([("FIN-WAIT-1",)] * 4, "pair")])
+def test_close_states_unusable_answers(bad, words):
+    seed = ex.student_seed(CLOSE_IDS[("client", "later")])
+    feedback = ex.judge_close_states(bad, seed=seed)
+    assert not feedback and words in feedback.message
+
+
+def test_close_question_refuses_the_default_id():
+    assert "STUDENT_ID" in repr(ex.close_question(answers.DEFAULT_SEED))
+    assert not ex.judge_close_states([], seed=answers.DEFAULT_SEED)
+    assert "STUDENT_ID" in repr(ex.leak_trace(answers.DEFAULT_SEED))
+
+
+def leak_answers(seed):
+    n = answers.leak_numbers(seed)
+    return n["ports"][n["leaked"]], n["fin_timeout_s"]
+
+
+def test_leak_the_pandas_solution_finds_it():
+    table = ex.leak_trace(SEED)
+    servers = table[table["host"] == "server"]
+    last = servers.groupby("port")["to"].last()
+    port = int(last[last == "CLOSE-WAIT"].index[0])
+    client = table[(table["port"] == port) & (table["host"] == "client")]
+    seconds = client[client["from"] == "FIN-WAIT-2"]["t"].iloc[0] - \
+        client[client["to"] == "FIN-WAIT-2"]["t"].iloc[0]
+    assert (port, round(seconds, 6)) == leak_answers(SEED)
+    assert (last == "CLOSE-WAIT").sum() == 1 and table["port"].nunique() == 6
+    n = answers.leak_numbers(SEED)
+    assert (servers[servers["port"] == n["ports"][n["decoy"]]]["to"] == "CLOSE-WAIT").any()
+    assert ex.judge_close_wait_leak(port, seconds, seed=SEED)
+    assert ex.judge_close_wait_leak(str(port), str(seconds), seed=SEED)   # numpy, as sent
+
+
+def test_leak_typical_wrong_answers():
+    port, seconds = leak_answers(SEED)
+    n = answers.leak_numbers(SEED)
+    cases = [((n["ports"][n["decoy"]], seconds), "where it ended"),
+             ((closing.SERVER_PORT, seconds), "the client's"),
+             ((port, 60), "another tcp_fin_timeout"),
+             ((port, seconds + 0.04), "enters"),
+             ((port, -seconds), "later time minus"),
+             ((12, seconds), "no connection")]
+    for (p, s), words in cases:
+        feedback = ex.judge_close_wait_leak(p, s, seed=SEED)
+        assert words in feedback.message, (p, s, feedback.message)
+        assert_no_solution(feedback, port, seconds)
+    assert "no value yet" in ex.judge_close_wait_leak(port, ..., seed=SEED).message
+    assert "seconds" in ex.judge_close_wait_leak(port, True, seed=SEED).message
+
+
+def test_read_after_rst_prediction_and_reveal():
+    choices = ex.read_after_rst_choices(SEED)
+    right = next(k for k, t in choices.items() if t.startswith("An error: ECONNRESET"))
+    assert ex.judge_read_after_rst(right, seed=SEED)
+    for letter in set(choices) - {right}:
+        feedback = ex.judge_read_after_rst(letter, seed=SEED)
+        assert not feedback and "ECONNRESET" not in feedback.message
+    assert not ex.read_after_rst_reveal("z", seed=SEED).figures          # predict first
+    assert len(ex.read_after_rst_reveal(right, seed=SEED).figures) == 2
+
+
+def test_read_after_rst_answer_is_what_the_kernel_and_simulator_do():
+    for events in (course.events("close-unread"), course.simulate("close-unread").events):
+        reads = events[(events["host"] == "client") & (events["call"] == "read")]
+        assert list(reads["result"]) == ["ECONNRESET"]
+
+
+def simultaneous(**changes):
+    doc = {"hosts": {"client": {"port": 40100}, "server": {"port": 5100}}, "link": {"mtu": 1500},
+           "actions": [{"at": 0.0, "host": "server", "do": "listen"},
+                       {"at": 0.1, "host": "client", "do": "connect", "to": "server"},
+                       {"at": 0.8, "host": "client", "do": "close"},
+                       {"at": 0.85, "host": "server", "do": "close"}], "faults": []}
+    doc.update(changes)
+    return doc
+
+
+def test_simultaneous_close_right_ways():
+    assert ex.judge_simultaneous_close(simultaneous(link={"delay": 0.1}))
+    assert ex.judge_simultaneous_close(simultaneous(faults=[{"delay": {"extra": 0.1}}]))
+    assert ex.judge_simultaneous_close({**simultaneous(link={"delay": 0.1}), "profile": "rfc9293"})
+
+
+def test_simultaneous_close_typical_wrong_ones():
+    assert "CLOSE-WAIT" in ex.judge_simultaneous_close(simultaneous()).message
+    fins_only = simultaneous(faults=[{"delay": {"flags": "FA", "extra": 0.1}}])
+    assert "only one side" in ex.judge_simultaneous_close(fins_only).message
+    rst = simultaneous(hosts={"client": {"port": 40100, "options": {"linger0": True}},
+                              "server": {"port": 5100}})
+    assert "RST" in ex.judge_simultaneous_close(rst).message
+    one = simultaneous(actions=simultaneous()["actions"][:3])
+    assert "Only one side" in ex.judge_simultaneous_close(one).message
+    assert "cannot run" in ex.judge_simultaneous_close({"hosts": {}}).message
+    assert "dict" in ex.judge_simultaneous_close(42).message
+
+
+def test_four_or_three_quick_check():
+    assert ex.check_four_or_three("b")
+    assert all(not ex.check_four_or_three(k) for k in "acd")
+
+
+def test_notebook07_graded_exercises_in_the_grader():
+    seed_id = CLOSE_IDS[("server", "half-close")]
+    seed = ex.student_seed(seed_id)
+    want = closing.expected_close_states(seed)
+    assert grade("07-ex1", {"student_id": seed_id, "close_states": want})[0] == RIGHT
+    assert grade("07-ex1", {"student_id": seed_id, "close_states": want[::-1]})[0] == WRONG
+    port, seconds = leak_answers(ex.student_seed(seed_id))
+    assert grade("07-ex4", {"student_id": seed_id, "leaked_port": port,
+                            "finwait2_s": seconds})[0] == RIGHT
+    assert grade("07-ex2", {"student_id": seed_id,
+                            "my_scenario": simultaneous(link={"delay": 0.1})})[0] == RIGHT
+    assert grade("07-ex2", {"student_id": seed_id, "my_scenario": simultaneous()})[0] == WRONG
+
+
+def test_notebook07_grader_runs_in_a_fresh_process():
+    import json
+    import subprocess
+    import sys
+    choices = ex.read_after_rst_choices(ex.student_seed("alice"))
+    right = next(k for k, t in choices.items() if t.startswith("An error"))
+    out = subprocess.run([sys.executable, "-I", "-m", "tcpsim.exercises.grade", "07-ex3"],
+                         input=json.dumps({"student_id": "alice", "rst_prediction": right}),
+                         capture_output=True, text=True, timeout=60)
+    assert (out.returncode, out.stdout) == (0, "right\n")

@@ -585,6 +585,11 @@ EXPECTED = {
     "linger0": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "syn-loss": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "fin-loss": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "close-four-segments": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "simultaneous-close": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "close-wait-leak": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "time-wait-fin-timeout5": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "abort-then-write": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "data-rto": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "synack-loss": dict(
         flags=Differs("order around t = 1 s: two 1-s timers in the same jiffy, the "
@@ -749,6 +754,14 @@ def test_timers_that_the_captures_show(compared):
         [("keepalive gives up", "client")]
     assert kinds["syncookies-always"] == kinds["syncookies-no-ts"] == [
         ("TIME-WAIT left at entry", "client")]
+    assert kinds["close-four-segments"] == [("delayed ACK", "server"),
+                                            ("TIME-WAIT left at entry", "client")]
+    assert kinds["simultaneous-close"] == [("TIME-WAIT left at entry", "client"),
+                                           ("TIME-WAIT left at entry", "server")]
+    assert kinds["close-wait-leak"] == [("delayed ACK", "server")]
+    assert kinds["time-wait-fin-timeout5"] == [("delayed ACK", "server"),
+                                               ("TIME-WAIT left at entry", "client"),
+                                               ("TIME-WAIT", "client")]
     assert kinds["loss-5pct"].count(("data retransmission", "client")) == 8
     assert kinds["loss-20pct"].count(("data retransmission", "client")) == 35
 
@@ -837,6 +850,53 @@ def test_fastopen_second_connection_carries_data_in_the_syn(compared, tmp_path):
     real, sim = rows(CAPTURES / "fastopen.pcap"), rows(sim_pcap)
     assert real == sim
     assert real[:2] == [("client", "S", 0, None, 6, True), ("server", "SA", 0, 7, 0, False)]
+
+
+def test_close_wait_leak_orphan_gives_up_after_fin_timeout(compared):
+    """close-wait-leak: the server never closes. ``ss`` saw the orphaned client leave
+    FIN-WAIT-2 (silently: no segment) tcp_fin_timeout = 5 s after it entered it, with the
+    orphan timer shown at entry; the server stayed in CLOSE-WAIT to the end of the run. The
+    simulator's fin_timeout does the same (notebook 07, section 6)."""
+    c = compared("close-wait-leak")
+    fin_timeout_s = c.scenario.hosts[0].options.fin_timeout
+
+    def finwait2_and_closewait(rows):
+        client = [r for r in rows if r["host"] == "client"]
+        entry = next(r for r in client if r["to"] == "FIN-WAIT-2")
+        gone = next(r for r in client if r["from"] == "FIN-WAIT-2")
+        server = [r for r in rows if r["host"] == "server" and not r["socket"].endswith(":listen")]
+        return entry, gone, server[-1]["to"]
+    entry, gone, server_last = finwait2_and_closewait(c.events_doc["states"])
+    assert 0 <= fin_timeout_s - entry["timer_left_s"] <= c.events_doc["ss_poll_max_s"]
+    assert gone["to"] == "CLOSED" and server_last == "CLOSE-WAIT"
+    poll_s = c.events_doc["ss_poll_max_s"]    # both ends are seen up to one poll late
+    assert -poll_s <= gone["t"] - entry["t"] - fin_timeout_s <= \
+        kernel_lateness_bound(fin_timeout_s) + poll_s
+    entry, gone, server_last = finwait2_and_closewait(c.trace.doc["states"])
+    assert gone["t"] - entry["t"] == pytest.approx(fin_timeout_s)
+    assert gone["to"] == "CLOSED" and server_last == "CLOSE-WAIT"
+    assert not [s for s in c.real["segments"] if s["t"] > 1.0]      # nothing on the wire
+
+
+def test_fin_timeout_does_not_shorten_time_wait(compared):
+    """time-wait-fin-timeout5: with net.ipv4.tcp_fin_timeout = 5 in the namespace, ``ss``
+    showed the FIN-WAIT-2 timer at 5 s, then the TIME-WAIT timer at 59 s, and the socket
+    left TIME-WAIT 60 s after it entered it (the timer wheel's lateness allowed): TIME-WAIT
+    is TCP_TIMEWAIT_LEN whatever tcp_fin_timeout says (notebook 07, the myth)."""
+    c = compared("time-wait-fin-timeout5")
+    assert c.events_doc["sysctls"] == {"net.ipv4.tcp_fin_timeout": 5}
+    client = [r for r in c.events_doc["states"] if r["host"] == "client"]
+    finwait2 = next(r for r in client if r["to"] == "FIN-WAIT-2")
+    time_wait = next(r for r in client if r["to"] == "TIME-WAIT")
+    left = next(r for r in client if r["from"] == "TIME-WAIT")
+    assert 0 <= 5 - finwait2["timer_left_s"] <= c.events_doc["ss_poll_max_s"]   # polled a bit late
+    assert time_wait["timer_left_s"] >= LINUX.time_wait_s - SS_SECONDS_TRUNCATION_S
+    poll_s = c.events_doc["ss_poll_max_s"]    # both ends are seen up to one poll late
+    assert -poll_s <= left["t"] - time_wait["t"] - LINUX.time_wait_s <= \
+        kernel_lateness_bound(LINUX.time_wait_s) + poll_s
+    sim = c.trace.states[c.trace.states["host"] == "client"]
+    entered = sim[sim["to"] == "TIME-WAIT"]["t"].iloc[0]
+    assert sim[sim["from"] == "TIME-WAIT"]["t"].iloc[0] - entered == pytest.approx(LINUX.time_wait_s)
 
 
 def test_timer_tolerances():

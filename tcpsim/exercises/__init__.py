@@ -12,9 +12,15 @@ expected value nor how far off it is. The hidden tests run the same judges in a 
 process (``python -I -m tcpsim.exercises.grade``). What counts as right is decided in one
 place, ``answers.py``. One module per notebook: ``start_here.py`` is notebook 00,
 ``segments.py`` notebook 01,
-``handshake.py`` notebook 02. How to write a new exercise: instructors/writing-exercises.md.
+``handshake.py`` notebook 02, ``closing.py`` notebook 07. How to write a new exercise: instructors/writing-exercises.md.
 """
 from .answers import student_seed
+from .closing import (FOUR_OR_THREE_CHOICES, READ_AFTER_RST_CHOICES, CloseQuestion,
+                      check_close_states, check_close_wait_leak, check_four_or_three,
+                      check_simultaneous_close, close_question, judge_close_states,
+                      judge_close_wait_leak, judge_read_after_rst, judge_simultaneous_close,
+                      leak_trace, read_after_rst_choices, read_after_rst_reveal,
+                      reveal_read_after_rst)
 from .feedback import Feedback, show, student_id, wrong_tries
 from .handshake import (REFUSED_CHOICES, SYNACK_LOSS_CHOICES, THIRD_SEGMENT_CHOICES, Choices,
                         HandshakeQuestion, Reveal, check_capture_syn_seq, check_etimedout_scenario,
@@ -46,4 +52,10 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "rst_question", "check_rst", "judge_rst",
            "fin_question", "check_fin_frames", "judge_fin_frames",
            "seq_space_question", "check_seq_spaces", "judge_seq_spaces",
-           "SYNACK_CHOICES", "check_synack_segments"]
+           "SYNACK_CHOICES", "check_synack_segments",
+           "CloseQuestion", "close_question", "check_close_states", "judge_close_states",
+           "leak_trace", "check_close_wait_leak", "judge_close_wait_leak",
+           "READ_AFTER_RST_CHOICES", "read_after_rst_choices", "judge_read_after_rst",
+           "reveal_read_after_rst", "read_after_rst_reveal",
+           "check_simultaneous_close", "judge_simultaneous_close",
+           "FOUR_OR_THREE_CHOICES", "check_four_or_three"]

@@ -253,3 +253,42 @@ def seq_space_segments(seed: int) -> list:
 def expected_seq_spaces(seed: int) -> list:
     """Exercise 4: each segment's sequence space, SEG.LEN = data + SYN + FIN (RFC 9293 §3.4)."""
     return [n + ("S" in flags) + ("F" in flags) for flags, n in seq_space_segments(seed)]
+# ------------------------------------------------ notebook 07, the closes (randomized)
+CLOSE_VARIANTS = ("at once", "later", "half-close")   # how the passive closer answers
+
+
+def close_numbers(seed: int) -> dict:
+    """Exercise 1 of notebook 07: one student's close. Which side closes first, how the
+    other answers (``CLOSE_VARIANTS``), and the times and sizes that go with it.
+
+    * "at once": the other side's application closes ``answer_s`` (5-30 ms) after the
+      first FIN, within the 40 ms delayed ACK: three segments;
+    * "later": it closes 0.2-0.9 s later: four segments;
+    * "half-close": the first side calls shutdown(); the other sends ``reply_bytes`` first,
+      ``answer_s`` after the FIN (5 ms to 0.2 s), then closes 0.3 s after that.
+    The segments and states themselves come from the simulator (closing.py), which
+    tests/test_notebook07_claims.py checks against hand-made tables."""
+    rng = random.Random(f"07-close-{seed}")
+    first = rng.choice(("client", "server"))
+    variant = rng.choice(CLOSE_VARIANTS)
+    if variant == "at once":
+        answer_s = rng.choice((0.005, 0.01, 0.02, 0.03))
+    elif variant == "later":
+        answer_s = rng.choice((0.2, 0.3, 0.5, 0.7, 0.9))
+    else:
+        answer_s = rng.choice((0.005, 0.01, 0.1, 0.2))
+    return {"first": first, "variant": variant, "answer_s": answer_s,
+            "data_bytes": rng.randint(20, 1400), "reply_bytes": rng.randint(100, 1400)}
+
+
+def leak_numbers(seed: int) -> dict:
+    """Exercise 2 of notebook 07: six connections to one server port, one second apart.
+    In one the server never closes (the leak); in another
+    (the decoy) it closes late, after ``decoy_close_s``; the clients' orphan timeout is
+    ``fin_timeout_s`` (whole seconds, as the sysctl)."""
+    rng = random.Random(f"07-leak-{seed}")
+    ports = rng.sample(range(33000, 60000), 6)
+    leaked, decoy = rng.sample(range(6), 2)
+    fin_timeout_s = rng.randint(8, 40)
+    return {"ports": ports, "leaked": leaked, "decoy": decoy, "fin_timeout_s": fin_timeout_s,
+            "decoy_close_s": rng.randint(2, fin_timeout_s - 3)}

@@ -18,9 +18,9 @@ import json
 import sys
 
 from .answers import student_seed
-from . import handshake, segments
+from . import closing, handshake, segments
 
-GRADED = {**handshake.GRADED, **segments.GRADED}   # every notebook's graded exercises
+GRADED = {**handshake.GRADED, **segments.GRADED, **closing.GRADED}   # every notebook's graded exercises
 
 RIGHT, WRONG, UNUSABLE = 0, 1, 2
 
