@@ -38,7 +38,6 @@ from .events import (ConnectResult, DataReadable, EndOfFile, ErrorRaised, Establ
                      NewIncarnation, SegmentIgnored, SendDone, StateChanged)
 from .faults import Faults, flood_syns
 from .gc_pause import garbage_collection_paused
-from .keyedhash import secret_from_seed
 from .link import Link
 from .listener import Listener
 from .profiles import PROFILES
