@@ -615,7 +615,7 @@ EXPECTED = {
         flags=Differs("equal (windows too) up to the kernel's first tail loss probe, a timer "
                       "whose firing before the next write depends on the jiffy phase; the "
                       "zero-window episode equal (1024 B with PSH, window 0, probe at "
-                      "SND.UNA-1, reopened to 77, 21 writes with one PSH)", paced_noread_zero_window),
+                      "SND.UNA-1, reopened to 77, the queued writes with one PSH)", paced_noread_zero_window),
         seq=Differs("client: a loss probe re-sends the last segment sent (rel 34753); server: "
                     "its D-SACK, then the ACKs the probes bring",
                     seq_diverges_at(
