@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 from .errors import ScenarioError
+from .frozen import fast_init   # the parts below are frozen dataclasses, built faster
 from .segment import FLAG_ORDER, SEQ_MASK
 
 __all__ = [
@@ -44,6 +45,7 @@ MAX_SECONDS = 10**6        # any time or delay: 11.6 days; beyond it float sums 
 SEED_RANGE = (-2**63, 2**64 - 1)
 
 
+@fast_init
 @dataclass(frozen=True)
 class HostOptions:
     """Per-host options. ``None`` everywhere means "as the profile does"."""
@@ -66,6 +68,7 @@ class HostOptions:
     sndbuf: int | None = None               # SO_SNDBUF-like send buffer, bytes, 256..2**30
 
 
+@fast_init
 @dataclass(frozen=True)
 class Host:
     name: str
@@ -75,6 +78,7 @@ class Host:
     addr: str | None = None   # IPv4 address; None: 10.0.0.1 for the first host, 10.0.0.2 ...
 
 
+@fast_init
 @dataclass(frozen=True)
 class Action:
     index: int                # position in the "actions" list (for messages)
@@ -88,6 +92,7 @@ class Action:
     read_bytes: int | None = None  # read: one read of at most N bytes
 
 
+@fast_init
 @dataclass(frozen=True)
 class Match:
     """Which segments a fault applies to. Every field narrows; None = any."""
@@ -98,6 +103,7 @@ class Match:
     between: tuple | None = None         # (t0, t1) seconds, send time inclusive
 
 
+@fast_init
 @dataclass(frozen=True)
 class Fault:
     """One fault. For ``inject`` the sender is ``match.from_host`` and the other match
@@ -116,6 +122,7 @@ class Fault:
     win: int | None = None
 
 
+@fast_init
 @dataclass(frozen=True)
 class Scenario:
     name: str
