@@ -24,7 +24,7 @@ class garbage_collection_paused:
         gc.disable()
         return self
 
-    def __exit__(self, *exc_info):
+    def __exit__(self, *_exc_info):
         if self.was_enabled:
             gc.enable()
         return False

@@ -25,6 +25,7 @@ from numbers import Integral, Real
 
 from .connoptions import ConnectionOptions, parse_connection_options
 from .errors import ScenarioError
+from .frozen import fast_init   # the parts below are frozen dataclasses, built faster
 from .segment import FLAG_ORDER, SEQ_MASK
 
 __all__ = [
@@ -46,6 +47,7 @@ MAX_SECONDS = 10**6        # any time or delay: 11.6 days; beyond it float sums 
 SEED_RANGE = (-2**63, 2**64 - 1)
 
 
+@fast_init
 @dataclass(frozen=True)
 class HostOptions:
     """Per-host options. ``None`` everywhere means "as the profile does"."""
@@ -68,6 +70,7 @@ class HostOptions:
     sndbuf: int | None = None               # SO_SNDBUF-like send buffer, bytes, 256..2**30
 
 
+@fast_init
 @dataclass(frozen=True)
 class Host:
     name: str
@@ -80,6 +83,7 @@ class Host:
     conn_options: ConnectionOptions = field(default_factory=ConnectionOptions)
 
 
+@fast_init
 @dataclass(frozen=True)
 class Action:
     index: int                # position in the "actions" list (for messages)
@@ -96,6 +100,7 @@ class Action:
     listener: bool = False    # close: the listening socket, not the newest connection
 
 
+@fast_init
 @dataclass(frozen=True)
 class Match:
     """Which segments a fault applies to. Every field narrows; None = any."""
@@ -106,6 +111,7 @@ class Match:
     between: tuple | None = None         # (t0, t1) seconds, send time inclusive
 
 
+@fast_init
 @dataclass(frozen=True)
 class Flood:
     """A SYN flood (an extension, docs/scenario.md): ``count`` SYNs to host ``to``, evenly
@@ -138,6 +144,7 @@ class Fault:
     flood: Flood | None = None    # flood: what to send
 
 
+@fast_init
 @dataclass(frozen=True)
 class Scenario:
     name: str

@@ -108,3 +108,34 @@ def test_scoreboard_ranges_stay_the_range_sets_list():
     assert sb.ranges == [(2000, 3000), (4000, 4500)]
     sb.ack(3000)
     assert sb.ranges is sb.sacked.ranges and sb.ranges == [(4000, 4500)]
+
+
+# ------------------------------------------------------------------ frozen.fast_init
+def test_fast_init_builds_the_same_frozen_dataclass():
+    """Same signature, defaults and default_factory; equal to the dataclass's own objects;
+    still frozen; for slots classes too. Classes it cannot serve are refused."""
+    import dataclasses
+
+    from tcpsim.frozen import fast_init
+
+    def make(slots):
+        @dataclasses.dataclass(frozen=True, slots=slots)
+        class Part:
+            a: int
+            b: str = "b"
+            c: list = dataclasses.field(default_factory=list)
+        return Part
+
+    for slots in (False, True):
+        plain, fast = make(slots), fast_init(make(slots))
+        for args, kw in (((1,), {}), ((1, "x"), {}), ((1,), {"c": [2]}), ((), {"a": 3, "b": "y"})):
+            one, other = plain(*args, **kw), fast(*args, **kw)
+            assert dataclasses.astuple(one) == dataclasses.astuple(other)
+            assert repr(one).split("(", 1)[1] == repr(other).split("(", 1)[1]
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                other.a = 5
+        assert fast(1).c is not fast(1).c                  # a new list each time
+        with pytest.raises(TypeError):
+            fast()                                          # a is required
+    with pytest.raises(TypeError, match="not a frozen dataclass"):
+        fast_init(dataclasses.dataclass(type("Open", (), {"__annotations__": {"a": int}})))
