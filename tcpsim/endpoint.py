@@ -596,6 +596,22 @@ class Endpoint:
         window = min(65535, self.p.rcvbuf)
         return window - window % mss if window > mss else window
 
+    def _cookie_initial_window(self, cookie_mss):
+        """The window of a connection rebuilt from a SYN cookie (linux cookie_v4_check(),
+        net/ipv4/syncookies.c: "Try to redo what tcp_v4_send_synack did"):
+        ``tcp_select_initial_window(sk, tcp_full_space(sk), req->mss, ...)`` with the
+        listener's full space (tcp_win_from_space(rcvbuf) at the default scaling ratio: no
+        data has been measured yet) rounded down to ``req->mss``, the MSS the cookie
+        encodes (``syncookies.MSSTAB``), not to advmss less the timestamps as a SYN-ACK's
+        window is (tcp_openreq_init_rwin()); at most 65535 (U16_MAX). The child then starts
+        with rcv_wnd = rcv_ssthresh = this (tcp_create_openreq_child()). Captured: 65 000
+        for cookie MSS 1300 (first window 64 900 after 100 B, syncookies-no-ts), 64 240 for
+        1460 with timestamps (raw 63 at wscale 10, syncookies-always)."""
+        space = self._win_from_space(self.p.rcvbuf)
+        if space > cookie_mss:
+            space -= space % cookie_mss
+        return min(space, 0xFFFF)
+
     def _apply_peer_syn_options(self, seg):
         """RFC 7323 §2.2, RFC 2018 §2, RFC 9293 §3.7.1: options take effect only if both sent them."""
         opts = seg.options
@@ -710,8 +726,12 @@ class Endpoint:
             self.ts_recent = ts[0]
         self.snd_mss = min(self.advmss, mss) - (TCP_OPTION_TS_LEN if self.ts_on else 0)
         self.cwnd = self.p.initial_cwnd_segments * self.snd_mss
-        window = self._initial_window(self.advmss - (TCP_OPTION_TS_LEN if self.ts_on else 0))
-        self.rcv_ssthresh = window
+        if self.p.rcv_skb_overhead is not None:
+            window = self._cookie_initial_window(mss)
+            self._init_window_clamp(window)     # tcp_init_transfer() -> tcp_init_buffer_space()
+        else:
+            window = self._initial_window(self.advmss - (TCP_OPTION_TS_LEN if self.ts_on else 0))
+            self.rcv_ssthresh = window
         self.rcv_adv_right = seq_add(self.rcv_nxt, window)
         self.rcv_wup = self.rcv_nxt
         self.snd_wnd = self.max_snd_wnd = ack.win << self.snd_wscale

@@ -81,6 +81,10 @@ class Profile:
     sack_blocks_by_recency: bool = False  # SACK blocks newest first, then by recency (RFC 2018
                                   # §4, linux tcp_sack_new_ofo_skb()); else the newest first,
                                   # then in sequence order
+    read_0_when_ended: bool = False  # a read on a connection a reset or a timeout ended, its
+                                  # error already reported, returns 0 (linux tcp_done():
+                                  # sk_shutdown = SHUTDOWN_MASK); else ENOTCONN (RFC 9293
+                                  # §3.10.3 CLOSED: "error: connection does not exist")
     merge_unsent_writes: bool = False  # a write queued behind unsent data joins it: PSH only
                                   # at the end of the later write (linux tcp_sendmsg_locked())
 
@@ -171,6 +175,7 @@ LINUX = Profile(
     rack=True,                    # net.ipv4.tcp_recovery = 1; measured: reorder, loss-*
     sack_blocks_by_recency=True,  # measured: loss-20pct (docs/linux-facts.md §13.6)
     merge_unsent_writes=True,     # measured: paced-noread (docs/linux-facts.md §13.3)
+    read_0_when_ended=True,       # measured: recv ECONNRESET, then 0 (docs/linux-facts.md §6)
 )
 
 RFC9293 = Profile(

@@ -410,6 +410,13 @@ class Simulation:
                 for action in host.eof_actions:
                     self.eof_fired[action] += 1
                     self.clock.schedule(now, self._do_action, action, tcb)
+            elif tcb.state == CLOSED and not tcb.at_eof() and not tcb.app_closed:
+                # Ended by a reset (or a timeout) whose errno an earlier read or send took:
+                # every explicit read now returns 0 on linux (tcp_done() shut the socket
+                # down both ways; docs/linux-facts.md §6: "ECONNRESET once, then 0"), the
+                # RFC's "connection does not exist" (§3.10.3) otherwise.
+                self._event(now, host.name, "read",
+                            0 if tcb.p.read_0_when_ended else "ENOTCONN", tcb.conn)
         else:
             self._event(now, host.name, "read", result, tcb.conn)
         self._send(out, now)

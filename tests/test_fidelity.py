@@ -814,6 +814,17 @@ def test_windows_that_the_paced_captures_show(compared):
     assert real == sim and real[:6] == [67, 70, 73, 75, 77, 76] and real[-1] == 62
 
 
+@pytest.mark.parametrize("name,window", [("syncookies-no-ts", 64900), ("syncookies-always", 63)])
+def test_a_cookie_rebuilt_server_offers_the_kernels_window(compared, name, window):
+    """linux cookie_v4_check() -> tcp_select_initial_window() rounds the full space (65 536)
+    down to the cookie's MSS, not to advmss less the timestamps as for a SYN-ACK: 65 000 for
+    MSS 1300 without timestamps (64 900 once 100 B are in, 64 899 after the FIN), 64 240 for
+    1460 with them (63 units at wscale 10, where a normal server says 64). Every server
+    window after the handshake equals the kernel's."""
+    real, sim = matched_windows(compared(name), "server")
+    assert real == sim and real[0] == window and len(real) >= 3
+
+
 @pytest.mark.parametrize("name,same_first", [("loss-5pct", 3), ("loss-20pct", 8)])
 def test_random_loss_hits_the_simulators_segments(compared, name, same_first):
     """The queue stage draws random loss from the simulator's own generator, one draw per

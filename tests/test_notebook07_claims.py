@@ -257,6 +257,17 @@ def test_linger0_resets(source):
     assert "TIME-WAIT" not in list(trace.states["to"])
 
 
+def test_a_later_read_after_the_reset_returns_0():
+    """"a later read() returns 0 in both" (section 6; the kernel: docs/linux-facts.md §6):
+    abort-then-write with one more read by the client after its send's EPIPE."""
+    scenario = course.scenario("abort-then-write")
+    scenario["actions"].append({"at": 1.0, "host": "client", "do": "read", "bytes": 100})
+    events = tcpsim.run(scenario).events
+    client = events[events["host"] == "client"]
+    assert [(c, r) for c, r in zip(client["call"], client["result"])][-3:] == \
+        [("read", "ECONNRESET"), ("send", "EPIPE"), ("read", 0)]
+
+
 @pytest.mark.parametrize("source", SOURCES)
 def test_abort_then_write_gets_econnreset_then_epipe(source):
     """"The real kernel and the simulator agree on the first read's ECONNRESET and the later

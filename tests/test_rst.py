@@ -23,6 +23,25 @@ def results(trace, host):
 
 
 # ----------------------------------------------------------------- active resets
+@pytest.mark.parametrize("profile,after", [("linux", 0), ("rfc9293", "ENOTCONN")])
+def test_a_read_after_the_reported_reset_returns_0(profile, after):
+    """linux-facts §6b: recv() on a reset connection gives ECONNRESET once, then 0 (tcp_done()
+    shuts the socket down both ways), every time; RFC 9293 §3.10.3: a RECEIVE in CLOSED is
+    "error: connection does not exist". The client reads only when told; each explicit read
+    after the one that took the error records that result, and nothing is sent."""
+    t = run(scenario([act(0.0, "client", "read", mode="off"),
+                      act(0.0, "server", "read", mode="off"),
+                      act(0.5, "client", "send", bytes=100),
+                      act(1.0, "server", "close"),
+                      act(1.5, "client", "read", bytes=1000), act(2.0, "client", "read", bytes=1000),
+                      act(2.5, "client", "read", bytes=1000)], profile=profile))
+    assert len(rsts(t)) == 1, fmt(t)
+    reads = [(e["t"], e["result"]) for e in events(t, host="client", call="read")]
+    assert reads == [(pytest.approx(1.5), "ECONNRESET"), (pytest.approx(2.0), after),
+                     (pytest.approx(2.5), after)], fmt(t)
+    assert segs(t)[-1]["flags"] == "RA" and path(t, "client")[-1] == "CLOSED"
+
+
 def test_close_with_unread_data_sends_rst():
     """linux-facts §6b / RFC 1122 §4.2.2.13: the server stops reading, 100 B arrive, the
     server close()s: `[R.] seq = snd_nxt, ack = rcv_nxt` (covering the unread bytes), with
