@@ -299,7 +299,7 @@ class Simulation:
                     host.name, host.port, options=host.options, addr=host.addr,
                     cookie_secret=secret_from_seed(self.sc.seed, f"syncookies:{host.name}"),
                     tfo_secret=secret_from_seed(self.sc.seed, f"tfo:{host.name}"),
-                    addr_of=self._addr_of)
+                    addr_of=self._address_lookup())
                 for held in host.held.values():
                     if held.lo <= host.port <= held.hi:
                         held.hold(host.port)
@@ -422,10 +422,14 @@ class Simulation:
         self._send(out, now)
 
     # --------------------------------------------------------------- network
-    def _addr_of(self, name):
-        """A host's address; a spoofed source is named by its address."""
-        host = self.hosts.get(name)
-        return host.addr if host is not None else name
+    def _address_lookup(self):
+        """``addr_of(name)`` for a Listener: a host's address; a spoofed source is named by
+        its address. It closes over a name -> address dict, not over ``self``: a bound
+        method kept by the listener made a reference cycle (Simulation -> host -> listener
+        -> Simulation), so every finished run waited for the garbage collector, which then
+        walked it (a fifth of the short-connection benchmark)."""
+        addresses = {name: host.addr for name, host in self.hosts.items()}
+        return lambda name: addresses.get(name, name)
 
     def _arrive(self, now, seg):
         host = self.hosts[seg.dst]
