@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from . import answers
 from .feedback import Feedback, judge_as_sent, right, show, whole_number, wrong
-from .handshake import Choices, Reveal, _choices, _judge_choice
+from .handshake import Choices, NoQuestion, Reveal, _choices, _judge_choice
 
 NO_ID_MESSAGE = (
     "STUDENT_ID is still 'anonymous', so there is no question for you yet. Every student "
@@ -113,21 +113,6 @@ class CloseQuestion:
         return "\n".join(lines)
 
 
-class NoQuestion:
-    """What the randomized questions give for the default id: a refusal that says why."""
-
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        raise ValueError(NO_ID_MESSAGE)
-
-    def _repr_html_(self) -> str:
-        return wrong(NO_ID_MESSAGE)._repr_html_()
-
-    def __repr__(self) -> str:
-        return str(wrong(NO_ID_MESSAGE))
-
-
 def _close_run(seed: int):
     """(trace, the segments from the first FIN on) of this student's close."""
     from ..simulator import run
@@ -140,7 +125,7 @@ def _close_run(seed: int):
 def close_question(seed: int):
     """Exercise 1's question for this student, or a refusal for the default id."""
     if seed == answers.DEFAULT_SEED:
-        return NoQuestion()
+        return NoQuestion(NO_ID_MESSAGE)
     trace, segments = _close_run(seed)
     events = trace.events
     calls = tuple((float(e["t"]), e["host"], f"{e['call']}()") for _, e in events.iterrows()
@@ -259,7 +244,7 @@ def leak_trace(seed: int):
     apart, as one pandas DataFrame (t, port = the client's port, host, from, to, cause)."""
     import pandas as pd
     if seed == answers.DEFAULT_SEED:
-        return NoQuestion()
+        return NoQuestion(NO_ID_MESSAGE)
     from ..simulator import run
     n = answers.leak_numbers(seed)
     tables = []

@@ -62,18 +62,22 @@ class HandshakeQuestion:
 
 
 class NoQuestion:
-    """What ``handshake_question`` gives for the default id: a refusal that says why."""
+    """What a randomized question gives for the default id: a refusal that says why
+    (``message``: the notebook's own wording; notebook 02's by default)."""
+
+    def __init__(self, message: str = NO_ID_MESSAGE):
+        self._message = message
 
     def __getattr__(self, name):
         if name.startswith("_"):
             raise AttributeError(name)
-        raise ValueError(NO_ID_MESSAGE)
+        raise ValueError(self._message)
 
     def _repr_html_(self) -> str:
-        return wrong(NO_ID_MESSAGE)._repr_html_()
+        return wrong(self._message)._repr_html_()
 
     def __repr__(self) -> str:
-        return str(wrong(NO_ID_MESSAGE))
+        return str(wrong(self._message))
 
 
 def handshake_question(seed: int):
