@@ -1625,12 +1625,7 @@ class Endpoint:
         """RACK (RFC 8985 §6.2, rack.py) found these segments lost: enter recovery if not in
         it (RFC 6675 §5 / RFC 5681 §3.2 for cwnd) and retransmit them at once."""
         if not self.in_recovery:
-            flight = seq_diff(self.snd_max, self.snd_una)
-            self.ssthresh = max(flight // 2, 2 * self.snd_mss)
-            self.cwnd = self.ssthresh
-            self.in_recovery = True
-            self.recover = self.snd_max
-            self.rtx_next = self.snd_una
+            self._start_recovery()
         out = []
         for start in starts:
             if seq_lt(start, self.snd_una):
@@ -1643,14 +1638,19 @@ class Endpoint:
                     self.rtx_next = end
         return out
 
-    def _enter_recovery(self, now):
-        """Fast retransmit (RFC 5681 §3.2, RFC 6675 §5 with SACK)."""
+    def _start_recovery(self):
+        """Loss recovery begins (RFC 5681 §3.2, RFC 6675 §5): ssthresh = cwnd = half the
+        flight (at least two segments), repairs from SND.UNA up to the RECOVER point."""
         flight = seq_diff(self.snd_max, self.snd_una)
         self.ssthresh = max(flight // 2, 2 * self.snd_mss)
         self.cwnd = self.ssthresh
         self.in_recovery = True
         self.recover = self.snd_max
         self.rtx_next = self.snd_una
+
+    def _enter_recovery(self, now):
+        """Fast retransmit (RFC 5681 §3.2, RFC 6675 §5 with SACK)."""
+        self._start_recovery()
         return self._retransmit_next_hole(now)
 
     def _retransmit_next_hole(self, now):

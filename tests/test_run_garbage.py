@@ -3,19 +3,17 @@ counting when the trace is dropped. A cycle (once: Simulation -> host -> listene
 method of the Simulation) leaves each short run's objects to the cyclic garbage collector,
 which made 10 000 short connections a fifth slower (benchmarks/bench_core.py)."""
 import gc
+import sys
+from pathlib import Path
 
 import pytest
 
 import tcpsim
 
-SHORT = {"profile": "linux", "seed": 3,
-         "hosts": {"client": {"port": None}, "server": {"port": 5001}},
-         "actions": [{"at": 0, "host": "server", "do": "listen"},
-                     {"at": 0, "host": "client", "do": "connect", "to": "server"},
-                     {"at": 0.001, "host": "client", "do": "send", "bytes": 100},
-                     {"at": 0.002, "host": "server", "do": "send", "bytes": 100},
-                     {"at": 0.003, "host": "client", "do": "close"},
-                     {"on": "eof", "host": "server", "do": "close"}]}
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from benchmarks.bench_core import short_scenario  # noqa: E402  the benchmark's own run
+
+SHORT = short_scenario(3)
 
 
 @pytest.mark.parametrize("profile", ["linux", "rfc9293"])
