@@ -294,7 +294,7 @@ def check_predict_reveals_after_commit(page, shots, request, notebook) -> None:
 # looks at the screenshots in tests/artifacts/browser/: TCPSIM_BROWSER_NOTEBOOKS=all.
 BROWSER_NOTEBOOKS = ["02-three-way-handshake.ipynb"]
 if os.environ.get("TCPSIM_BROWSER_NOTEBOOKS") == "all":
-    BROWSER_NOTEBOOKS += ["07-closing-a-connection.ipynb"]
+    BROWSER_NOTEBOOKS = sorted(path.name for path in NOTEBOOKS.glob("[0-9][0-9]-*.ipynb"))
 
 
 @pytest.mark.parametrize("notebook", BROWSER_NOTEBOOKS)

@@ -10,9 +10,13 @@ and returns nothing; the ``judge_…`` function behind it returns that :class:`F
 (``correct``, ``message``). A wrong answer gets a hint naming the idea it missed, never the
 expected value nor how far off it is. The hidden tests run the same judges in a fresh
 process (``python -I -m tcpsim.exercises.grade``). What counts as right is decided in one
-place, ``answers.py``. One module per notebook: ``start_here.py`` is notebook 00,
-``segments.py`` notebook 01,
-``handshake.py`` notebook 02, ``closing.py`` notebook 07. How to write a new exercise: instructors/writing-exercises.md.
+place, ``answers.py``. One module per notebook, named for its topic:
+
+    00 start_here.py     01 segments.py   02 handshake.py      03 isn.py
+    04 why_three_way.py  05 buffers.py    06 loss.py           07 closing.py
+    08 timewait.py       09 captures.py   10 interview.py
+
+(a notebook whose module is not there yet has no graded exercises yet). How to write a new exercise: instructors/writing-exercises.md.
 """
 from .answers import student_seed
 from .closing import (FOUR_OR_THREE_CHOICES, READ_AFTER_RST_CHOICES, CloseQuestion,

@@ -14,13 +14,32 @@ only gets data.
 """
 from __future__ import annotations
 
+import importlib
 import json
+import pkgutil
 import sys
 
+from . import __name__ as PACKAGE, __path__ as PACKAGE_PATH
 from .answers import student_seed
-from . import closing, handshake, segments
 
-GRADED = {**handshake.GRADED, **segments.GRADED, **closing.GRADED}   # every notebook's graded exercises
+
+def every_graded() -> dict:
+    """Every notebook module's ``GRADED`` ({exercise id: (judge, answer names)}), merged: a
+    new notebook's module (``tcpsim/exercises/<topic>.py`` with a ``GRADED``) is found here
+    without being listed."""
+    graded = {}
+    for info in sorted(pkgutil.iter_modules(PACKAGE_PATH), key=lambda info: info.name):
+        if info.name == "grade":     # this file: its GRADED is the merged one
+            continue
+        module = importlib.import_module(f"{PACKAGE}.{info.name}")
+        for exercise, entry in getattr(module, "GRADED", {}).items():
+            if exercise in graded:
+                raise RuntimeError(f"exercise {exercise!r} is graded twice ({info.name}.py)")
+            graded[exercise] = entry
+    return graded
+
+
+GRADED = every_graded()   # every notebook's graded exercises
 
 RIGHT, WRONG, UNUSABLE = 0, 1, 2
 
