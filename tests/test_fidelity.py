@@ -611,6 +611,9 @@ EXPECTED = {
                     "(kernel) for 25 (simulated: loopback ACK batching)", bulk_seq),
         states=MATCH, timers=MATCH, app=MATCH),
     "paced-reader": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "buffers-every-second": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "buffers-nagle-stall": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "buffers-nodelay": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "paced-noread": dict(
         flags=Differs("equal (windows too) up to the kernel's first tail loss probe, a timer "
                       "whose firing before the next write depends on the jiffy phase; the "
@@ -750,6 +753,12 @@ def test_timers_that_the_captures_show(compared):
     assert kinds["simultaneous-open"] == [("TIME-WAIT left at entry", "a")]
     assert kinds["duplicate"] == [("TIME-WAIT left at entry", "client")]
     assert kinds["paced-reader"] == [("TIME-WAIT left at entry", "client")]      # no delayed ACK
+    assert kinds["buffers-every-second"] == [("delayed ACK", "server"),         # the 21st segment
+                                             ("TIME-WAIT left at entry", "client")]
+    assert kinds["buffers-nagle-stall"] == [("delayed ACK", "server"),          # the stall
+                                            ("delayed ACK", "client"),
+                                            ("TIME-WAIT left at entry", "client")]
+    assert kinds["buffers-nodelay"] == [("delayed ACK", "client"), ("TIME-WAIT left at entry", "client")]
     assert kinds["keepalive-dead-peer"] == [("keepalive probe", "client")] * 2 + \
         [("keepalive gives up", "client")]
     assert kinds["syncookies-always"] == kinds["syncookies-no-ts"] == [
