@@ -240,6 +240,72 @@ def test_player_views_can_be_chosen(trace):
         widgets.player(trace, views=("ladder", "movie"))
 
 
+def three_short_connections():
+    """A client opens and closes three connections from ephemeral ports, 0.3 s apart."""
+    actions = []
+    for k in range(3):
+        actions += [act(0.1 + 0.3 * k, "client", "connect", to="server"),
+                    act(0.2 + 0.3 * k, "client", "close")]
+    doc = scenario([act(0.0, "server", "listen"), *actions], name="three connections",
+                   open=False, client_port=None)
+    return doc
+
+
+def test_player_of_one_connection_has_no_menu(player):
+    assert player.connection_menu is None and player.conn is None
+    assert player.trace is player.full_trace
+
+
+def test_player_menu_shows_all_connections_or_one():
+    """A trace of several connections gets the "show" menu: "all connections" first, then
+    one entry per conn id naming its ports; choosing one plays that connection alone (its
+    segments only, its instants only) and "all" plays the whole trace again."""
+    trace = tcpsim.run(three_short_connections())
+    p = widgets.player(trace)
+    menu = p.connection_menu
+    assert menu in p.children and p.children.index(menu) == 0
+    assert [value for _, value in menu.options] == [None, 0, 1, 2]
+    ports = [s["sport"] for s in trace.doc["segments"] if s["src"] == "client" and "S" in s["flags"]]
+    for (label, _), port in zip(menu.options[1:], ports):
+        assert f"client:{port} \u2192 server:" in label
+    everything = list(p.times)
+    assert everything == all_instants(trace)
+    menu.value = 1
+    assert p.conn == 1 and {s["conn"] for s in p.trace.doc["segments"]} == {1}
+    assert p.times == all_instants(p.trace) and set(p.times) < set(everything)
+    assert p.times[0] >= 0.4 - 1e-9 and p.slider.options[0][1] == p.times[0]
+    assert p.play.max == len(p.times) - 1
+    p.show_connection(None)
+    assert menu.value is None and p.times == everything and p.trace is p.full_trace
+
+
+def test_player_keeps_the_time_when_the_connection_changes():
+    p = widgets.player(tcpsim.run(three_short_connections()))
+    p.go_to(0.75)
+    seen = p.t
+    p.show_connection(2)                      # from 0.7 on: its last instant <= 0.75
+    assert p.t == max(t for t in p.times if t <= seen + 1e-12) and p.t >= 0.7 - 1e-9
+    p.show_connection(None)
+    p.go_to(0.75)
+    p.show_connection(0)                      # quiet at 0.75 (in TIME-WAIT): its instant before
+    assert p.t == max(t for t in p.times if t <= 0.75) and p.t < 0.3
+    assert p.connection_menu.value == 0
+
+
+def test_player_menu_refuses_an_unknown_connection():
+    p = widgets.player(tcpsim.run(three_short_connections()))
+    with pytest.raises(ValueError, match="conn: no connection 7 in this trace"):
+        p.show_connection(7)
+    assert p.conn is None
+
+
+def test_player_menu_redraws_the_ladder_of_the_chosen_connection():
+    p = widgets.player(tcpsim.run(three_short_connections()), views=("ladder",))
+    before = png(p.ladder_image)
+    p.show_connection(1)
+    assert png(p.ladder_image) != before and p.ladder_image in p.children
+
+
 def test_player_checkbox_shows_and_hides_the_ignored_segments():
     """The "show ignored segments" checkbox: off at first (the ladder has no ⊗), on marks
     each segment of ``trace.ignored`` with its reason, off again takes the marks away."""

@@ -82,6 +82,20 @@ def connection_trace(trace, conn) -> Trace:
     return Trace(one, delivered, tcb)
 
 
+def connection_label(trace, conn) -> str:
+    """A line that names connection ``conn``: its ports (from its first segment) and when
+    its segments were sent, e.g. ``conn 2: client:40002 → server:80, 0.300–0.701 s``."""
+    doc = _doc(trace)
+    segments = [r for r in doc.get("segments", ()) if r.get("conn") == conn]
+    if not segments:
+        return f"conn {conn}"
+    first = segments[0]
+    ends = (f"{first['src']}:{first['sport']} → {first['dst']}:{first['dport']}"
+            if "sport" in first and "dport" in first else f"{first['src']} → {first['dst']}")
+    return (f"conn {conn}: {ends}, {segments[0]['t']:.3f}–{segments[-1]['t']:.3f} s "
+            f"({len(segments)} segments)")
+
+
 def _shown_ids(ids):
     if len(ids) <= 6:
         return ", ".join(map(str, ids)) or "none"

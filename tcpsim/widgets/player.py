@@ -25,6 +25,7 @@ import math
 import ipywidgets as widgets
 
 from ..plots._common import as_trace
+from ..plots.connections import connection_ids, connection_label, connection_trace
 from ..plots.style import flag_label, host_order
 from ._pictures import garbage_collection_paused, png_pixels, stack, stack_png, text_pixels
 from .views import (BufferPictures, LadderPicture, StateGraphPictures, time_text,
@@ -121,7 +122,9 @@ class Player(widgets.VBox):
     cursor).
     interval_ms: time between two steps when playing.
     conn: play one connection of several (``plots.connection_trace``): its segments, states,
-    calls and TCB rows only.
+    calls and TCB rows only. A trace of several connections also gets a menu, "show", of
+    "all connections" and each one (``connection_menu``; ``show_connection(conn)`` does the
+    same from code); ``full_trace`` is the whole trace, ``trace`` the one played.
 
     Attributes: ``times`` (the instants the slider stops at), ``t`` (the current one),
     ``slider``, ``play``, ``back_button``, ``forward_button``, ``happening`` (what happens
@@ -134,26 +137,20 @@ class Player(widgets.VBox):
                  conn=None):
         super().__init__()
         self.add_class("tcpsim-player")
-        self.trace = as_trace(trace)
-        if conn is not None:
-            from ..plots.connections import connection_trace
-            self.trace = connection_trace(self.trace, conn)
-        self.hosts = host_order(self.trace, hosts)
+        self.full_trace = as_trace(trace)
         unknown = set(views) - set(VIEWS)
         if unknown:
             raise ValueError(f"unknown view(s) {sorted(unknown)}; use some of {VIEWS}")
         self.views = tuple(views)
         self.ladder_height = ladder_height
-        self.times = event_times(self.trace)
-        self.decimals = time_decimals(self.times)
+        self.requested_hosts = hosts
+        self.conn = None
 
         # --- the controls: play, step back, the time slider, step forward
-        last = len(self.times) - 1
         self.slider = widgets.SelectionSlider(
-            options=[(time_text(t, self.decimals), t) for t in self.times],
-            description="time", continuous_update=False,
+            options=[("0", 0.0)], description="time", continuous_update=False,
             layout=widgets.Layout(width="560px"))
-        self.play = widgets.Play(min=0, max=last, step=1, interval=interval_ms,
+        self.play = widgets.Play(min=0, max=0, step=1, interval=interval_ms,
                                  description="play", show_repeat=False)
         widgets.link((self.play, "value"), (self.slider, "index"))
         self.back_button = widgets.Button(description="\u25c0 step", tooltip="previous event",
@@ -163,26 +160,75 @@ class Player(widgets.VBox):
         self.back_button.on_click(lambda _: self.step(-1))
         self.forward_button.on_click(lambda _: self.step(+1))
         self.happening = widgets.HTML(layout=widgets.Layout(height="44px", overflow="auto"))
-        controls = widgets.HBox([self.play, self.back_button, self.slider,
-                                 self.forward_button])
+        self.controls = widgets.HBox([self.play, self.back_button, self.slider,
+                                      self.forward_button])
+        # --- a trace of several connections: a menu of them ("all", or one)
+        self.connection_menu = None
+        ids = connection_ids(self.full_trace)
+        if len(ids) > 1:
+            self.connection_menu = widgets.Dropdown(
+                options=[("all connections", None)]
+                        + [(connection_label(self.full_trace, cid), cid) for cid in ids],
+                value=None, description="show", layout=widgets.Layout(width="420px"))
+            self.connection_menu.observe(lambda change: self.show_connection(change["new"]),
+                                         names="value")
+        self._drawing = False
+        self.slider.observe(lambda change: self._slider_moved(), names="value")
+        self.show_connection(conn)
 
-        # --- the pictures (drawn for the first time by self.redraw())
-        children = [controls, self.happening]
-        self.ladder = self.ladder_image = self.ignored_checkbox = None
+    def show_connection(self, conn):
+        """Play connection ``conn`` alone (its segments, states, calls and TCB rows), or
+        every connection with ``conn=None``; the menu follows. The time stays where it was
+        (the last instant of the new trace at or before it)."""
+        if conn is not None and conn not in connection_ids(self.full_trace):
+            # the same message as plots.connection_trace
+            connection_trace(self.full_trace, conn)
+        was = self.slider.value if hasattr(self, "times") else None
+        self.conn = conn
+        self.trace = self.full_trace if conn is None else connection_trace(self.full_trace, conn)
+        if self.connection_menu is not None and self.connection_menu.value != conn:
+            self.connection_menu.value = conn        # calls back here: nothing left to do
+            return
+        self.hosts = host_order(self.trace, self.requested_hosts)
+        self.times = event_times(self.trace)
+        self.decimals = time_decimals(self.times)
+        self._build_views()
+        self._drawing = True                         # one redraw below, not one per change
+        try:
+            self.slider.options = [(time_text(t, self.decimals), t) for t in self.times]
+            self.play.max = len(self.times) - 1
+            if was is None:
+                self.slider.index = 0
+            else:
+                self.go_to(was)
+        finally:
+            self._drawing = False
+        self.redraw()
+
+    def _build_views(self):
+        """The pictures of ``self.trace`` (drawn by ``redraw``), and the widget's children."""
+        children = ([self.connection_menu] if self.connection_menu is not None else []) \
+            + [self.controls, self.happening]
+        self.ladder = self.ladder_image = None
         self.state_pictures, self.state_images = {}, {}
         self.buffer_pictures = self.buffers_image = None
         self.variables = None
         if "ladder" in self.views:
-            self.ladder = LadderPicture(self.trace, hosts=self.hosts, max_height_px=ladder_height,
-                                        decimals=self.decimals)
+            ignored = self.ignored_checkbox.value if getattr(self, "ignored_checkbox", None) else False
+            self.ladder = LadderPicture(self.trace, hosts=self.hosts,
+                                        max_height_px=self.ladder_height,
+                                        decimals=self.decimals, ignored=ignored)
             self.ladder_image = picture(b"", self.ladder.width_px, self.ladder.height_px,
                                         format="svg+xml")
-            self.ignored_checkbox = widgets.Checkbox(
-                value=False, description="show ignored segments", indent=False,
-                tooltip="segments that arrived and changed nothing, each with the reason")
-            self.ignored_checkbox.observe(lambda change: self.show_ignored(change["new"]),
-                                          names="value")
+            if getattr(self, "ignored_checkbox", None) is None:
+                self.ignored_checkbox = widgets.Checkbox(
+                    value=False, description="show ignored segments", indent=False,
+                    tooltip="segments that arrived and changed nothing, each with the reason")
+                self.ignored_checkbox.observe(lambda change: self.show_ignored(change["new"]),
+                                              names="value")
             children += [self.ignored_checkbox, self.ladder_image]
+        else:
+            self.ignored_checkbox = None
         if "states" in self.views:
             for host in self.hosts:
                 self.state_pictures[host] = StateGraphPictures(self.trace, host)
@@ -201,8 +247,9 @@ class Player(widgets.VBox):
             children.append(self.buffers_image)
         self.children = children
 
-        self.slider.observe(lambda change: self.redraw(), names="value")
-        self.redraw()
+    def _slider_moved(self):
+        if not self._drawing:
+            self.redraw()
 
     # --- moving in time
     @property
