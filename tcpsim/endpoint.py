@@ -1284,6 +1284,12 @@ class Endpoint:
         # first check: an unacceptable ACK gets a RST (unless it is one)
         if has_ack and not (seq_lt(self.iss, seg.ack) and seq_le(seg.ack, self.snd_max)):
             rst = reset_for(seg, self.conn)
+            if self.p.syn_sent_bad_ack_rearm_s is not None and self.backoff == 0 \
+                    and "rto" in self.timers:
+                # linux tcp_rcv_synsent_state_process(): "Previous FIN/ACK or RST/ACK might
+                # be ignored", so while no SYN was retransmitted the SYN goes again after
+                # TCP_TIMEOUT_MIN (the RST may have cleared the peer's old connection)
+                self.timers["rto"] = now + self.p.syn_sent_bad_ack_rearm_s
             return self._ignore(seg, now, "SYN-SENT: the ACK acknowledges nothing we sent "
                                 "(RFC 9293 §3.10.7.3 first check)" + (": RST sent" if rst else ""),
                                 rst)

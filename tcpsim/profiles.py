@@ -87,6 +87,12 @@ class Profile:
                                   # §3.10.3 CLOSED: "error: connection does not exist")
     merge_unsent_writes: bool = False  # a write queued behind unsent data joins it: PSH only
                                   # at the end of the later write (linux tcp_sendmsg_locked())
+    syn_sent_bad_ack_rearm_s: float | None = None  # in SYN-SENT, a segment whose ACK is not
+                                  # acceptable (answered with RST) re-arms the SYN timer this
+                                  # soon while no SYN was retransmitted yet ("Previous FIN/ACK
+                                  # or RST/ACK might be ignored": linux
+                                  # tcp_rcv_synsent_state_process(), TCP_TIMEOUT_MIN); None:
+                                  # the timer runs on (RFC 9293 §3.10.7.3 says nothing of it)
 
     def with_options(self, options) -> Profile:
         """Apply a scenario host's ``HostOptions`` (None = keep the profile's value)."""
@@ -176,6 +182,8 @@ LINUX = Profile(
     sack_blocks_by_recency=True,  # measured: loss-20pct (docs/linux-facts.md §13.6)
     merge_unsent_writes=True,     # measured: paced-noread (docs/linux-facts.md §13.3)
     read_0_when_ended=True,       # measured: recv ECONNRESET, then 0 (docs/linux-facts.md §6)
+    syn_sent_bad_ack_rearm_s=TCP_TIMEOUT_MIN,  # measured: interview-syn-established (the SYN
+                                  # again 11.8 ms after the RST, not 1 s)
 )
 
 RFC9293 = Profile(

@@ -53,7 +53,7 @@ if str(ROOT) not in sys.path:
 
 import tcpsim  # noqa: E402
 from tcpsim.pcap import read_pcap, write_pcap  # noqa: E402
-from tcpsim.profiles import LINUX  # noqa: E402
+from tcpsim.profiles import LINUX, TCP_TIMEOUT_MIN  # noqa: E402
 
 CAPTURES = ROOT / "data" / "captures"
 NAMES = sorted(p.stem for p in CAPTURES.glob("*.pcap"))     # raw/ is not shipped scenarios
@@ -215,9 +215,10 @@ def time_wait_timers(state_rows, simulated):
                       and r["to"] != "TIME-WAIT"), None)
         length = exit_["t"] - entry["t"] if exit_ else None
         if simulated:
-            # a TIME-WAIT that a new connect() took over ended early; its timer was the
-            # profile's, which is what ss shows at entry
-            taken_over = exit_ is not None and "reuses the port" in exit_["cause"]
+            # a TIME-WAIT that a new connect() or a new incarnation's SYN took over ended
+            # early; its timer was the profile's, which is what ss shows at entry
+            taken_over = exit_ is not None and ("reuses the port" in exit_["cause"]
+                                                or "new incarnation" in exit_["cause"])
             out += [Timer(kind, host, LINUX.time_wait_s if taken_over and kind.endswith("entry")
                           else length)
                     for kind in ("TIME-WAIT left at entry", "TIME-WAIT") if length is not None]
@@ -590,6 +591,10 @@ EXPECTED = {
     "close-wait-leak": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "time-wait-fin-timeout5": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "abort-then-write": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "interview-syn-established": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "interview-syn-time-wait": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "interview-ack-loss": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "interview-last-ack-loss": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "data-rto": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "synack-loss": dict(
         flags=Differs("order around t = 1 s: two 1-s timers in the same jiffy, the "
@@ -771,6 +776,13 @@ def test_timers_that_the_captures_show(compared):
     assert kinds["time-wait-fin-timeout5"] == [("delayed ACK", "server"),
                                                ("TIME-WAIT left at entry", "client"),
                                                ("TIME-WAIT", "client")]
+    assert kinds["interview-syn-established"] == kinds["interview-ack-loss"] == [
+        ("TIME-WAIT left at entry", "client")]
+    assert kinds["interview-syn-time-wait"] == [("TIME-WAIT left at entry", "server"),
+                                                ("TIME-WAIT", "server"),
+                                                ("TIME-WAIT left at entry", "client")]
+    assert kinds["interview-last-ack-loss"] == [("FIN retransmission", "server"),
+                                                ("TIME-WAIT left at entry", "client")]
     assert kinds["loss-5pct"].count(("data retransmission", "client")) == 8
     assert kinds["loss-20pct"].count(("data retransmission", "client")) == 35
 
@@ -870,6 +882,36 @@ def test_fastopen_second_connection_carries_data_in_the_syn(compared, tmp_path):
     real, sim = rows(CAPTURES / "fastopen.pcap"), rows(sim_pcap)
     assert real == sim
     assert real[:2] == [("client", "S", 0, None, 6, True), ("server", "SA", 0, 7, 0, False)]
+
+
+def test_an_unacceptable_ack_in_syn_sent_brings_the_syn_again_soon(compared, tmp_path):
+    """interview-syn-established, stream 1 (the client connects again from the port of a
+    connection it aborted, its RST lost): the server, still ESTABLISHED, answers the SYN
+    with a challenge ACK (RFC 5961 §4); it acknowledges nothing the new SYN sent, so the
+    client answers with an RST at that ACK's ack (RFC 9293 §3.10.7.3), which the server
+    accepts (its RCV.NXT), and sends its SYN again after TCP_TIMEOUT_MIN, not after the
+    1 s initial RTO (linux tcp_rcv_synsent_state_process(); the profile's
+    ``syn_sent_bad_ack_rearm_s``); ``ss`` saw the SYN-SENT timer at 4 ms."""
+    c = compared("interview-syn-established")
+    sim_pcap = tmp_path / "syn-established-sim.pcap"
+    write_pcap(c.trace.doc, sim_pcap)
+
+    def second(path):
+        rows = read_pcap(path, stream=1).doc["segments"]
+        return rows, [(r["src"], r["flags"]) for r in rows]
+    (real, real_flags), (sim, sim_flags) = second(CAPTURES / "interview-syn-established.pcap"), \
+        second(sim_pcap)
+    assert real_flags == sim_flags
+    assert real_flags[:5] == [("client", "S"), ("server", "A"), ("client", "R"),
+                              ("client", "S"), ("server", "SA")]
+    for rows in (real, sim):
+        assert rows[2]["seq"] == rows[1]["ack"]                  # the RST at the ACK's ack
+    assert sim[3]["t"] - sim[2]["t"] == pytest.approx(TCP_TIMEOUT_MIN, abs=1e-4)
+    gap_s = real[3]["t"] - real[2]["t"]
+    assert TCP_TIMEOUT_MIN - CAPTURE_OFFSET_S <= gap_s <= \
+        TCP_TIMEOUT_MIN + kernel_lateness_bound(TCP_TIMEOUT_MIN)
+    syn_sent = [r for r in c.events_doc["states"] if r["to"] == "SYN-SENT"]
+    assert syn_sent and syn_sent[0]["timer_left_s"] <= TCP_TIMEOUT_MIN
 
 
 def test_close_wait_leak_orphan_gives_up_after_fin_timeout(compared):
