@@ -67,6 +67,8 @@ def capture(name: str):
     doc["clock"] = "scenario"   # tcpsim extension: t = 0 is the scenario's start
     doc["name"] = f"real Linux capture: {name}.pcap"
     _mark_dropped(doc, scenario(name))
+    _mark_queue_stage(doc, run.get("queue"))
+    doc["drops_marked"] = True   # tcpsim extension: `dropped` and `arrival` are the faults'
     return Trace(doc)
 
 
@@ -92,6 +94,34 @@ def _mark_dropped(doc: dict, scenario_doc: dict) -> None:
         dropped, _, _ = faults.fate(segment, row["t"])
         if dropped:
             row["dropped"], row["arrival"] = True, None
+
+
+QUEUE_MATCH_S = 0.005   # a queue-stage log entry and its packet in the pcap: this close in time
+
+
+def _mark_queue_stage(doc: dict, queue) -> None:
+    """Mark what the capture tool's queue stage did (``NAME.events.json``, ``queue.log``):
+    a ``drop`` verdict makes its segment ``dropped`` (no ``arrival``), a ``delay`` verdict
+    sets its ``arrival`` to the time it was let through (``extra`` later). tcpdump on ``lo``
+    saw each packet before the stage did, so the pcap alone shows neither."""
+    if not queue:
+        return
+    rows = doc["segments"]
+    taken = set()
+    for entry in queue.get("log", []):
+        if entry.get("verdict") not in ("drop", "delay"):
+            continue
+        for k, row in enumerate(rows):
+            if k in taken or row["src"] != entry["from"] or row["seq"] != entry["seq"] \
+                    or row["len"] != entry["len"] or row["flags"] != entry["flags"] \
+                    or abs(row["t"] - entry["t"]) > QUEUE_MATCH_S:
+                continue
+            taken.add(k)
+            if entry["verdict"] == "drop":
+                row["dropped"], row["arrival"] = True, None
+            else:
+                row["arrival"] = round(row["t"] + entry["extra"], 6)
+            break
 
 
 def _shifted(row: dict, shift: float, keys) -> dict:
