@@ -118,6 +118,12 @@ for _state in (ESTABLISHED, CLOSE_WAIT):
         CLOSED, ("RFC 9293 §3.8.4 (RFC 1122 4.2.3.6); linux tcp_keepalive_timer(): probes "
                  "unanswered, RST and ETIMEDOUT"))
 TRANSITIONS[(FIN_WAIT_1, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
+# A crash (scenario action "crash") loses every TCB at once, sending nothing: the peer's
+# side of the connection is left half-open (RFC 9293 §3.5.1, Figures 9 and 10).
+for _state in (LISTEN, SYN_SENT, SYN_RECEIVED, ESTABLISHED, FIN_WAIT_1, FIN_WAIT_2, CLOSE_WAIT,
+               CLOSING, LAST_ACK, TIME_WAIT):
+    TRANSITIONS[(_state, "host crash")] = (
+        CLOSED, "RFC 9293 §3.5.1: the host crashed and lost the TCB (half-open connection)")
 TRANSITIONS[(FIN_WAIT_2, "data after close()")] = (CLOSED, "RFC 1122 §4.2.2.13: send RST")
 
 # Rows of the table that no run can take, each with the reason. They stay in the table
@@ -568,7 +574,11 @@ class Endpoint:
             if self.fastopen and self.tfo_cache is not None:   # RFC 7413 §4.1.2
                 options["tfo"] = tfo_option(self.tfo_cache.get(self.peer))
         # RFC 7323 §2.2: the window in a SYN is never scaled. Linux: rounddown(65535, mss).
-        window = self._initial_window(self.advmss - (TCP_OPTION_TS_LEN if with_ack and self.ts_on else 0))
+        # A passive open's SYN-ACK counts the timestamps it will carry (tcp_openreq_init_rwin());
+        # an active opener's SYN-ACK (simultaneous open) keeps the window tcp_connect_init()
+        # chose for its SYN, from the plain MSS: 64240, not 65160 (simultaneous-open.pcap).
+        window = self._initial_window(self.advmss - (TCP_OPTION_TS_LEN if with_ack and self.ts_on
+                                                     and self.passive else 0))
         self.rcv_ssthresh = window
         if with_ack:  # before the peer's SYN there is no RCV.NXT to promise from
             self.rcv_adv_right = seq_add(self.rcv_nxt, window)
@@ -941,6 +951,18 @@ class Endpoint:
             self.timers.clear()
             return []
         return self._active_reset(now, "abort()")
+
+    def crash(self, now):
+        """The host crashed (power lost, kernel panic): the TCB is gone at once. Nothing
+        is sent, no timer is left, and there is no application left to tell: the peer
+        still believes in the connection (RFC 9293 §3.5.1, a half-open connection)."""
+        if self.state is CLOSED:
+            return []
+        self.app_closed = True
+        self.send_pending = bytearray()       # the application went down with the host
+        self._transition("host crash", now, "host crashed: the TCB is lost")
+        self.timers.clear()
+        return []
 
     def drop_request(self, now, cause):
         """The listener drops this SYN-RECEIVED child (linux inet_csk_reqsk_queue_drop());

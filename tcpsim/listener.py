@@ -114,6 +114,13 @@ class Listener:
         if self.state == LISTEN:
             self._transition("close()", now)
 
+    def crash(self, now):
+        """The host crashed: the listening socket is gone, sending nothing (its children
+        are the simulator's to crash, as each is an endpoint of its own)."""
+        if self.state == LISTEN:
+            self._transition("host crash", now, "host crashed: the listening socket is lost")
+        self.syn_queue, self.accept_queue, self.tfo_children = [], [], []
+
     def accept(self):
         """The oldest established child, or None (``accept()``)."""
         return self.accept_queue.pop(0) if self.accept_queue else None

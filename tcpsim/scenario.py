@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 PROFILES = ("linux", "rfc9293")
-ACTIONS = ("listen", "connect", "send", "read", "shutdown", "close", "abort")
+ACTIONS = ("listen", "connect", "send", "read", "shutdown", "close", "abort", "crash")
 FAULT_KINDS = ("drop", "loss", "delay", "duplicate", "inject", "flood")
 FLAG_LETTERS = FLAG_ORDER           # the trace's order of TCP flag letters
 HANDSHAKES = ("three-way", "two-way")
@@ -88,7 +88,7 @@ class Host:
 class Action:
     index: int                # position in the "actions" list (for messages)
     host: str
-    do: str                   # listen | connect | send | read | shutdown | close | abort
+    do: str                   # listen | connect | send | read | shutdown | close | abort | crash
     at: float | None          # seconds; None when on == "eof" or after is set
     on: str | None = None     # "eof" or None
     after: str | None = None  # "connect" | "accept": runs once per such connection
@@ -98,6 +98,7 @@ class Action:
     read_mode: str | None = None   # read: "auto" | "off" | None (a one-off read)
     read_bytes: int | None = None  # read: one read of at most N bytes
     listener: bool = False    # close: the listening socket, not the newest connection
+    down: float = 0.0         # crash: seconds the host stays off before it restarts
 
 
 @fast_init
@@ -444,6 +445,13 @@ def _action(index: int, spec, names: tuple) -> Action:
         _fail(path + ".delay", 'goes with "after": "connect" or "accept"')
     to = data = read_mode = read_bytes = None
     listener = False
+    down = 0.0
+    if get("down") is not None and do != "crash":
+        _fail(path + ".down", 'goes with "do": "crash"')
+    if do == "crash":
+        if at is None:
+            _fail(path + ".at", 'a crash needs "at" (seconds), not "on" or "after"')
+        down = _number(get("down"), path + ".down", 0, default=0.0, at_most=MAX_SECONDS)
     if do == "connect":
         other = names[1] if host == names[0] else names[0]
         to = get("to")
@@ -477,7 +485,22 @@ def _action(index: int, spec, names: tuple) -> Action:
         read_bytes = _positive(count, path + ".bytes")
     return Action(index=index, host=host, do=do, at=at, on=on, after=after, delay=delay,
                   to=to, data=data, read_mode=read_mode, read_bytes=read_bytes,
-                  listener=listener)
+                  listener=listener, down=down)
+
+
+def _check_crashes(actions: tuple) -> None:
+    """A crashed host runs no application until it restarts: a timed action of that host
+    while it is down is refused, naming both actions."""
+    for crash in actions:
+        if crash.do != "crash" or crash.down <= 0:
+            continue
+        end = crash.at + crash.down
+        for action in actions:
+            if action.host == crash.host and action.at is not None and \
+                    crash.at < action.at < end:
+                _fail(f"actions[{action.index}].at",
+                      f"{crash.host!r} is down from {crash.at:g} s to {end:g} s "
+                      f"(actions[{crash.index}], crash); act at {end:g} s or later")
 
 
 def _item(value):
@@ -684,11 +707,12 @@ def parse_scenario(doc) -> Scenario:
     mtu = _int(link.get("mtu"), "link.mtu", 68, 65536, default=65536)
     hosts = _hosts(get("hosts"))
     names = (hosts[0].name, hosts[1].name)
-    actions = _list(get("actions"), "actions")
+    actions = tuple(_action(i, a, names) for i, a in enumerate(_list(get("actions"), "actions")))
+    _check_crashes(actions)
     faults = _list(get("faults"), "faults")
     return Scenario(
         name=name, profile=profile, seed=seed, delay_s=delay_s, mtu=mtu, hosts=hosts,
-        actions=tuple(_action(i, a, names) for i, a in enumerate(actions)),
+        actions=actions,
         faults=tuple(_fault(i, f, names) for i, f in enumerate(faults)),
         until=_number(get("until"), "until", 0, above=True, at_most=MAX_SECONDS),
     )

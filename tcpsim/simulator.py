@@ -100,6 +100,7 @@ class HostRuntime:
         self.tw_reuse = None            # options.tw_reuse as it applies to this host's addresses
         self.delivered = bytearray()
         self.first_isn = None
+        self.down_until = None          # a crashed host is off until then ("down")
 
     def listening(self):
         return self.listener is not None and self.listener.state == LISTEN
@@ -275,8 +276,11 @@ class Simulation:
         """One call of the host's application. ``target``: the connection an ``on: eof`` or
         ``after`` action belongs to; None for the newest connection."""
         host = self.hosts[action.host]
-        tcb = host.tcb if target is None else target
         do = action.do
+        if do == "crash":
+            self._crash(host, action.down, now)
+            return
+        tcb = host.tcb if target is None else target
         out = []
         blocker = host.tcb if target is None or do == "connect" else target
         if blocker is not None and (blocker.state in HANDSHAKING or blocker.send_blocked) \
@@ -347,6 +351,33 @@ class Simulation:
             out = tcb.abort(now)
             self._event(now, host.name, "abort", "ok", tcb.conn)
         self._after(host, tcb, out, now)
+
+    def _crash(self, host, down_s, now):
+        """The host crashes (scenario action ``crash``): every connection and the listener
+        vanish at once, sending nothing (Endpoint.crash), and so does the application with
+        what it was waiting for. For ``down_s`` seconds segments that reach the host are
+        lost unanswered; after that it answers as any host with no connection does, with an
+        RST (RFC 9293 §3.5.1, Figures 9 and 10). Its later actions are the restarted host's."""
+        tcbs = dict.fromkeys(host.conns.values())
+        listener = host.listener
+        if listener is not None:
+            tcbs.update(dict.fromkeys(listener.syn_queue + listener.accept_queue))
+        for tcb in tcbs:
+            tcb.crash(now)
+            self._drain(tcb, now)
+            host.drop_conn(tcb)
+            self.scheduled.pop(tcb, None)      # its timers are gone: _timer ignores them
+        if listener is not None:
+            listener.crash(now)
+            self._drain_listener(host)
+            host.listener = None
+        host.tcb = None
+        host.waiting = []
+        host.unread.clear()
+        host.read_mode = "auto"
+        host.tfo_cookies.clear()               # the Fast Open cookie cache is in memory
+        host.down_until = now + down_s if down_s > 0 else None
+        self._event(now, host.name, "crash", "ok", None)
 
     def _bind_conflict(self, host):
         """``bind()`` of the listener's port: EADDRINUSE while connections of this host hold
@@ -433,6 +464,12 @@ class Simulation:
 
     def _arrive(self, now, seg):
         host = self.hosts[seg.dst]
+        if host.down_until is not None:
+            if now < host.down_until:
+                self._ignored(now, host.name, seg, "the host is down (crashed): nothing "
+                              "answers until it restarts")
+                return
+            host.down_until = None
         tcb = host.conns.get((seg.dport, seg.sport))
         if tcb is not None and tcb.peer == seg.src:     # the whole 4-tuple: a flood's spoofed
             #                                             source may use the same ports

@@ -308,7 +308,7 @@ def test_payload_pattern_large_and_per_send():
 # error messages: (mutation of EXAMPLE) -> exact message
 
 H = '"client", "server"'
-DOS = '"listen", "connect", "send", "read", "shutdown", "close", "abort"'
+DOS = '"listen", "connect", "send", "read", "shutdown", "close", "abort", "crash"'
 KINDS = '"drop", "loss", "delay", "duplicate", "inject", "flood"'
 FLAGS_TEXT = 'must be a string of flag letters like "SA"'
 NTH_TEXT = "must be a positive integer or a non-empty list of positive integers"

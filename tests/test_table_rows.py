@@ -168,6 +168,20 @@ for _state in ("ESTABLISHED", "CLOSE-WAIT"):
     ROWS[(_state, "close() with SO_LINGER 0")] = (_state + " linger0", lambda p, ep: ep.close(p.now))
 
 
+for _state in ("SYN-SENT", "SYN-RECEIVED", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2",
+               "CLOSE-WAIT", "CLOSING", "LAST-ACK", "TIME-WAIT"):
+    ROWS[(_state, "host crash")] = (_state, lambda p, ep: ep.crash(p.now))
+ROWS[("LISTEN", "host crash")] = ("listener crash", None)
+
+
+def _listener_crash():
+    """The host of a listening socket crashes: LISTEN -> CLOSED, nothing sent."""
+    lst = Listener("server", 5001)
+    lst.listen(0.0)
+    lst.crash(0.0)
+    return lst
+
+
 def fixture(name):
     """in_state() plus the variants the rows above need."""
     if name == "CLOSED":
@@ -268,7 +282,7 @@ def _fast_open_child():
 
 
 LISTENER_ROWS = {"cookie": _cookie_child, "accept queue full": _accept_queue_full,
-                 "fast open": _fast_open_child}
+                 "fast open": _fast_open_child, "listener crash": _listener_crash}
 
 
 def take(row):

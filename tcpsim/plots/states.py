@@ -99,10 +99,11 @@ SHORT = {
     "rcv SYN with Fast Open cookie": "rcv SYN\nsnd SYN,ACK",    # same arc, same label
     "keepalive timeout": "keepalive timeout\nsnd RST",
     "accept queue full": "accept queue full\nsnd RST",
+    "host crash": "host crash",
 }
 _ABORTS = {"abort()", "retransmission timeout", "close() with unread data",
            "close() with SO_LINGER 0", "data after close()", "keepalive timeout",
-           "accept queue full"}
+           "accept queue full", "host crash"}
 SYNCHRONIZED = {"ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "CLOSE-WAIT", "CLOSING",
                 "LAST-ACK", "TIME-WAIT"}
 
