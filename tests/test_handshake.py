@@ -168,6 +168,23 @@ def test_simultaneous_open(profile):
             assert s["rel_ack"] == rel(s["ack"], 9000 if s["src"] == "client" else 1000), fmt(t)
 
 
+def test_simultaneous_open_matches_the_capture_segment_for_segment():
+    """simultaneous-open.pcap against its scenario, every segment: flags, relative numbers,
+    length, the raw window field and the option kinds. An active opener's SYN-ACK keeps the
+    window its SYN announced (64240, from the MSS without timestamps: tcp_connect_init()),
+    not a passive open's 65160 (tcp_openreq_init_rwin()), so the windows after it are 63."""
+    import tcpsim
+    from tcpsim.course import capture_path
+    real = tcpsim.read_pcap(capture_path("simultaneous-open")).segments
+    sim = tcpsim.run(str(capture_path("simultaneous-open").with_suffix(".json"))).segments
+    cols = ["flags", "rel_seq", "rel_ack", "len", "win"]
+    assert len(real) == len(sim)
+    assert real[cols].fillna(-1).values.tolist() == sim[cols].fillna(-1).values.tolist()
+    assert [sorted(o) for o in real["options"]] == [sorted(o) for o in sim["options"]]
+    synack_windows = set(sim.loc[sim["flags"] == "SA", "win"])
+    assert synack_windows == set(sim.loc[sim["flags"] == "S", "win"])
+
+
 # ----------------------------------------------------------------- refused
 def test_connect_refused_no_listener():
     """linux-facts §6a / RFC 9293 §3.10.7.1: a SYN to a port nobody listens on gets
