@@ -33,6 +33,10 @@ from .handshake import (REFUSED_CHOICES, SYNACK_LOSS_CHOICES, THIRD_SEGMENT_CHOI
                         judge_etimedout_scenario, judge_first_data, judge_handshake_numbers,
                         judge_synack_loss, judge_third_segment_reason, reveal_synack_loss,
                         synack_loss_choices, synack_loss_reveal, third_segment_choices)
+from .isn import (STALE_CHOICES, check_cookie_mss, check_next_clock_isn,
+                  check_spoof_scenarios, clock_question, cookie_question, judge_cookie_mss,
+                  judge_next_clock_isn, judge_spoof_scenarios, judge_stale_segment,
+                  reveal_stale_segment, stale_choices, stale_question, stale_reveal)
 from .segments import (SYNACK_CHOICES, check_decoded_header, check_fin_frames, check_rst,
                        check_seq_spaces, check_synack_segments, decode_question, fin_question,
                        judge_decoded_header, judge_fin_frames, judge_rst, judge_seq_spaces,
@@ -62,4 +66,9 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "READ_AFTER_RST_CHOICES", "read_after_rst_choices", "judge_read_after_rst",
            "reveal_read_after_rst", "read_after_rst_reveal",
            "check_simultaneous_close", "judge_simultaneous_close",
-           "FOUR_OR_THREE_CHOICES", "check_four_or_three"]
+           "FOUR_OR_THREE_CHOICES", "check_four_or_three",
+           "clock_question", "check_next_clock_isn", "judge_next_clock_isn",
+           "check_spoof_scenarios", "judge_spoof_scenarios",
+           "cookie_question", "check_cookie_mss", "judge_cookie_mss",
+           "STALE_CHOICES", "stale_question", "stale_choices", "judge_stale_segment",
+           "reveal_stale_segment", "stale_reveal"]

@@ -21,6 +21,7 @@ from .buffers import buffer_numbers, buffers, buffers_svg
 from .header import header, header_bytes, header_fields
 from .schedule import schedule, schedule_data
 from .connections import connection_ids, connection_spans, connection_trace, connections
+from .isn import flood_queue, isn_generators, stale_acceptance
 from .style import HOST_COLOURS, OKABE_ITO, flag_label, host_colours
 
 __all__ = ["ladder", "ladder_svg", "segment_label", "state_graph", "state_graph_svg",
@@ -29,4 +30,5 @@ __all__ = ["ladder", "ladder_svg", "segment_label", "state_graph", "state_graph_
            "buffers", "buffers_svg", "buffer_numbers", "header", "header_bytes", "header_fields",
            "schedule", "schedule_data",
            "connections", "connection_ids", "connection_spans", "connection_trace",
-           "flag_label", "host_colours", "HOST_COLOURS", "OKABE_ITO"]
+           "flag_label", "host_colours", "HOST_COLOURS", "OKABE_ITO",
+           "isn_generators", "stale_acceptance", "flood_queue"]
