@@ -3,7 +3,10 @@
 Both editions run: the students' edition (``notebooks/``, what students open: its answer
 cells are empty, so its checks say "not yet" but nothing raises), and the nbgrader source of
 the graded notebooks (``instructors/source/``, with the solutions and hidden tests: it must
-pass its own checks, so every check there says "✓ Right." and every hidden test holds).
+pass its own checks, so every check there says "✓ Right." and every hidden test holds). The
+source runs here only without the instructors' environment: with it, tests/test_release.py's
+autograde run executes the source (handed in as a submission) and scans its outputs with the
+same checks (``tests/notebook_outputs.py``), so no notebook is executed twice for one purpose.
 
 * ``test_notebook_runs``: ``nbclient`` executes the notebook as a student's "Run All" would,
   in a new ``python3`` kernel of this environment, with the notebook's folder as working
@@ -25,6 +28,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import report
+from notebook_outputs import cell_label, output_problems, source_checks_not_passed
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -32,6 +36,10 @@ REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"                   # the students' edition
 SOURCE = REPO / "instructors" / "source"         # the graded notebooks' nbgrader source
 CELL_TIMEOUT = 120          # seconds, per cell
+# With the instructors' environment (nbgrader), tests/test_release.py's autograde run executes
+# every source notebook and scans its outputs: no need to run it twice.
+AUTOGRADE_RUNS_THE_SOURCE = all((REPO / ".venv-instructors" / part).exists()
+                                for part in (".installed", "bin/nbgrader"))
 ALL = sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(SOURCE.glob("*.ipynb"))
 PARAMS = [pytest.param(p, id=str(p.relative_to(REPO))) for p in ALL] or [
     pytest.param(None, marks=pytest.mark.skip(reason="no notebook in notebooks/ yet"))]
@@ -71,13 +79,11 @@ socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = (connect, 
 '''
 
 
-def cell_label(i: int, cell) -> str:
-    first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else ""
-    return f"cell {i} ({first!r})"
-
-
 @pytest.mark.parametrize("nb_path", PARAMS)
 def test_notebook_runs(nb_path, tmp_path, request, record_property):
+    if nb_path.parent == SOURCE and AUTOGRADE_RUNS_THE_SOURCE:
+        pytest.skip("executed by tests/test_release.py's autograde run (the source handed in "
+                    "as a submission), which checks its outputs the same way")
     nb = nbformat.read(nb_path, as_version=4)
     site = tmp_path / "site"
     site.mkdir()
@@ -99,21 +105,7 @@ def test_notebook_runs(nb_path, tmp_path, request, record_property):
     report(request, f"{nb_path.name}: executed in {elapsed:.1f} s "
                     f"({sum(c.cell_type == 'code' for c in nb.cells)} code cells)")
 
-    problems, warnings = [], []
-    for i, cell in enumerate(nb.cells):
-        for out in cell.get("outputs", []):
-            if out.output_type == "error":      # a cell tagged raises-exception, say
-                problems.append(f"{cell_label(i, cell)}: {out.ename}: {out.evalue}")
-            elif out.output_type == "stream" and out.name == "stderr":
-                if "Traceback" in out.text:
-                    problems.append(f"{cell_label(i, cell)}: a traceback on stderr:\n{out.text}")
-                else:
-                    warnings.append(f"{cell_label(i, cell)} wrote on stderr: {out.text.strip()}")
-            plain = out.get("data", {}).get("text/plain", "")
-            if plain.startswith(("<Figure size", "Figure(")) and "image/png" not in out.get("data", {}):
-                # a matplotlib Figure that IPython could only print as text: no picture
-                problems.append(f"{cell_label(i, cell)}: a figure shown as text ({plain!r}), "
-                                "not as a picture")
+    problems, warnings = output_problems(nb)
     for w in warnings:   # shown, not failed: e.g. matplotlib building its font cache once
         report(request, f"{nb_path.name}: {w}")
     assert not problems, f"{nb_path.name}:\n" + "\n".join(problems)
@@ -121,21 +113,6 @@ def test_notebook_runs(nb_path, tmp_path, request, record_property):
         failed = source_checks_not_passed(nb)
         assert not failed, (f"{nb_path.name} (the source, with the solutions) does not pass "
                             "its own checks:\n" + "\n".join(failed))
-
-
-def source_checks_not_passed(nb) -> list[str]:
-    """The graded cells (nbgrader ``grade: true`` code cells) of an executed source notebook
-    whose output is not a passing check: each must show "✓ Right." and no "Not yet"."""
-    failed = []
-    for i, cell in enumerate(nb.cells):
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type != "code" or not meta.get("grade"):
-            continue
-        text = "\n".join(out.get("text", "") + out.get("data", {}).get("text/plain", "")
-                         for out in cell.get("outputs", []))
-        if "✓ Right." not in text or "Not yet" in text:
-            failed.append(f"{cell_label(i, cell)} [{meta.get('grade_id')}]: {text.strip()[:200]!r}")
-    return failed
 
 
 @pytest.mark.parametrize("nb_path", PARAMS)

@@ -17,8 +17,10 @@ cells carry ``"grade": true, "points": N`` with ``### BEGIN HIDDEN TESTS`` /
   nbgrader's autograder gives the source every point and the blank students' edition none.
   Without ``.venv-instructors`` they skip, except in CI (``CI`` set), where they must run.
 
-That the students' edition runs top to bottom, and the source passes its own checks, is
-``tests/test_notebooks.py``'s job (it executes both).
+The autograder's run of each source (handed in as a submission) is also that source's
+top-to-bottom run: ``test_the_source_runs_clean_and_passes_its_own_checks`` scans its outputs
+as ``tests/test_notebooks.py`` would, and that file then executes only the students' edition
+(it executes the source too when the instructors' environment is missing).
 """
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from notebook_outputs import output_problems, source_checks_not_passed
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"                 # the students' edition
@@ -321,32 +324,73 @@ def test_release_grades_the_same_cells(course, nb_path):
     assert graded(rel) == graded(load(nb_path))
 
 
-@pytest.mark.parametrize("nb_path", PARAMS)
-def test_autograde_gives_the_solution_every_point_and_the_release_none(course, nb_path):
-    """nbgrader's autograder, as instructors/README.md tells it: the source notebook handed
-    in as a submission (student ``solution``) gets every autograded point; the release
-    handed in untouched (student ``blank``) gets none. Written answers (graded solution
-    cells) are graded by hand, so they count for neither."""
-    name = nb_path.stem
-    for student, notebook in (("solution", nb_path),
-                              ("blank", course / "release" / name / nb_path.name)):
-        target = course / "submitted" / student / name
-        target.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(notebook, target / nb_path.name)
+@pytest.fixture(scope="module")
+def autograded(course):
+    """nbgrader's autograder, as instructors/README.md tells it, run once over every graded
+    notebook: each source handed in as a submission of student ``solution``, each release
+    handed in untouched as student ``blank``. Returns {(student, assignment): raw score}; the
+    executed notebooks are in ``course/autograded/``. (One run for all: each nbgrader start
+    costs seconds, and every notebook is executed here once per student.)"""
+    for nb_path in GRADED:
+        name = nb_path.stem
+        for student, notebook in (("solution", nb_path),
+                                  ("blank", course / "release" / name / nb_path.name)):
+            target = course / "submitted" / student / name
+            target.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(notebook, target / nb_path.name)
     bindir = IPYTHON.parent
     env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
-    for args in (["autograde", name, "--create", "--force"], ["export", f"--to={course / 'grades.csv'}"]):
+    for args in (["autograde", "*", "--create", "--force"],
+                 ["export", f"--to={course / 'grades.csv'}"]):
         done = subprocess.run([str(bindir / "nbgrader"), *args,
                                f"--CourseDirectory.root={course}"],
                               cwd=REPO / "instructors", env=env, capture_output=True,
-                              text=True, timeout=600, check=False)
+                              text=True, timeout=1800, check=False)
         assert done.returncode == 0, f"nbgrader {args[0]} failed:\n{done.stdout}\n{done.stderr}"
     rows = list(csv.DictReader((course / "grades.csv").open()))
+    return {(r["student_id"], r["assignment"]): float(r["raw_score"]) for r in rows}
+
+
+@pytest.mark.parametrize("nb_path", PARAMS)
+def test_autograde_gives_the_solution_every_point_and_the_release_none(course, autograded,
+                                                                       nb_path):
+    """The source (student ``solution``) gets every autograded point; the release handed in
+    untouched (``blank``) gets none. Written answers (graded solution cells) are graded by
+    hand, so they count for neither."""
+    name = nb_path.stem
     auto = sum(c["metadata"]["nbgrader"]["points"] for c in load(nb_path)["cells"]
                if c.get("metadata", {}).get("nbgrader", {}).get("grade")
                and not c["metadata"]["nbgrader"].get("solution"))
-    scores = {r["student_id"]: float(r["raw_score"]) for r in rows if r["assignment"] == name}
+    scores = {student: autograded.get((student, name)) for student in ("solution", "blank")}
     assert scores == {"solution": auto, "blank": 0.0}, scores
+
+
+@pytest.mark.parametrize("nb_path", PARAMS)
+def test_the_source_runs_clean_and_passes_its_own_checks(course, autograded, nb_path):
+    """The autograder's run of the source is its top-to-bottom run in a fresh kernel (so
+    tests/test_notebooks.py does not execute the source a second time when this runs): no
+    error output, no traceback, no figure printed as text, and every graded cell shows
+    "✓ Right."."""
+    executed = load(course / "autograded" / "solution" / nb_path.stem / nb_path.name)
+    problems, _ = output_problems(executed)
+    assert not problems, f"{nb_path.name} (the source):\n" + "\n".join(problems)
+    failed = source_checks_not_passed(executed)
+    assert not failed, (f"{nb_path.name} (the source, with the solutions) does not pass "
+                        "its own checks:\n" + "\n".join(failed))
+
+
+def test_the_output_scan_finds_an_error():
+    """The scan above is not vacuous: an error output and a failing check are caught."""
+    nb = {"cells": [{"cell_type": "code", "source": "1/0", "metadata": {},
+                     "outputs": [{"output_type": "error", "ename": "ZeroDivisionError",
+                                  "evalue": "division by zero", "traceback": []}]},
+                    {"cell_type": "code", "source": "check(x)",
+                     "metadata": {"nbgrader": {"grade": True, "grade_id": "t"}},
+                     "outputs": [{"output_type": "stream", "name": "stdout",
+                                  "text": "Not yet: look again"}]}]}
+    problems, _ = output_problems(nb)
+    assert problems == ["cell 0 ('1/0'): ZeroDivisionError: division by zero"]
+    assert source_checks_not_passed(nb) == ["cell 1 ('check(x)') [t]: 'Not yet: look again'"]
 
 
 def test_students_environment_has_no_nbgrader():
