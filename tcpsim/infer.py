@@ -60,6 +60,7 @@ NOT_READING_RATIO = 0.5         # right edge advanced by less than this part of 
 WINDOW_UPDATE_MIN_BYTES = 4096  # a window update this big after a stall: the program read
 KEEPALIVE_MIN_IDLE_S = 1.0      # TCP_KEEPIDLE is whole seconds, at least 1 (tcp_sock_set_keepidle)
 AFTER_CAPTURE_S = 1.0           # the run goes on this long after the capture's last segment
+MIN_FULL_SEGMENT = 536         # the smallest MSS a host must accept (RFC 9293 §3.7.1)
 MSS_TO_MTU = 40                 # IPv4 + TCP headers without options (RFC 879)
 MTU_DEFAULT = 1500              # Ethernet, when no SYN announces an MSS
 
@@ -403,9 +404,12 @@ def _host_options(conn, host, reasons):
 
 def _nodelay(conn, host, mss):
     """A short first transmission while an earlier short one was unacknowledged; short:
-    below the MSS, or below the largest segment the side sent if that is smaller."""
+    below the MSS, or below the largest segment the side sent if that is smaller and at
+    least 536 bytes (full segments cut to a SYN cookie's MSS)."""
     rows = conn.rows
-    mss = min([mss] + [max((r["len"] for r in rows if r["src"] == host), default=mss)])
+    biggest = max((r["len"] for r in rows if r["src"] == host), default=mss)
+    if biggest >= MIN_FULL_SEGMENT:     # full segments smaller than the MSS (a SYN cookie's)
+        mss = min(mss, biggest)
     pending = None      # end of the last short segment not yet acknowledged
     for r in rows:
         if r["src"] != host:
