@@ -25,9 +25,10 @@ Columns (``COLUMNS``): ``frame`` (the packet's number in that pcap, from 1), ``i
 trace's row), ``t`` (capture time), ``src``, ``flags``, ``rel_seq``, ``len``, ``truth``
 (``TRUTHS``), ``wireshark`` (``LABELS``), ``agrees`` and ``why`` (where they do not).
 
-``previous segment not captured`` (``tcp.analysis.lost_segment``) is computed here, not in
-the reader: a segment starting beyond the highest sequence number its side has sent so far
-(its next seq) tells Wireshark that something in between did not pass the capture point.
+The sequence labels (retransmission, fast retransmission, spurious retransmission,
+out-of-order, previous segment not captured) are Wireshark 4.0's own rules, computed here
+(``sequence_labels``) on the reader's rows; tests/test_retransmissions.py checks them
+against tshark. The reader's other labels (duplicate ACK, window update, ...) are kept.
 """
 from __future__ import annotations
 
@@ -40,8 +41,10 @@ TRUTHS = ("first transmission", "first transmission, overtaken on the way",
           "first transmission, lost after this point", "retransmission, needed",
           "retransmission, not needed", "retransmission, lost after this point",
           "control or ACK")
-LABELS = ("", "retransmission", "out-of-order", "previous segment not captured",
-          "duplicate ACK", "window update", "zero window", "keep-alive")
+LABELS = ("", "retransmission", "fast retransmission", "spurious retransmission",
+          "out-of-order", "previous segment not captured", "duplicate ACK", "window update",
+          "zero window", "keep-alive")
+RETRANSMISSION_LABELS = ("retransmission", "fast retransmission", "spurious retransmission")
 COLUMNS = ["frame", "i", "t", "src", "flags", "rel_seq", "len", "truth", "wireshark",
            "agrees", "why"]
 VANTAGES = ("sender", "receiver")
@@ -63,6 +66,13 @@ WHY = {
         "here yet and it came within one handshake RTT of the highest segment",
     ("out-of-order", "first transmission"):
         "a first transmission in order taken for an out-of-order one",
+    ("spurious retransmission", "first transmission, overtaken on the way"):
+        "a first transmission that arrived after its own retransmission: the receiver had "
+        "already acknowledged its bytes, so Wireshark takes the original for a spurious "
+        "retransmission",
+    ("", "retransmission, needed"):
+        "a retransmission that looks like new data: the first copy never reached this "
+        "capture point and nothing sent after it had arrived yet",
 }
 
 
@@ -126,28 +136,83 @@ def _overtaken(row, rows) -> bool:
                for r in rows)
 
 
-def _label(row) -> str:
-    for key, name in (("retransmission", "retransmission"), ("out_of_order", "out-of-order"),
-                      ("lost_segment", "previous segment not captured"),
-                      ("dup_ack", "duplicate ACK"), ("window_update", "window update"),
+def _other_label(row) -> str:
+    """The reader's labels that are not about sequence numbers (docs/captures.md)."""
+    for key, name in (("dup_ack", "duplicate ACK"), ("window_update", "window update"),
                       ("zero_window", "zero window"), ("keep_alive", "keep-alive")):
         if row.get(key):
             return name
     return ""
 
 
-def lost_segments(rows) -> list:
-    """Wireshark's ``tcp.analysis.lost_segment`` ("previous segment not captured") for each
-    row of a capture's segment rows, in order: the segment starts beyond its side's next
-    seq (the end of the highest sequence space seen from that side), and is not a RST."""
-    next_seq, out = {}, []
+def _handshake_rtt(rows):
+    """Wireshark's ts_first_rtt: the first SYN to the first ACK of the SYN-ACK, or None."""
+    syn_t = synack = None
     for r in rows:
-        space = r["len"] + ("S" in r["flags"]) + ("F" in r["flags"])
-        nxt = next_seq.get(r["src"])
-        out.append(nxt is not None and "R" not in r["flags"] and seq_lt(nxt, r["seq"]))
-        end = (r["seq"] + space) & SEQ_MASK
-        if nxt is None or seq_lt(nxt, end):
-            next_seq[r["src"]] = end
+        if syn_t is None and r["flags"] == "S":
+            syn_t, client = r["t"], r["src"]
+        elif syn_t is not None and "S" in r["flags"] and "A" in r["flags"] and r["src"] != client:
+            synack = r["seq"]
+        elif synack is not None and r["src"] == client and "A" in r["flags"] and \
+                "S" not in r["flags"] and r["ack"] == (synack + 1) & SEQ_MASK:
+            return round(r["t"] - syn_t, 9)
+    return None
+
+
+FAST_RETRANSMISSION_S = 0.020     # packet-tcp.c: within 20 ms of the peer's last ACK
+OOO_THRESHOLD_DEFAULT_S = 0.003   # packet-tcp.c: ooo_thres without a handshake RTT
+
+
+def sequence_labels(rows, handshake_rtt_s=None) -> list:
+    """Wireshark 4.0's sequence analysis (packet-tcp.c, tcp_analyze_sequence_number()) for
+    a capture's segment rows, in order: for each row "retransmission", "fast retransmission",
+    "spurious retransmission", "out-of-order", "previous segment not captured" or "".
+
+    A segment with data, SYN or FIN starting below its side's next seq (the end of the
+    highest sequence space seen from that side) is, in this order: *spurious* if the peer's
+    last ACK already covers it; a *fast retransmission* if the peer sent at least two
+    duplicate ACKs in a row for exactly this seq, the last less than 20 ms ago; *out-of-order*
+    if it comes less than ``handshake_rtt_s`` (the SYN to the ACK of the SYN-ACK; 3 ms if
+    unknown) after the highest segment and does not end at the next seq; else a
+    *retransmission*. A segment starting beyond the next seq: *previous segment not
+    captured*. Keep-alives (one below the next seq, at most one byte) are none of these.
+    ``rows`` need ``src``, ``flags``, ``seq``, ``ack``, ``len``, ``t`` and the reader's
+    ``dup_ack`` label."""
+    def ns(seconds):     # Wireshark compares whole nanoseconds
+        return round(seconds * 1e9)
+    threshold = ns(handshake_rtt_s or OOO_THRESHOLD_DEFAULT_S)
+    fast = ns(FAST_RETRANSMISSION_S)
+    side = {}          # src -> {"next", "next_t", "last_ack", "last_ack_t", "dups"}
+    out = []
+    for r in rows:
+        me = side.setdefault(r["src"], {"next": None, "next_t": 0, "last_ack": None,
+                                        "last_ack_t": 0, "dups": 0})
+        peer = next((v for k, v in side.items() if k != r["src"]), None)
+        flags, seq, length, t = r["flags"], r["seq"], r["len"], ns(r["t"])
+        control = ("S" in flags) + ("F" in flags)
+        end = (seq + length + control) & SEQ_MASK
+        label = ""
+        nxt = me["next"]
+        if nxt is not None and "R" not in flags and seq_lt(nxt, seq):
+            label = "previous segment not captured"
+        if (length or control) and not r.get("keep_alive") and nxt is not None:
+            behind = seq_lt(seq, nxt) and not (length > 1 and (nxt - 1) & SEQ_MASK == seq)
+            if length and peer and peer["last_ack"] is not None and \
+                    not seq_lt(peer["last_ack"], (seq + length) & SEQ_MASK):
+                label = "spurious retransmission"
+            elif behind and peer and peer["dups"] >= 2 and peer["last_ack"] == seq and \
+                    t - peer["last_ack_t"] < fast:
+                label = "fast retransmission"
+            elif behind and t - me["next_t"] < threshold and nxt != end:
+                label = "out-of-order"
+            elif behind:
+                label = "retransmission"
+        if (length or control) and (nxt is None or seq_lt(nxt, end)):
+            me["next"], me["next_t"] = end, t
+        if "A" in flags:
+            me["last_ack"], me["last_ack_t"] = r["ack"], t
+        me["dups"] = me["dups"] + 1 if r.get("dup_ack") else 0
+        out.append(label)
     return out
 
 
@@ -166,7 +231,7 @@ def vantage_doc(trace, vantage="receiver", sender=None) -> dict:
 def write_pcap(trace, path, vantage="receiver", sender=None) -> None:
     """Write what a capture at ``vantage`` would have recorded, for Wireshark or tshark."""
     from .pcap import write_pcap as write
-    write(vantage_doc(trace, vantage, sender), path, include_dropped=vantage == "sender")
+    write(vantage_doc(trace, vantage, sender), path)
 
 
 def _captured(trace, vantage, sender):
@@ -207,10 +272,10 @@ def compare(trace, vantage="receiver", sender=None):
         origin = [r["i"] for r in read]
     else:
         read, origin = _captured(trace, vantage, sender)
-    lost = lost_segments(read)
+    sequence = sequence_labels(read, _handshake_rtt(read))
     out = []
-    for k, (row, i, lost_here) in enumerate(zip(read, origin, lost)):
-        label = _label(dict(row, lost_segment=lost_here))
+    for k, (row, i, seq_label) in enumerate(zip(read, origin, sequence)):
+        label = seq_label or _other_label(row)
         truth = truths[i]
         agrees, why = _agrees(label, truth)
         out.append({"frame": row.get("frame", k + 1), "i": i, "t": row["t"], "src": row["src"],
@@ -224,7 +289,7 @@ def _agrees(label, truth):
     if truth == "control or ACK":
         return True, ""
     if truth.startswith("retransmission"):
-        if label == "retransmission":
+        if label in RETRANSMISSION_LABELS:
             return True, ""
     elif label in ("", "previous segment not captured") or (
             label == "out-of-order" and truth == "first transmission, overtaken on the way"):
