@@ -595,6 +595,8 @@ EXPECTED = {
     "interview-syn-time-wait": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "interview-ack-loss": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "interview-last-ack-loss": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "syncookies-ack-loss": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "ack-loss-late-data": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "data-rto": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "synack-loss": dict(
         flags=Differs("order around t = 1 s: two 1-s timers in the same jiffy, the "
