@@ -319,6 +319,49 @@ def test_connections_view_has_a_row_per_connection_with_its_states(after):
     assert "1 more connections not drawn" in fig.axes[0].tcpsim["note"].get_text()
 
 
+def bar_width_px(ax, t0, t1):
+    """How many pixels the time from t0 to t1 takes on the axis."""
+    ax.figure.canvas.draw()
+    (x0, _), (x1, _) = ax.transData.transform([(t0, 0), (t1, 0)])
+    return x1 - x0
+
+
+def test_connections_view_squeezes_the_quiet_time_of_time_wait(after):
+    """TIME-WAIT's 60 s, in which nothing starts or ends, takes a short piece of the axis
+    marked //, so a handshake takes pixels (on the true scale it takes well under one)."""
+    from tcpsim import plots
+    from tcpsim.plots.connections import quiet_stretches
+    spans = plots.connection_spans(after)
+    quiet = quiet_stretches(spans)
+    assert len(quiet) == 1
+    ends = [t1 for items in spans.values() for host in items.values() for t0, t1, s in host]
+    time_wait_end = min(t1 for items in spans.values() for t0, t1, s in items["client"]
+                        if s == "TIME-WAIT")
+    a, b = quiet[0]
+    assert b == time_wait_end and a == max(t for t in ends if t < time_wait_end)
+    assert b - a > 55                                       # most of TIME-WAIT's 60 s
+    shortest = min((item for ends in spans.values() for items in ends.values() for item in items
+                    if item[1] > item[0]), key=lambda item: item[1] - item[0])
+    squeezed = plots.connections(after).axes[0]
+    linear = plots.connections(after, time_axis="linear").axes[0]
+    assert squeezed.tcpsim["quiet"] == quiet and linear.tcpsim["quiet"] == []
+    # the whole trace is about 62 s, its busy time about 2.5 s: the short states get wider
+    assert bar_width_px(squeezed, *shortest[:2]) > 10 * bar_width_px(linear, *shortest[:2])
+    texts = [t.get_text() for t in squeezed.texts]
+    assert "//" in texts and f"{b - a:.3g} s" in texts
+    # the busy time keeps one scale on both sides of the squeezed stretch
+    before = bar_width_px(squeezed, a - 0.01, a)
+    after_ = bar_width_px(squeezed, b, b + 0.01)
+    assert before == pytest.approx(after_, rel=1e-6)
+    assert bar_width_px(squeezed, a, b) < 0.5 * bar_width_px(squeezed, spans[0]["client"][0][0], a)
+
+
+def test_connections_view_refuses_an_unknown_time_axis(after):
+    from tcpsim import plots
+    with pytest.raises(ValueError, match="time_axis: 'log'"):
+        plots.connections(after, time_axis="log")
+
+
 def test_the_player_plays_one_connection(after):
     from tcpsim import widgets
     p = widgets.player(after, conn=1, views=("ladder",))

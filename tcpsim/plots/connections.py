@@ -16,7 +16,9 @@ and player works on it unchanged.
 """
 from __future__ import annotations
 
+import numpy as np
 from matplotlib.patches import Patch
+from matplotlib.ticker import MaxNLocator
 
 from ..trace import TCB_COLUMNS, Trace
 from .style import FIG_WIDTH, FONT, MUTED, OKABE_ITO, host_order, new_figure
@@ -38,6 +40,12 @@ STATE_COLOURS = {
 MAX_ROWS = 40            # connections drawn by default; a note names the rest
 ROW_HEIGHT_IN = 0.32
 MIN_HEIGHT_IN = 2.8      # room for the legend of every state
+# The "broken" time axis: a stretch in which no state starts or ends, longer than this
+# fraction of the whole trace, is drawn squeezed (a 60 s TIME-WAIT after connections of a
+# few milliseconds would otherwise leave the handshakes one pixel wide) ...
+QUIET_FRACTION = 0.25
+# ... to this fraction of the busy time's width, marked // on the axis with its true length.
+QUIET_SHOWN = 0.25
 
 
 def _doc(trace):
@@ -137,15 +145,71 @@ def connection_spans(trace, hosts=None) -> dict:
     return dict(sorted(spans.items()))
 
 
+def quiet_stretches(spans, fraction=QUIET_FRACTION) -> list:
+    """``[(t0, t1)]``: the stretches between two consecutive instants at which some state of
+    ``spans`` (``connection_spans``) starts or ends, longer than ``fraction`` of the time from
+    the first such instant to the last."""
+    times = sorted({t for ends in spans.values() for items in ends.values()
+                    for t0, t1, _ in items for t in (t0, t1)})
+    if len(times) < 2:
+        return []
+    whole = times[-1] - times[0]
+    return [(a, b) for a, b in zip(times, times[1:]) if b - a > fraction * whole]
+
+
+def squeezed_time(quiet, first, last, shown=QUIET_SHOWN):
+    """(forward, inverse): a piecewise-linear time axis from ``first`` to ``last`` on which
+    each quiet stretch ``(t0, t1)`` takes ``shown`` times the busy time's width, and busy
+    time keeps its scale (matplotlib's ``FuncScale`` takes the pair)."""
+    busy = (last - first) - sum(b - a for a, b in quiet)
+    width = shown * max(busy, 1e-9)
+    far = 1e9                                   # outside the knots: the true scale
+    xs, ys = [first - far, first], [first - far, first]
+    for a, b in quiet:
+        ys.append(ys[-1] + (a - xs[-1]))
+        xs.append(a)
+        xs.append(b)
+        ys.append(ys[-1] + width)
+    xs.append(last + far)
+    ys.append(ys[-1] + far)
+    xs, ys = np.array(xs), np.array(ys)
+    return (lambda t: np.interp(t, xs, ys)), (lambda y: np.interp(y, ys, xs))
+
+
+def _busy_ticks(ax, quiet, start, end):
+    """A few round ticks in each busy stretch, and // with the true length on each quiet one."""
+    edges = [start] + [t for a, b in quiet for t in (a, b)] + [end]
+    ticks = []
+    for lo, hi in zip(edges[::2], edges[1::2]):
+        ticks += [t for t in MaxNLocator(nbins=3).tick_values(lo, hi) if lo <= t <= hi]
+    ax.set_xticks(sorted(set(ticks)))
+    ax.set_xticklabels([f"{t:g}" for t in sorted(set(ticks))])
+    for a, b in quiet:
+        for edge in (a, b):
+            ax.axvline(edge, color=MUTED, linewidth=0.6, linestyle=":", zorder=0)
+        middle = (a + b) / 2
+        ax.text(middle, 0, "//", transform=ax.get_xaxis_transform(), ha="center",
+                va="center", fontsize=FONT["small"], color="black", clip_on=False,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
+        ax.text(middle, -0.02, f"{b - a:.3g} s", transform=ax.get_xaxis_transform(),
+                ha="center", va="top", fontsize=FONT["tiny"], color=MUTED)
+
+
 def connections(trace, ax=None, hosts=None, conns=None, max_rows=MAX_ROWS, title=True,
-                tlim=None):
+                tlim=None, time_axis="auto"):
     """One row per connection: each end's states over time as coloured bars, the first
     host's above the second's. ``conns``: the ids to draw (default: the first ``max_rows``;
-    a note says how many are left out). ``tlim``: ``(t0, t1)`` seconds to show (TIME-WAIT's
-    60 s otherwise makes a handshake a hairline: that is the true proportion).
+    a note says how many are left out). ``tlim``: ``(t0, t1)`` seconds to show.
+    ``time_axis``: ``"auto"`` squeezes each stretch in which no drawn state starts or ends
+    and that lasts over a quarter of the trace (typically TIME-WAIT's 60 s after
+    millisecond-long connections) to a short piece marked // with its true length, so that
+    the handshakes stay visible; ``"linear"`` keeps the true proportions everywhere.
     Returns the Figure (or ``ax``); ``ax.tcpsim`` is
-    ``{"rows": {conn: y}, "bars": {(conn, host): [(t0, t1, state)]}, "note": Text|None}``.
+    ``{"rows": {conn: y}, "bars": {(conn, host): [(t0, t1, state)]}, "note": Text|None,
+    "quiet": [(t0, t1)]}`` (the squeezed stretches).
     """
+    if time_axis not in ("auto", "linear"):
+        raise ValueError(f"time_axis: {time_axis!r}; use 'auto' or 'linear'")
     doc = _doc(trace)
     tr = trace if isinstance(trace, Trace) else Trace(doc)
     names = host_order(tr, hosts)
@@ -174,6 +238,15 @@ def connections(trace, ax=None, hosts=None, conns=None, max_rows=MAX_ROWS, title
                            facecolors=[STATE_COLOURS.get(s, MUTED) for _, _, s in items],
                            edgecolor="white", linewidth=0.3)
             used += [s for _, _, s in items]
+    drawn = {c: spans[c] for c in ids}
+    quiet = quiet_stretches(drawn) if time_axis == "auto" and tlim is None else []
+    if quiet:
+        times = [t for ends in drawn.values() for items in ends.values()
+                 for t0, t1, _ in items for t in (t0, t1)]
+        first, last = min(times), max(times)
+        ax.set_xscale("function", functions=squeezed_time(quiet, first, last))
+        ax.set_xlim(first, last)
+        _busy_ticks(ax, quiet, first, last)
     ax.set_yticks([rows[c] + 0.5 for c in ids])
     ax.set_yticklabels([f"conn {c}" for c in ids], fontsize=FONT["small"])
     ax.set_ylim(0, max(len(ids), 1))
@@ -200,7 +273,7 @@ def connections(trace, ax=None, hosts=None, conns=None, max_rows=MAX_ROWS, title
     if title and created:
         ax.set_title(f"{doc.get('name') or 'trace'}: {len(spans)} connection"
                      f"{'s' if len(spans) != 1 else ''}", fontsize=FONT["title"], loc="left")
-    ax.tcpsim = {"rows": rows, "bars": bars, "note": note}
+    ax.tcpsim = {"rows": rows, "bars": bars, "note": note, "quiet": quiet}
     if created:
         fig.subplots_adjust(left=0.1, right=0.8, top=1 - 0.6 / height, bottom=0.7 / height)
         return fig
