@@ -126,4 +126,148 @@ QUESTIONS = {
             "c": "A connection is open before any data flows; the server may never send any.",
         },
     },
+    # notebook 10, self-test item 1: why three segments and not two
+    "10-q1": {
+        "right": "b",   # RFC 9293 §3.5 ("to prevent old duplicate connection initiations")
+        "feedback": {
+            "a": "Testing both directions is a consequence, not the reason RFC 9293 §3.5 "
+                 "gives. Think of a SYN that arrives late, from a connection the client gave "
+                 "up long ago: what would a two-segment handshake do with it?",
+            "b": "RFC 9293 §3.5: the principal reason is to keep old duplicate SYNs from "
+                 "opening connections. Only the ACK of the server's ISN, which the client can "
+                 "send only if it saw the SYN-ACK, proves that the client wants this "
+                 "connection now.",
+            "c": "The client's window is already in its SYN (unscaled there, RFC 7323 §2.2).",
+            "d": "On Linux the third segment usually carries no data at all, yet the "
+                 "server's accept() returns when it arrives.",
+        },
+    },
+    # notebook 10, self-test item 2: SYNs sent before ETIMEDOUT (randomized tcp_syn_retries)
+    "10-q2": {
+        "right": "a",   # linux tcp_syn_linear_timeouts = 4 and retransmits_timed_out(): measured
+        "feedback": {
+            "a": "Linux 6.18 sends its first SYN retransmissions 1 s apart "
+                 "(tcp_syn_linear_timeouts = 4), and gives up by time: at the first expiry "
+                 "after the time that tcp_syn_retries doublings from 1 s would take "
+                 "(retransmits_timed_out()), so it sends more SYNs than tcp_syn_retries + 1.",
+            "b": "Count the first SYN too, not only its retransmissions.",
+            "c": "That is the textbook count, one per retry plus the first. Linux gives up by "
+                 "time, not by count, and its first retransmissions are 1 s apart, not "
+                 "doubling: look at the run of section 3.",
+            "d": "The first SYN is not a retry, and Linux does not stop at the count: it "
+                 "gives up by time.",
+        },
+    },
+    # notebook 10, self-test item 3: the third segment of the handshake is lost
+    "10-q3": {
+        "right": "a",   # linux tcp_check_req(); capture interview-ack-loss
+        "feedback": {
+            "a": "Every segment after the SYN carries the ACK flag and the same "
+                 "acknowledgment number, so the first data segment does what the lost ACK "
+                 "would have done (RFC 9293 §3.10.7.4; Linux tcp_check_req()).",
+            "b": "The client is already ESTABLISHED: it saw the SYN-ACK. What does its next "
+                 "segment carry besides the data?",
+            "c": "A segment with a valid ACK completes a handshake in SYN-RECEIVED, data or "
+                 "not (RFC 9293 §3.10.7.4, fifth check).",
+            "d": "A pure ACK takes no sequence number, so nobody acknowledges it and nothing "
+                 "retransmits it. The server, in SYN-RECEIVED, would retransmit its SYN-ACK.",
+        },
+    },
+    # notebook 10, self-test item 4: a SYN on an established connection
+    "10-q4": {
+        "right": "a",   # RFC 5961 §4; RFC 9293 §3.10.7.4; capture interview-syn-established
+        "feedback": {
+            "a": "RFC 5961 §4 (now in RFC 9293 §3.10.7.4): a SYN in a synchronized state gets "
+                 "a challenge ACK. A rebooted client, in SYN-SENT, finds that ACK "
+                 "unacceptable and answers with an RST at its ack number, which ends the old "
+                 "connection; Linux then sends the SYN again a few ms later.",
+            "b": "Before RFC 5961 it was an RST. An RST at once would let anyone who can "
+                 "guess the ports reset a connection with one blind SYN.",
+            "c": "The server cannot know that the SYN is not forged or old: it must not throw "
+                 "away a live connection for it.",
+            "d": "Look at the capture interview-syn-established: the server does answer.",
+        },
+    },
+    # notebook 10, self-test item 5: TIME-WAIT length on Linux (randomized tcp_fin_timeout)
+    "10-q5": {
+        "right": "a",   # include/net/tcp.h TCP_TIMEWAIT_LEN; capture time-wait-fin-timeout5
+        "feedback": {
+            "a": "TIME-WAIT on Linux is TCP_TIMEWAIT_LEN, 60 s, a constant of the kernel "
+                 "(include/net/tcp.h); tcp_fin_timeout is the limit of an orphaned "
+                 "FIN-WAIT-2.",
+            "b": "tcp_fin_timeout limits an orphaned FIN-WAIT-2, not TIME-WAIT: look at the "
+                 "capture time-wait-fin-timeout5.",
+            "c": "No sysctl sets TIME-WAIT on Linux, and tcp_fin_timeout is not an MSL.",
+            "d": "That is RFC 9293's 2 × MSL. Linux does not use an MSL: its TIME-WAIT is a "
+                 "constant of the kernel.",
+        },
+    },
+    # notebook 10, self-test item 6: where TIME-WAITs pile up
+    "10-q6": {
+        "right": "a",   # RFC 9293 §3.6; notebook 07's table of captures
+        "feedback": {
+            "a": "The side that sends the first FIN waits in TIME-WAIT, client or server. A "
+                 "server that closes first collects them; they hold little memory and no "
+                 "port of the server, as every one of them uses the listening port.",
+            "b": "A peer that never closes leaves sockets in CLOSE-WAIT, not TIME-WAIT.",
+            "c": "tcp_tw_reuse acts on connect(): it lets a client take over its own "
+                 "TIME-WAIT 4-tuple. A server's TIME-WAITs were accepted, not connected.",
+            "d": "Every one of them has the server's listening port on its side; ephemeral "
+                 "ports are the connecting side's problem.",
+        },
+    },
+    # notebook 10, self-test item 7: CLOSE-WAITs
+    "10-q7": {
+        "right": "a",   # RFC 9293 §3.6: CLOSE-WAIT waits for the local close; close-wait-leak
+        "feedback": {
+            "a": "CLOSE-WAIT means: the peer's FIN arrived and was ACKed, and the local "
+                 "program has not called close(). No timer ends it; only the program can.",
+            "b": "The server has not sent a FIN yet: that is what CLOSE-WAIT means.",
+            "c": "tcp_fin_timeout ends an orphaned FIN-WAIT-2 on the other side; nothing "
+                 "ends CLOSE-WAIT but close(). Look at the capture close-wait-leak.",
+            "d": "A socket is in CLOSE-WAIT because the peer's FIN did arrive.",
+        },
+    },
+    # notebook 10, self-test item 8: what SYN cookies cost
+    "10-q8": {
+        "right": "a",   # RFC 4987 §3.6; linux cookie_v4_init_sequence(); syncookies-no-ts
+        "feedback": {
+            "a": "A cookie is the server's ISN: 32 bits that hold a MAC, a time counter and "
+                 "an MSS index (two bits: four MSS values). With timestamps Linux hides the "
+                 "window scale and SACK in the timestamp; without them they are lost "
+                 "(RFC 4987 §3.6; capture syncookies-no-ts).",
+            "b": "Linux (tcp_syncookies = 1, the default) sends cookies only when the SYN "
+                 "queue is full, because they do cost something.",
+            "c": "The cookie is a keyed hash, as unpredictable as a normal ISN.",
+            "d": "The handshake has its three segments as usual: the cost is in what the "
+                 "cookie can remember.",
+        },
+    },
+    # notebook 10, self-test item 9: keepalive and a vanished peer (randomized settings)
+    "10-q9": {
+        "right": "a",   # linux tcp_keepalive_timer(); capture keepalive-dead-peer
+        "feedback": {
+            "a": "The first probe leaves after TCP_KEEPIDLE of silence, then one every "
+                 "TCP_KEEPINTVL; when TCP_KEEPCNT probes have gone unanswered and one more "
+                 "interval has passed, the kernel gives up, sends an RST and reports "
+                 "ETIMEDOUT.",
+            "b": "After the last probe the kernel waits one more interval for its answer.",
+            "c": "The probes start only after the idle time.",
+            "d": "Without keepalive that is true: an idle connection to a vanished peer "
+                 "stays ESTABLISHED for ever. SO_KEEPALIVE is what makes it send probes.",
+        },
+    },
+    # notebook 10, self-test item 10: shutdown(SHUT_WR) against close()
+    "10-q10": {
+        "right": "a",   # RFC 9293 §3.6.1 (half-closed); capture half-close
+        "feedback": {
+            "a": "SHUT_WR sends a FIN and closes only the sending direction (RFC 9293 "
+                 "§3.6.1): the program still reads until the peer's FIN, as in the capture "
+                 "half-close.",
+            "b": "close() gives up the socket; shutdown(SHUT_WR) keeps it open for reading.",
+            "c": "The FIN leaves at the shutdown() call: that is what SHUT_WR is for.",
+            "d": "An RST comes from close() with unread data or with SO_LINGER 0, not from "
+                 "shutdown().",
+        },
+    },
 }

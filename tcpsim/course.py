@@ -7,6 +7,7 @@
     course.events("handshake")             # what the programs saw on the real kernel
     course.socket_states("handshake")      # the socket states (and timers) ss saw meanwhile
     course.time_wait_table([...]), course.close_gaps([...])   # notebook 07's two tables
+    course.capture_streams("interview-syn-established")   # every connection of a capture
 
 The captures live in ``data/captures/`` at the top of the repository (see its README): each
 is a scenario ``NAME.json``, the pcap the Linux kernel produced for it, and the applications'
@@ -41,8 +42,12 @@ def capture_path(name: str) -> Path:
     return _path(name, ".pcap")
 
 
-def capture(name: str):
+def capture(name: str, stream: int = 0):
     """The real capture ``name`` as a Trace (``tcpsim.read_pcap``), on the scenario's clock.
+
+    ``stream``: which connection of the capture (0, the first, by default; a client that
+    connects again from the same port makes a new one, as Wireshark's ``tcp.stream`` counts
+    them; :func:`capture_streams` gives them all).
 
     A capture made by ``tools/capture.py`` comes with the programs' results
     (``NAME.events.json``). Then the trace's times are shifted from "seconds since the first
@@ -54,25 +59,44 @@ def capture(name: str):
     """
     from .pcap import read_pcap
     from .trace import Trace
-    trace = read_pcap(capture_path(name))
+    trace = read_pcap(capture_path(name), stream=stream)
     recorded = CAPTURES_DIR / f"{name}.events.json"
     if not recorded.is_file():
         return trace
     run = json.loads(recorded.read_text())
-    shift = trace.doc["capture"]["start"] - run["t0_epoch"]
-    doc = dict(trace.doc)
-    doc["segments"] = [_shifted(row, shift, ("t", "arrival")) for row in doc["segments"]]
-    doc["states"] = [_shifted(row, shift, ("t",)) for row in doc.get("states", [])]
-    doc["events"] = [dict(row) for row in run["events"]]
+    doc = _on_scenario_clock(trace.doc, run)
+    events = [dict(row) for row in run["events"]]
+    if trace.doc["capture"]["streams"] > 1:   # the programs' calls on this connection
+        events = [row for row in events if row.get("conn") in (None, stream)]
+    doc["events"] = events
     doc["clock"] = "scenario"   # tcpsim extension: t = 0 is the scenario's start
-    doc["name"] = f"real Linux capture: {name}.pcap"
-    _mark_dropped(doc, scenario(name))
+    doc["name"] = f"real Linux capture: {name}.pcap" + (f", connection {stream}" if stream else "")
+    earlier = [_on_scenario_clock(read_pcap(capture_path(name), stream=k).doc, run)["segments"]
+               for k in range(stream)]
+    _mark_dropped(doc, scenario(name), earlier)
     _mark_queue_stage(doc, run.get("queue"))
     doc["drops_marked"] = True   # tcpsim extension: `dropped` and `arrival` are the faults'
     return Trace(doc)
 
 
-def _mark_dropped(doc: dict, scenario_doc: dict) -> None:
+def capture_streams(name: str) -> list:
+    """Every connection of the real capture ``name``, in order, each as :func:`capture`
+    gives it (``capture_streams("fastopen")``: the cookie request, then the connection
+    with data in its SYN)."""
+    from .pcap import read_pcap
+    count = read_pcap(capture_path(name)).doc["capture"]["streams"]
+    return [capture(name, stream=k) for k in range(count)]
+
+
+def _on_scenario_clock(doc: dict, run: dict) -> dict:
+    shift = doc["capture"]["start"] - run["t0_epoch"]
+    doc = dict(doc)
+    doc["segments"] = [_shifted(row, shift, ("t", "arrival")) for row in doc["segments"]]
+    doc["states"] = [_shifted(row, shift, ("t",)) for row in doc.get("states", [])]
+    return doc
+
+
+def _mark_dropped(doc: dict, scenario_doc: dict, earlier=()) -> None:
     """Mark the segments the capture tool dropped as ``dropped`` (no ``arrival``).
 
     tcpdump on ``lo`` records a packet as it is sent, before the receiver's nftables
@@ -88,11 +112,14 @@ def _mark_dropped(doc: dict, scenario_doc: dict) -> None:
     if not drops:
         return
     faults = Faults(drops, parsed.seed)
-    for row in doc["segments"]:
+    mine = {id(row) for row in doc["segments"]}
+    rows = sorted([row for segments in earlier for row in segments] + doc["segments"],
+                  key=lambda row: row["t"])     # earlier connections' segments count too (nth)
+    for row in rows:
         segment = SimpleNamespace(src=row["src"], flags=row["flags"], data=row["len"] > 0,
                                   retransmission=bool(row.get("retransmission")))
         dropped, _, _ = faults.fate(segment, row["t"])
-        if dropped:
+        if dropped and id(row) in mine:
             row["dropped"], row["arrival"] = True, None
 
 

@@ -37,6 +37,7 @@ from .isn import (STALE_CHOICES, check_cookie_mss, check_next_clock_isn,
                   check_spoof_scenarios, clock_question, cookie_question, judge_cookie_mss,
                   judge_next_clock_isn, judge_spoof_scenarios, judge_stale_segment,
                   reveal_stale_segment, stale_choices, stale_question, stale_reveal)
+from .interview import SelfTestItem, check_self_test, judge_self_test, self_test
 from .segments import (SYNACK_CHOICES, check_decoded_header, check_fin_frames, check_rst,
                        check_seq_spaces, check_synack_segments, decode_question, fin_question,
                        judge_decoded_header, judge_fin_frames, judge_rst, judge_seq_spaces,
@@ -71,4 +72,5 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "check_spoof_scenarios", "judge_spoof_scenarios",
            "cookie_question", "check_cookie_mss", "judge_cookie_mss",
            "STALE_CHOICES", "stale_question", "stale_choices", "judge_stale_segment",
-           "reveal_stale_segment", "stale_reveal"]
+           "reveal_stale_segment", "stale_reveal",
+           "SelfTestItem", "self_test", "check_self_test", "judge_self_test"]

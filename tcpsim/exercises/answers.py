@@ -292,3 +292,17 @@ def leak_numbers(seed: int) -> dict:
     fin_timeout_s = rng.randint(8, 40)
     return {"ports": ports, "leaked": leaked, "decoy": decoy, "fin_timeout_s": fin_timeout_s,
             "decoy_close_s": rng.randint(2, fin_timeout_s - 3)}
+
+
+# ------------------------------------------------ notebook 10, the self-test's numbers
+def interview_numbers(seed: int) -> dict:
+    """Items 2, 5 and 9 of notebook 10's self-test: one student's ``tcp_syn_retries`` (3-7,
+    where the four choices' counts always differ), ``tcp_fin_timeout`` (never 30 or 120,
+    whose doubles are other choices) and keepalive settings (idle longer than the interval,
+    so that no two choices coincide)."""
+    rng = random.Random(f"10-numbers-{seed}")
+    return {"syn_retries": rng.randint(3, 7),
+            "fin_timeout_s": rng.choice((5, 10, 15, 20, 25, 45)),
+            "keepalive_idle_s": rng.choice((60, 120, 300, 600, 1800)),
+            "keepalive_intvl_s": rng.choice((5, 10, 15, 30)),
+            "keepalive_cnt": rng.randint(3, 9)}

@@ -13,6 +13,16 @@ RIGHT = {
     '07-ex3': '646fc121a92d1d9f379b023c30e21ea3ffbe61d0c0c3b4c95451a921fe5686d0',
     '07-four-or-three': 'f6fdd8dff8979047629bd95a0ea47d386663204c293e477a711894ea1eb8c0a6',
     '00-connect-returns': 'b20b8288f6ed71cc96a3bec8939e8eb7e7368057adbfccf6cb4b945086386817',
+    '10-q1': '52109c273acafe98c7201f4f79efc221c6773da1c6a70c844c033841bcec536f',
+    '10-q2': 'cb8c309f3e382d776653fe80933493666535bc035559751c85c7cc3a4fd06be9',
+    '10-q3': 'b53908e46893d4ad07f48979aee2e6ac7c251f8a356641d0d518c551ffc4aea4',
+    '10-q4': '9947386f5ffb37f9e28b2beb083f62f1744f9b028d91ba6d80617b36c09f3c73',
+    '10-q5': '60a07cf35f20b80b7d79bacd79b57cb5cb768524d6ac5ff8c8ef851c53154156',
+    '10-q6': '7de349164eda3f64537dfed7e903e60a7a2aac2e3a35058aeccd7a16608f7522',
+    '10-q7': '5066fa11601e205c2cc60abeeffbda59b5264a83de6ad778ec664d25e22966fd',
+    '10-q8': '11fe792c69c4363c49d5d942cef1e79369a30fab246de7a81b75b6df2d0ac782',
+    '10-q9': 'dc4b6da2da524f980550d93a9a4bcf738f8d892b4e61e9f8e2a67c0df86f4619',
+    '10-q10': 'a8bf9e885a4ac9273f960d47a3098483e267339c2de8510187200b0e4c21626a',
 }
 
 FEEDBACK = {
@@ -55,5 +65,65 @@ FEEDBACK = {
         'a': 'hbAEt5luMoH5vp6oRG8hPtqgtWIHFOR0aKnxmP0yr35cfWEl7wG692ROTDtPqWjEcLzjn1NjEXQ4Xx8UrsrMJW99AssnVcwHG73no/DXWblx/kykm1ZxcoqenhuILEaUbuvTauMMMkdcR3HRuIgO8vkSnysX3G02F1BxtuNGcpCfeN7U3ISn4BtMwcrUQc4SbcRcZX9OSIiWTqMgSazE6cmmNFo1Y8NetC2taWwnpj5LEw==',
         'b': 'P5H1JbDTkMF/ncOblrefXv/LmDm9CUCkoTIP46/tBjqm5aOZcsve5pyChNpjCeR9lTTgHfhSMqs0A7GHSPXrT5FloHDHWk8KhiX8GJ/CijAJwFJK90PloZhDeb1S126EiQ==',
         'c': 'iqqsxQ4+ZxA8R8eXLgyudTqHZoXQaiEHiSw6wkllvAxyD1/KwTpH0lMpBGPVLvL6NmHOcVnEtBxkcA49ijzLHgBtt7l7JEQKSx8=',
+    },
+    '10-q1': {
+        'a': '7nCZWuFkp1Wk97tIHOVntB5VyoJJKCt2AUdpVooJ/r3SxNDaeu0LVifCA3d1gNxLtxZs2O5w7fUqijjtLtpsL7YMq4o7elS5DlDf417s1f+nEgY1izAgdPPFny3LfQ0nAL2IoxtrT6W0PYEcBAbAzWlnDplLEiDaVgxVl3hOLpbTKguJlj8sPkIs45BUE6SFgu9PzsD17zYi162XWR54G4qr2HC1ZAGPYUNWnaaKWCpgKaRtSzCYfuPWMpNGmvS1GNCHZiuF8Z0xu0dk6EU=',
+        'b': '4t2hFFRl8+rZs0ZipEvKL1c+wqCCPjji5BaCdpVIJdVBCSmInfe89pxPdJ5bTBlWHSmLmVRf8aZRvysKk/W0icme57Bg0RLvRmxJ+E9kp6Z/7UJyVCP6+mHsXpc5h6AgQn0Cx/ORSxBNA0yEN7PFClZd48SkdlREqBDaY1ICfHWSZjYrcD6WGI9BxMswe4nNWcA3FCTvCkN/ikmkEHUxQ47EMAIfB2Ko6Ly3iJLwNEjr801jTq0ym5WcGDDJ3B4rlAgBt67v/QzM0KY8wtrfTjIe7Oe+Bdbe9heABBockcOY6anmdL8=',
+        'c': 'XklHpqP32X+2aU5LGUbarR4q4XwvBaQLS4m5X08Cv/ENU+abnY6QOK3i5dnSrRUBTpYWUoxsW/lSjzs3g1/tYfoeVfv/+Y7Kx2er',
+        'd': 'vuGyWrf2XtM7WZux6WhPEFbISl+5XXWfwIx2hoW5NpdWHH2vvq0bt39zfOgczfpH/Uzt/KaH6G9WYnH6P0izkvm4XXCCKSaXcES2D1eL+SvXV6f+3GVllFSHfx5ymN19Ce8aAqa+JVyxFBP+Pg==',
+    },
+    '10-q2': {
+        'a': 'Uv9k7uZ9JbSRG2SBxW0z2khde3DScnceTqZhaHZm683+cdaZOgYQBJdtzFYXqoYdIRvCnGdcN/d/BL1f2RrYwz7m07rI4VOWHalFxDe2lOAapx3nM6NNJDf/04Ihsk90GY5eCht5P4izXyWi5U8X1a81REHEW3MSNTzd95b7Yf0URzqRuH+sEi0v1q/QXIRz42Zm8Udxc756WYjuvuRbJyBiU7lbLtYMuLOt27+fcnnC4K0z8QP7uOfe1CC+Hly1NLLd5Ry+ye1sLH7bG7RLXAn2A+rriwXHVy9Hj5jwvRVoXEVjl8uVPFlNWI3qioB5hE6fxIBZnaybZlhLE9EE0tHb/x2pE8anX0yPJ4bW',
+        'b': 'trJrocPgUxAzAg2QmB90BY4OcKNL5suZvr1liQuXEaXbGno0ErDg7JbPEXpNhu6io3cDf4/e',
+        'c': 'iQ2d83ozGhnlFdvATXmXiM+sMbvWEk78w4knkowgjM9zv8AMxpwFIlb8brf55eqTWR8zJ7ue2pKsOB0S/9d7FdEOEtpfHTLoCsj1RaaLVhAUsyfsl5ak7yqAUKw1tmjsjZGKSxFtpPsFMZQphgbydFHAtkJ0MegPoCdbgK1dgfw59KaXpHK+IMtxoh6A5KS2Kirg2o5UebAmOC3XFxO0E8CllPFo6i1XEIeR331ut9glWlg4k8prwg==',
+        'd': 'MvptfDl58zx2xp6z2XpMil8r0B29WmhCHmtjyWdbQX1qiG9WiL9OR6n3kiADFw7WzrsM9VmzdQSV11JgiovJYpY4YlaLtshU0zwps0peX5K6+c+D9TqXkA==',
+    },
+    '10-q3': {
+        'a': '/q30EpM5Wc2OEge6D3NEah8gB7+wgQgQe660w8+7eCYYua+5Qy5EZSmIDB7DrNRwupp5wCP01l7+wdcZNwFHHhXghvxwHtnw3shfn7duEKmsokJv4qE1pYhrDMqIX4uVVcRbXcHb5JYac1GErpVN9WgoecKHKbSfOiMLAO10nImhks1J0uu5WM9vsfW0wxj/C0HjPLHTVzD+88oWGAsyg6wcG1I6AxrX8CR4EqidIPrTnZgYA0FXYxUfIZ0i800MP7Dm',
+        'b': '4RLTBJ+Px24JorOlms/j5eMG6FMhVlIGR19OaeeDfwUF1DSC11ZN69vdLYy6TYj+1GxJvsDVDvQ3Rzd7A5yX4CNwwlAw7xAvgzS2hVovNF0zHw9v+XKWXy7nJK2IrftYHOK4elntn2N3',
+        'c': 'iG6OBcaOOxV1uMAzETOWVpxOMsQgXKk/61hD9b3z4iIHEXurbOq78XTK1NTyf6GJX+IG1EAmQ1F5LRbTZok3alJy21Bj+7f8u9WM87o+/2hLuNKEEtwYpHsmLjYQr/7wCdPu2oomI48XskKyDiQS7KM=',
+        'd': 'KaQI1sntrLuSQ0as2ROWZhIksUNuQ4o+m9huwWd0eQaYTdAho8lIrl93upNHAPedVGYyQPcHPfI6PlFw5jAPpjXv1+yCKNodA03od01dfx/zT5C3d+wBdTlv3uHx091QeaFmmmHB7GViTRwmAVkAQI9NDGtdAhP6WrZhjM6t/Dbosqxh/h/PdR/TLTD8R0pEEJQw0SY=',
+    },
+    '10-q4': {
+        'a': 'Kb+qO0I8BQ9mhjIRV0XocDWyqn735gdfSKFondFANhgyx8eqcgojKcBJcOVt0qt0HHv1kETaSfT/bjaJ4o9Qyp5AwCyr7rrWLbixjGAUt2CtDG2kiVQbEQNhsHXQ3ILf0+zQ3XfReurXHqGuRo0DiPlPYDp7vODbv0oTYZZaWnH+NpTorl82/GAWp1SirBDYPz82M6jhbb+0tTIA7ULwNRCNxnEo+YZmWCyNKRvZOUnDY4MinUJruRbIhKlI1+2ZjIOW6Xbp5TOlvs3PH9M87CINfpYC1Y7yQjR4aoMHujoM0ZJlbTfh3UgKCSfFXJCrsP8NTdcs6Ctb85BopJL0I26E/QYBIV+seUv0v2iFEFdiSg0=',
+        'b': 'VN812qaahFxms4iU89zwd1JTpB6xODdbN05XcvcdO/2gJzjHnFonmO3hBrq6/ldqCGkP199q+/W2+ymqnNccXmt774QskKkUxf3xejfstdg/oLlASpk6MI9xbhIz7GXreo2pm39mevMyjIPYSfp6MJxtczmcxErschLXlUQ=',
+        'c': 'MqvY3Hsb8UhAOMUyo3Jnqr8YGojNgLbo+rNgct+Mgv9VAsEUWciNInGCH3xc16mgVIkIoJtt2eU7R9qKq+zMjdIoE+Fu1X8GaFb04hMgeY5a6nti4ahweNDlHOxD0Uyr1ZrsITcOgq2TgQ==',
+        'd': 'djXO1cpiqI04kJYR1JSigz7jFswXbGsR7+o2YQFEazoZoxAXO0kk8VvIpTP3o7RUzXS1kFfhqTv/db6fG8J0zjuO4hcWEA==',
+    },
+    '10-q5': {
+        'a': 'GlQUQgGR2AOX2ktOSyOKkD5c4/dU8Zil/fYrR5Ug7948YXELb8TKSrsNm/y2Mv5s8hKxJU/sqS61hByD+LMntYxqYvYprsvAgfY1DIH3EaXGDVzB32ZKhYhSbQU8dmx4QYGS6qrGvG8z+ZNno608xe0XuqP+efH34VkNljyg4cr7MxH+m0Qg/fDpcyoq+iOm8/UC',
+        'b': 'drZBz0PBHcNYM0o3ihA347EQsvLwFCsELpdnUS6IamZfoQLppqFabdhWZA4jQjp7wMvoty5ziM+hZpeZMYrGQeQt0U7mEgHn/8ymNX/fB0hXmjTLzL7RZ88nKvtM1Z1TIUsRFfExDGVs',
+        'c': 'ODEfPlhDh7JgZ8fo4QbYbyij+xzmG54nU/VTh+c6uC2E0Q/+QINL25RW1sxn5+zqX3pHNSawjTfjo29dP2wfBF7a14Ii',
+        'd': 'Tl0EQeV2LGc8/a8GdPUBbMmOelrD3qD/DaRlQEHbXQTodbadzGqRhvZZKU9NEhBUyZm386/4yy6im0Sp0s2Q2UiPvq0hR0DhgZ9KpgxxCSeqeUANwXODtLmF6dP4FBYj6zw=',
+    },
+    '10-q6': {
+        'a': 'dSJytUOECfpGETvO1uMSrF6w975pKqH3LXfggmf0VJ0ak/OXgaYdMzN9KFa7eLqwccOycmmgREkCuQaXZBjsCxc0ySqAwO5eEB1lENw2c1gr7pS0MQybjOSmzR4S7XTLec/+RDvfYlr7PMWVT/o1Jn+9zVjFWAUXtX911sklJ9uu5LQzefgtYpipeie4bxQ/ubuO1grYjD4IH/FxsnM2+ieqtBNFdkxJRjUimG4wLamwweun+9UAe1wWrP3n5E2w1HigEe4CCfXizXfKtDyPgMk0',
+        'b': 'FZJ3ne4666m1BNgfnf5LW9IUfQVminIe5vQL2/dJ5+HzcyYfgrwRWXrBOFSpF2KUzz4P5pD1+C1NfDHd7Jlm8TYeQYet',
+        'c': 'Qvhw/8uK/Ug9QC2UYi7mC5H1wsTz9Ggw/Bmx5+aI0qeH7fQy6CQG4BynMGsOB93c5cPz3kZNlpTkejH+6jqDCh0Ha7yhr3HXI8L56yj31RUy5FCMvw6WPf7UBjLpNl07h9zbGd5Dr+Nl/B9WokZJ/+TKbgu71iYPfkYh6ycrsU10ely0Cftbkoc=',
+        'd': '7MzKT7YI3Tc6nK9v2WiAoTipbx5jdY5doz9Pk6+dUfl0D8k/SrGR/g5qjGRM9/ZqjF4DYn0Ympg6d+REW5loGjHFb1s4dTJ3A4Z2W0AdkEVvlUk8qXZ1ywC2Os4OS3wy97A7rK/ex9aP7XrhnidxaLw=',
+    },
+    '10-q7': {
+        'a': 'OnXogENub/5CnzeM5qqV3znP/7tVKyIEvLsV8afts2ZPIm+J22JGznb6nfqpmRc0EYT5YBjzT6WbfwB6d66+PxPiesr0ERW5qJWXllZ6R9DCbmPjOHK/D15V2xfpp76Nc3qcd5Z7WTUDdH3xiffAMEOneCtCdYw+GWtst5yNAyPvmdZxc9/jECjpHN+t',
+        'b': 'YkkJ1by+LPQfH1h8f/TOVk78wZkBU9TiD8p0XCUk0w3c3umbswqZa7lH9fSKD62UvCoGVlsWMezFVcwglmmLVtU=',
+        'c': 'qbnTfjK/aasQLTCcN8XecMTEwdKmEBhe5dOHhXKj14nyEpvfyKQZL2KojFc3bPX8PesZ1U8/STjqiT1Sim5zkNuaGHaZ/7YMALxMiacglA/fCtbVCqZk0oV4Td9zOsuO5QLfiRRck+T/DPMAJk3A1f2ERI9MFhZzZxfR0r7TrrrWG9K6kgGxVA==',
+        'd': 'qUJwldLbhsGHq1bvHhsM8wzuBGW2Z3xw2AWRsPuj/VOaznZAbfTX2Spft0dwidhvoeOH4132K9CrpXf8',
+    },
+    '10-q8': {
+        'a': 'w1BvOsTctGue85TqKpaYGGMEcYVamSAiSMdWzwXj2+vL2kRygmqVVK0n4EwMlVNjVf6AsS6RBtF3BWO3wfdBGljAfMgjGtpey6xvc+KMJ060RZ0mukBfAtn6hE5IRC5FX0lYSpGNbP6mObQxE8u+HYQrUitU/w38Wq5IHPyfYetZ908mbZhkTQnzMJeUH5KJeE9pforH4wz4P7wwFeuQQlPI589lpCUZImEfX11WRbJpn79hSoLgqGNhBzmMqQVU3gMaCTb0hSIRa0YnCgi+8Kd+Tdcf3BAm6EoDAUnB3cT61e2fK+/KIgEb78L+eEIDPU380scZcFuLOW+JiAPoHKOB',
+        'b': 'nP2bBhzFrE/Ql16Uv9zfWCoKN+W7Ax4uiknGIUrJhsPECg6RqRvZtbhyRREX8sPlVDyFfPrbYx3yxhAfuX6g0e53slEyr4c820FIicw2FgazzSyPVoevHphYannHTkNEZyPWoCI+fupXkjCzOPGhVgS8oDG71A==',
+        'c': '7wTpjABPKFv6oNtXQpzL18T8HJXnHPLeHeaEUhtfBMVaHq8hZPyHgzoM8BbfVV84rKEXQ2aOvJv8PaiOWA==',
+        'd': '8UdC5sD3x6fHyOixcZKgc0AzNgxIj5vBVgjOJjkovLcWGAIqeLQ+RyPlIqXq/qsZTOxWgXFY+JwDHe6tvRcoJtdiQSHAjdS0BuU8/SX1i6njXFFoVFO60ulL5Q==',
+    },
+    '10-q9': {
+        'a': 'J7lpa0J8Yh/eZa/DYCViGfoEYyiXH/8HXK9MdgDmfbMqAwIz8tJzEVX5rwBH2s5J+WgxGpyIXBhe7OCyKQEUN2qdlyS2aNGloxqFLEN+UB9/tWk1fWePbaTaEbcfapTNgYmJvaekQ0P0PPBQoXnGj55FAFG5/15wUUHJkC5bHbudSmd89uVaEBik/BikL8H0PW5hiPleROQ85M4ci8Ywm495A5oUrKxs+R/FSFTTjcgHD6Lz8qofMtKjPJF9qQmxZP8Pd0n0LcRnPKafdsg9c4ocGcvhjFMG3JeL',
+        'b': 'oVF6zNzLX9YfHumaL3YMJiZl9IoZyvmxj0P0G5VCEc2MBRU/M0Vwl7364jCK7nbAWcz84+QVx9b2O5qvwsVcvSttbRsUROg=',
+        'c': 'DuKcL69V3uc8BqrL6yS+LDFQHKPE7DQOHZtscysxVrZiGjWb3oXr/tdG',
+        'd': 'RF27E1qJro/D1f92aYWqKqUJs/y/ZjtTn1SAXAnY0oxuyYo+N02j2hRvrHH9/QCTtUZWqgE0UkBjgIgdlgA8oxz+0svyiwUiLzXm0SniAvh3aG1lX2byV96dxBPNPBKZCZ+UZz8miMm8wITJheHuSKaMgwC/kZzo2qhpe8ULIUr9nD1JltQrnhQWxkY=',
+    },
+    '10-q10': {
+        'a': '9McVLqLduquX43/cI1sQA9pXC9/vGsPnj4X0HC+aEHWyfCWwrj6kyhtFjgLNOfdnOpI2kqU9Q+nmI4Pt4d6hSkc8yf3ML31Wb8P2/4SJPd9mQm1iy08ZUPOJodzBydIPZd8qDBry9lmhEbPD9kJuyZC1qRM1txp0p5WhwMLWiJezNi1ARr6HfcYs7J0RxZS73K97W/t4bEk1',
+        'b': 'mVuLbyD/98Dpj0nSaThZN/LQQ5i8cC+kkRnSxew1jEi45To75IvFdVY8VIiUVt+VybGOOvB7dpZyM7aMiCjU3yDguIpU/m7sAg==',
+        'c': '7noPIhLSWIvSiiHTrCHAiiWmp158Nk7SUgCCg2QuX0KXiqsKDKp+o7M7FoQet4RpzMz53MwnswsMkg/kaU6L13m5ig==',
+        'd': 'z0bwA1zRyEGvXcLYVz80na2+Z2W8tFdSmodemIBGm6VXaUeHX1YwfVW2LtmlaVyv7FJyirJ7hPhrkexCXpMT4qSEYyIuxyq9iHB3eLLW1Xx1wpF2',
     },
 }
