@@ -44,6 +44,9 @@ from .segments import (SYNACK_CHOICES, check_decoded_header, check_fin_frames, c
                        rst_question, seq_space_question)
 from .start_here import (CONNECT_RETURNS_CHOICES, CONNECT_RETURNS_QUESTION,
                          check_connect_returns)
+from .why_three_way import (check_ghost_count, check_ghost_scenario, ghost_trace,
+                            judge_ghost_count, judge_ghost_scenario, judge_rst_seq,
+                            reveal_rst_seq, rst_reveal, rst_seq_question)
 
 __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Choices",
            "HandshakeQuestion", "handshake_question",
@@ -73,4 +76,7 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "cookie_question", "check_cookie_mss", "judge_cookie_mss",
            "STALE_CHOICES", "stale_question", "stale_choices", "judge_stale_segment",
            "reveal_stale_segment", "stale_reveal",
-           "SelfTestItem", "self_test", "check_self_test", "judge_self_test"]
+           "SelfTestItem", "self_test", "check_self_test", "judge_self_test",
+           "ghost_trace", "check_ghost_count", "judge_ghost_count",
+           "rst_seq_question", "reveal_rst_seq", "rst_reveal", "judge_rst_seq",
+           "check_ghost_scenario", "judge_ghost_scenario"]
