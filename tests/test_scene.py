@@ -313,3 +313,24 @@ def test_svg_state_graph_agrees_with_matplotlib(name, host, small):
     assert [words for words, _ in texts] == [words for words, _ in drawn_texts]
     for (_, x), (_, drawn_x) in zip(texts, drawn_texts):
         assert x == pytest.approx(drawn_x, abs=PX)
+
+
+@pytest.mark.parametrize("ignored", [False, True])
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_segment_labels_keep_out_of_the_state_names(name, ignored):
+    """No segment label covers a state name beside a timeline, nor an ignored segment's own
+    ⊗ (measured on Matplotlib's drawing, not on the estimates the layout uses)."""
+    trace = scenario_trace(name)
+    fig = plots.ladder(trace, ignored=ignored)
+    renderer, _ = drawn(fig)
+    reg = fig.axes[0].tcpsim
+    states = [t.get_window_extent(renderer) for t in reg["states"]]
+    crossed = []
+    for i, label in reg["labels"].items():
+        box = label.get_window_extent(renderer)
+        hit = [s for s in states if box.overlaps(s)]
+        if i in reg["ignored"] and box.overlaps(reg["ignored"][i].get_window_extent(renderer)):
+            hit.append("its own \u2297")
+        if hit:
+            crossed.append(f"label of segment {i} ({label.get_text()!r})")
+    assert not crossed, crossed

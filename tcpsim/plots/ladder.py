@@ -464,8 +464,10 @@ def ladder_scene(trace, labels="relative", options=False, hosts=None, time_axis=
     reasons = _ignored_reasons(trace, segs) if ignored else {}
     _draw_timelines(put, axis, names, xpos, xlim, ylim)
     _draw_hosts(put, trace, names, xpos, colours)
+    state_boxes = _state_boxes(states, axis, names, xpos, in_per_x, in_per_y)
     _draw_segments(put, segs, slots, axis, xpos, colours, labels, options, isns,
-                   time_axis, typical_delay, in_per_x, in_per_y, segment_y, reasons)
+                   time_axis, typical_delay, in_per_x, in_per_y, segment_y, reasons,
+                   state_boxes)
     if reasons:
         _draw_ignored(put, segs, reasons, xpos, segment_y)
 
@@ -574,15 +576,44 @@ _LABEL_SPOTS = ((0.5, 0), (0.3, 0), (0.7, 0), (0.5, -1), (0.5, 1), (0.3, -1), (0
 _DROPPED_SPOTS = ((0.45, -1.2), (0.45, 1.2), (0.3, -1.2), (0.3, 1.2), (0.5, -2.2), (0.5, 0))
 
 
+def _state_boxes(states, axis, names, xpos, in_per_x, in_per_y) -> tuple:
+    """(box centre ys, boxes): where the state names beside the timelines will be, in inches
+    (x0, x1, y0, y1), sorted by their centre's y, estimated as the labels' boxes are; the
+    segment labels keep out of them. (A name pushed down by the one above it is placed at
+    the time of its change here, which is where it usually is.)"""
+    char_w = 0.66 * FONT["small"] / 72     # bold
+    height = 1.25 * FONT["small"] / 72 + 0.1
+    boxes = []
+    for r in states:
+        h = r["host"]
+        side = -1 if h == names[0] else 1
+        x = (xpos[h] + side * 0.05) * in_per_x
+        w = len(r["to"]) * char_w + 0.12
+        cy = axis.y(_rt(r["t"]), 0) * in_per_y
+        x0, x1 = (x - w, x) if side < 0 else (x, x + w)
+        boxes.append((cy, (x0, x1, cy - height / 2, cy + height / 2)))
+    boxes.sort(key=lambda item: item[0])
+    return [cy for cy, _ in boxes], [box for _, box in boxes]
+
+
+def _overlap(box, others) -> float:
+    """The area that ``box`` shares with the boxes ``others`` (x0, x1, y0, y1), in square inches."""
+    return sum(max(0.0, min(box[1], b[1]) - max(box[0], b[0])) *
+               max(0.0, min(box[3], b[3]) - max(box[2], b[2])) for b in others)
+
+
 def _draw_segments(put, segs, slots, axis, xpos, colours, labels, options, isns, time_axis,
-                   typical_delay, in_per_x, in_per_y, segment_y, ignored=None):
+                   typical_delay, in_per_x, in_per_y, segment_y, ignored=None,
+                   state_boxes=((), ())):
     """One arrow per segment, its label, a ✗ where a dropped one was lost; no head on the
     arrows of ``ignored`` segments ({i: reason}: ``_draw_ignored`` ends them in a ⊗).
 
     Labels are placed with estimated sizes (characters x average width), never measured:
-    measuring text costs as much as drawing it.
+    measuring text costs as much as drawing it. A label keeps out of the other labels and
+    of the state names beside the timelines (``state_boxes``, from ``_state_boxes``).
     """
     placed = []     # label boxes in inches (x0, x1, y0, y1), to avoid overlaps
+    state_ys, state_rects = state_boxes
     dys = [axis.y(_rt(r["arrival"]), s) - axis.y(_rt(r["t"]), s)
            for r, s in zip(segs, slots) if not isnan(r.get("arrival"))]
     typical_dy = sorted(dys)[len(dys) // 2] if dys else (MIN_STEP if time_axis == "auto"
@@ -615,13 +646,18 @@ def _draw_segments(put, segs, slots, axis, xpos, colours, labels, options, isns,
         w = max(len(line) for line in lines) * char_w + 0.08
         hgt = len(lines) * line_h + 0.05
         best = None
+        own = []     # an ignored segment's own ⊗ at its arrival: the label keeps off it too
+        if ignored and i in ignored:
+            mx, my, half = xe * in_per_x, ye * in_per_y, 0.09
+            own = [(mx - half, mx + half, my - half, my + half)]
         for f, shift in (_DROPPED_SPOTS if dropped else _LABEL_SPOTS):
             lx, ly = x0 + (xe - x0) * f, y0 + (ye - y0) * f
             ly += shift * (hgt / 2 + 0.03) / in_per_y
             cx, cy = lx * in_per_x, ly * in_per_y
             box = (cx - w / 2, cx + w / 2, cy - hgt / 2, cy + hgt / 2)
-            overlap = sum(max(0.0, min(box[1], b[1]) - max(box[0], b[0])) *
-                          max(0.0, min(box[3], b[3]) - max(box[2], b[2])) for b in placed[-40:])
+            lo, hi = min(box[2], box[3]) - 0.3, max(box[2], box[3]) + 0.3
+            near = state_rects[bisect.bisect_left(state_ys, lo):bisect.bisect_right(state_ys, hi)]
+            overlap = _overlap(box, placed[-40:]) + _overlap(box, near) + _overlap(box, own)
             if best is None or overlap < best[3] - 1e-12:
                 best = (lx, ly, box, overlap)
             if overlap == 0:
