@@ -114,6 +114,24 @@ QUESTIONS = {
                  "why the last ACK can be lost, notebook 08's subject.",
         },
     },
+    # notebook 08, exercise 2: the last ACK is lost; the server's FIN comes again
+    "08-ex2": {
+        "right": "b",   # RFC 9293 §3.10.7.4 TIME-WAIT: "Acknowledge it, and restart the
+        #                 2 MSL timeout"; linux tcp_timewait_state_process() (measured:
+        #                 data/captures/timewait-last-ack-lost)
+        "feedback": {
+            "a": "TIME-WAIT exists for exactly this segment: if the client only waited, the "
+                 "server would retransmit its FIN until it gave up, and end in error.",
+            "b": "RFC 9293 §3.10.7.4: in TIME-WAIT \"the only thing that can arrive ... is a "
+                 "retransmission of the remote FIN. Acknowledge it, and restart the 2 MSL "
+                 "timeout.\" The new ACK may be lost too, so the client again waits long "
+                 "enough to answer one more FIN.",
+            "c": "A RST is what a host with no connection answers. The client still has the "
+                 "connection, in TIME-WAIT: that is the point of the state.",
+            "d": "The ACK is right, the timer is not: this ACK may be lost as well, and the "
+                 "wait has to cover one more FIN after it.",
+        },
+    },
     # notebook 00 (ungraded practice question): when does connect() return?
     "00-connect-returns": {
         "right": "a",   # RFC 9293 §3.5

@@ -93,6 +93,11 @@ class Profile:
                                   # or RST/ACK might be ignored": linux
                                   # tcp_rcv_synsent_state_process(), TCP_TIMEOUT_MIN); None:
                                   # the timer runs on (RFC 9293 §3.10.7.3 says nothing of it)
+    bound_port_tw_checks: bool = False  # connect() from a bound port over a TIME-WAIT
+                                  # 4-tuple: only with timestamps (else EADDRNOTAVAIL), from
+                                  # the old snd_nxt + 65537 (linux tcp_twsk_unique(), twp ==
+                                  # NULL; measured, docs/linux-connections.md §3); else the
+                                  # new incarnation takes TIME-WAIT over with a fresh ISN
 
     def with_options(self, options) -> Profile:
         """Apply a scenario host's ``HostOptions`` (None = keep the profile's value)."""
@@ -184,6 +189,7 @@ LINUX = Profile(
     read_0_when_ended=True,       # measured: recv ECONNRESET, then 0 (docs/linux-facts.md §6)
     syn_sent_bad_ack_rearm_s=TCP_TIMEOUT_MIN,  # measured: interview-syn-established (the SYN
                                   # again 11.8 ms after the RST, not 1 s)
+    bound_port_tw_checks=True,    # measured: tests/test_kernel_connections.py
 )
 
 RFC9293 = Profile(

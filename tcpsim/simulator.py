@@ -415,8 +415,24 @@ class Simulation:
         else:
             local_port = host.port
             holder = host.conns.get((local_port, remote_port))
+            if holder is not None and holder.state == TIME_WAIT and \
+                    host.profile.bound_port_tw_checks:
+                # tcp_twsk_unique() with twp == NULL (an explicitly bound port): a takeover
+                # at once, but only with timestamps, from the old snd_nxt + 65537 (linux)
+                if not holder.ts_on:     # tw_ts_recent_stamp == 0: no PAWS, no takeover
+                    self._event(now, host.name, "connect", "EADDRNOTAVAIL", None)
+                    return None
+                record = self._time_wait_record(host, holder)
+                ts_recent = holder.ts_recent
+                holder.give_up_time_wait(now)
+                self._drain(holder, now)
+                tcb = self._new_endpoint(host, now, self._next_conn(host), local_port,
+                                         remote_port, takeover_start(record)["iss"])
+                tcb.ts_recent = ts_recent   # PAWS from the first segment (RFC 7323 §5)
+                host.tcb = tcb
+                return tcb
             if holder is not None and holder.state == TIME_WAIT:
-                # the same 4-tuple again: a new incarnation takes TIME-WAIT over (linux)
+                # the same 4-tuple again: a new incarnation takes TIME-WAIT over (rfc9293)
                 holder.give_up_time_wait(now)
                 self._drain(holder, now)
             elif holder is not None:

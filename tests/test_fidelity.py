@@ -215,13 +215,21 @@ def time_wait_timers(state_rows, simulated):
                       and r["to"] != "TIME-WAIT"), None)
         length = exit_["t"] - entry["t"] if exit_ else None
         if simulated:
-            # a TIME-WAIT that a new connect() or a new incarnation's SYN took over ended
-            # early; its timer was the profile's, which is what ss shows at entry
-            taken_over = exit_ is not None and ("reuses the port" in exit_["cause"]
-                                                or "new incarnation" in exit_["cause"])
-            out += [Timer(kind, host, LINUX.time_wait_s if taken_over and kind.endswith("entry")
-                          else length)
-                    for kind in ("TIME-WAIT left at entry", "TIME-WAIT") if length is not None]
+            if length is None:
+                continue
+            # the timer set at entry: every (re)start sets the same length, so it is the
+            # time from the last restart (a retransmitted FIN re-ACKed: a TIME-WAIT ->
+            # TIME-WAIT row) to the exit; a TIME-WAIT that a new connect() or a new
+            # incarnation's SYN took over ended early, its timer was the profile's, which
+            # is what ss shows at entry
+            restarts = [r["t"] for r in mine if entry["t"] < r["t"] <= exit_["t"]
+                        and r["from"] == r["to"] == "TIME-WAIT"]
+            taken_over = ("reuses the port" in exit_["cause"]
+                          or "new incarnation" in exit_["cause"])
+            at_entry = LINUX.time_wait_s if taken_over else \
+                exit_["t"] - max([entry["t"], *restarts])
+            out += [Timer("TIME-WAIT left at entry", host, at_entry),
+                    Timer("TIME-WAIT", host, length)]
             continue
         if "timer_left_s" in entry:
             out.append(Timer("TIME-WAIT left at entry", host, entry["timer_left_s"]))
@@ -590,6 +598,7 @@ EXPECTED = {
     "simultaneous-close": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "close-wait-leak": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "time-wait-fin-timeout5": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "timewait-last-ack-lost": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "abort-then-write": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "interview-syn-established": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "interview-syn-time-wait": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
@@ -785,6 +794,10 @@ def test_timers_that_the_captures_show(compared):
                                                 ("TIME-WAIT left at entry", "client")]
     assert kinds["interview-last-ack-loss"] == [("FIN retransmission", "server"),
                                                 ("TIME-WAIT left at entry", "client")]
+    # the last ACK lost: one FIN retransmission, and TIME-WAIT 60 s from the re-ACK
+    assert kinds["timewait-last-ack-lost"] == [("FIN retransmission", "server"),
+                                               ("TIME-WAIT left at entry", "client"),
+                                               ("TIME-WAIT", "client")]
     assert kinds["loss-5pct"].count(("data retransmission", "client")) == 8
     assert kinds["loss-20pct"].count(("data retransmission", "client")) == 35
 

@@ -306,3 +306,20 @@ def interview_numbers(seed: int) -> dict:
             "keepalive_idle_s": rng.choice((60, 120, 300, 600, 1800)),
             "keepalive_intvl_s": rng.choice((5, 10, 15, 30)),
             "keepalive_cnt": rng.randint(3, 9)}
+
+
+# ------------------------------------------------ notebook 08, TIME-WAIT (randomized)
+TIME_WAITS = ((60, "Linux: TCP_TIMEWAIT_LEN, compiled in"),
+              (240, "RFC 793's 2·MSL with MSL = 2 minutes"),
+              (120, "2·MSL with an MSL of 60 s, as some other systems use"))
+
+
+def rate_numbers(seed: int) -> dict:
+    """Exercise 1 of notebook 08: one student's client, its ephemeral port range ``lo`` ..
+    ``hi`` (an even number of ports, which Linux's port choice uses in full: tcpsim/ports.py)
+    and its TIME-WAIT ``time_wait_s`` (``why``: whose value it is)."""
+    rng = random.Random(f"08-rate-{seed}")
+    size = 2 * rng.randint(500, 15000)
+    lo = rng.randint(1024, 65536 - size)
+    time_wait_s, why = rng.choice(TIME_WAITS)
+    return {"lo": lo, "hi": lo + size - 1, "time_wait_s": time_wait_s, "why": why}
