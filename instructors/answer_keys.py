@@ -81,6 +81,42 @@ QUESTIONS = {
                  "capture.",
         },
     },
+    # notebook 05, exercise 3: the program stops reading; the window after 16 more segments
+    "05-ex3": {
+        "right": "c",   # data/captures/paced-noread: 77 -> 62 units; __tcp_select_window()
+        "feedback": {
+            "a": "The window is not the buffer's size but what the receiver can still take "
+                 "(RFC 9293 §3.8.6.2.2): data that nobody reads stays in the buffer and "
+                 "takes room.",
+            "b": "That is the textbook receiver (RCV.WND = buffer minus unread bytes, the "
+                 "rfc9293 profile). Linux counts its buffer in memory, and each segment's "
+                 "bookkeeping costs memory too, so it offers only a share of the free memory "
+                 "as window, and it never moves the window's right edge back.",
+            "c": "Linux offers a fixed share of its free buffer memory as window (about two "
+                 "thirds here: the rest pays for each segment's bookkeeping, "
+                 "tcp_win_from_space()), "
+                 "so each unread 1448-byte segment takes about 1 KB off the window, not "
+                 "1448 bytes; the textbook receiver of RFC 9293 takes off every byte.",
+            "d": "The window closes only when the buffer is (nearly) full: here it falls "
+                 "step by step for hundreds of milliseconds before it reaches 0 (section 6).",
+        },
+    },
+    # notebook 05, section 3 (ungraded quick check): how many ACKs for 21 full segments?
+    "05-one-ack": {
+        "right": "c",   # RFC 9293 §3.8.6.3, RFC 5681 §4.2; docs/linux-facts.md §4, §13.1
+        "feedback": {
+            "a": "RFC 5681 §4.2 asks for an ACK for at least every second full-sized "
+                 "segment, and Linux sends one for every segment at the start of a "
+                 "connection: a burst gets many ACKs.",
+            "b": "RFC 9293 §3.8.6.3 lets a receiver delay ACKs, and Linux does, except at "
+                 "the start of a connection (its quick-ACKs).",
+            "c": "Linux ACKs every segment at once at the start (quick-ACK mode), every second "
+                 "full segment in interactive (pingpong) mode, and a lone segment after its "
+                 "40 ms delayed-ACK timer; a read can send a pending ACK too.",
+            "d": "The receiving TCP sends ACKs whether or not the program reads; a read can "
+                 "only send an ACK that was still pending.",
+        },
+    },
     # notebook 07, exercise 3: the server closed with unread data (a RST); the client's read()
     "07-ex3": {
         "right": "b",   # RFC 9293 §3.10.7.4 (RST in a synchronized state: "connection

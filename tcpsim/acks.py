@@ -265,3 +265,34 @@ def ack_reasons(trace, receiver: str = "server"):
     counts = classify_acks(trace, receiver)["reason"].value_counts()
     return pd.Series({r: int(counts[r]) for r in REASONS if r in counts}, name="ACKs",
                      dtype="int64")
+
+
+def write_delays(trace, host: str = "client"):
+    """How long each write of ``host``'s program waited on the wire: one row per ``send``
+    event (``t`` of the call, ``bytes``, ``first_byte`` relative), ``left_at`` (when the
+    segment with its first byte left, first transmission) and ``waited_ms``. Nagle's
+    algorithm (RFC 9293 §3.7.4) shows as a wait of one delayed ACK (a capture's times are
+    the capture tool's: a write can show a few µs *before* its call returned)."""
+    import pandas as pd
+    doc = _doc(trace)
+    rows = [r for r in doc["segments"] if r["src"] == host and r["len"] > 0
+            and not r.get("retransmission")]
+    conns = [r.get("conn") for r in rows if r.get("conn") is not None]
+    if conns:
+        rows = [r for r in rows if r.get("conn") in (conns[0], None)]
+    sends = [e for e in doc.get("events") or [] if e.get("host") == host
+             and e.get("call") == "send" and isinstance(e.get("result"), int)]
+    if not sends and not any(e.get("host") == host for e in doc.get("events") or []):
+        hosts = sorted({e.get("host") for e in doc.get("events") or []})
+        raise ValueError(f"host: no events of {host!r} in this trace (hosts with events: "
+                         f"{', '.join(map(str, hosts)) or 'none'})")
+    out, offset = [], 1
+    for e in sends:
+        segment = next((r for r in rows if int(r["rel_seq"]) <= offset < int(r["rel_seq"]) +
+                        int(r["len"])), None)
+        left = None if segment is None else float(segment["t"])
+        out.append({"t": float(e["t"]), "bytes": int(e["result"]), "first_byte": offset,
+                    "left_at": left,
+                    "waited_ms": None if left is None else round((left - e["t"]) * 1000, 3)})
+        offset += int(e["result"])
+    return pd.DataFrame(out, columns=["t", "bytes", "first_byte", "left_at", "waited_ms"])

@@ -19,6 +19,11 @@ place, ``answers.py``. One module per notebook, named for its topic:
 (a notebook whose module is not there yet has no graded exercises yet). How to write a new exercise: instructors/writing-exercises.md.
 """
 from .answers import student_seed
+from .buffers import (ONE_ACK_CHOICES, WINDOW_CHOICES, WriteQuestion, check_ack_count,
+                      check_kth_segment, check_one_ack, check_stall_scenarios, judge_ack_count,
+                      judge_kth_segment, judge_stall_scenarios, judge_unread_window,
+                      reveal_unread_window, unread_window_reveal, unread_window_table,
+                      window_choices, write_question)
 from .closing import (FOUR_OR_THREE_CHOICES, READ_AFTER_RST_CHOICES, CloseQuestion,
                       check_close_states, check_close_wait_leak, check_four_or_three,
                       check_simultaneous_close, close_question, judge_close_states,
@@ -87,4 +92,9 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "RateQuestion", "rate_question", "check_sustained_rate", "judge_sustained_rate",
            "FIN_IN_TIME_WAIT_CHOICES", "fin_in_time_wait_choices", "judge_fin_in_time_wait",
            "reveal_fin_in_time_wait", "fin_in_time_wait_reveal",
-           "check_corrupting_scenario", "judge_corrupting_scenario", "old_segments_accepted"]
+           "check_corrupting_scenario", "judge_corrupting_scenario", "old_segments_accepted",
+           "WriteQuestion", "write_question", "check_kth_segment", "judge_kth_segment",
+           "check_ack_count", "judge_ack_count", "WINDOW_CHOICES", "window_choices",
+           "judge_unread_window", "reveal_unread_window", "unread_window_reveal",
+           "unread_window_table", "check_stall_scenarios", "judge_stall_scenarios",
+           "ONE_ACK_CHOICES", "check_one_ack"]
