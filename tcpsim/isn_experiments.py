@@ -129,7 +129,7 @@ PROBE_AT_S = 1.0                  # the attacker's own SYN: it sees the SYN-ACK'
 SPOOF_SYN_AT_S = 2.0              # the SYN with the trusted host's address
 SPOOF_ACK_AT_S = 2.1              # the blind ACK, with the command
 SPOOFED_ISN = 1000                # the attacker picks its own ISN
-COMMAND = "echo + + >> .rhosts"   # what Mitnick's spoofed connection ran (20 bytes)
+COMMAND = "echo + + >> .rhosts"   # what Mitnick's spoofed connection ran (19 bytes)
 SILENCED_FROM_S = 1.5             # from then on nothing reaches the trusted host
 
 
@@ -145,7 +145,7 @@ def spoof_scenario(isn_strategy: str = "clock", spoofed_ack: int | None = None,
       a ``drop`` fault eats every segment the server sends (so the trusted host never
       sees the SYN-ACK and never answers it with a RST);
     * at 2.0 s a SYN with the trusted host's address and port (``inject``);
-    * at 2.1 s, if ``spoofed_ack`` is given, the blind ACK with the command's 20 bytes:
+    * at 2.1 s, if ``spoofed_ack`` is given, the blind ACK with the command's 19 bytes:
       seq = 1001, ack = ``spoofed_ack`` (the predicted ISN + 1).
     """
     faults = [

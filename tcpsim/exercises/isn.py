@@ -412,7 +412,7 @@ def stale_question(seed: int):
              f"{isn[(1, 'S')]}, {isn[(1, 'SA')]}"),
             ("bytes the server has received on the new connection", str(n["received"])),
             ("the server's receive window RCV.WND", "65535"),
-            ("the server has sent no data on either connection", ""),
+            ("data the server has sent on either connection", "none"),
             ("the stale segment (client → server): seq, len, ack",
              f"{seq}, {SEGMENT_BYTES}, {ack}"))
     return StaleQuestion(seed, n["strategy"], n["gap_s"], rows)

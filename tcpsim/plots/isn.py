@@ -47,7 +47,8 @@ def isn_generators(table, strategies=("clock", "rfc6528", "random"), wraps=None)
         ax.set_ylim(0, 4.6)
         ax.set_ylabel("ISN (×10⁹)", fontsize=FONT["label"])
         ax.set_title(PANEL_TITLES.get(strategy, strategy), fontsize=FONT["text"], loc="left")
-        ax.legend(loc="upper left", fontsize=FONT["tiny"], frameon=False, ncol=2)
+        ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=FONT["tiny"],
+                  frameon=False, ncol=2, borderaxespad=0.2)
     axes[-1].set_xlabel(f"time of the connect() ({unit})", fontsize=FONT["label"])
     fig.tight_layout()
     return fig
