@@ -168,6 +168,21 @@ QUESTIONS = {
                  "wait has to cover one more FIN after it.",
         },
     },
+    # notebook 09, exercise 3: a server's ss shows one TIME-WAIT socket per finished request
+    "09-ex3": {
+        "right": "b",   # RFC 9293 §3.6 (the side that sends the first FIN goes through TIME-WAIT)
+        "feedback": {
+            "a": "Who connected says nothing about who closes: only whose FIN goes first "
+                 "does. Which side's state does the TIME-WAIT belong to?",
+            "b": "TIME-WAIT is the state of the side that sent the first FIN (RFC 9293 §3.6): "
+                 "a server that closes each connection after its answer (HTTP/1.0, or a "
+                 "server-side timeout) keeps one TIME-WAIT socket per request, 60 s each on "
+                 "Linux.",
+            "c": "A simultaneous close puts *both* sides in TIME-WAIT; an ordinary close "
+                 "gives it to one side only.",
+            "d": "A reset ends a connection at once, with no TIME-WAIT on either side.",
+        },
+    },
     # notebook 00 (ungraded practice question): when does connect() return?
     "00-connect-returns": {
         "right": "a",   # RFC 9293 §3.5

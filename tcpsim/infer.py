@@ -784,3 +784,28 @@ def replay(capture, stream=None) -> Replay:
     inferred = infer_scenario(trace)
     simulation = run(inferred.scenario)
     return Replay(trace, inferred, simulation, compare(trace, simulation))
+
+
+def replay_table(names=None, progress=True):
+    """Every shipped capture (or those named), inferred, re-run and compared, beside its
+    hand-written scenario compared the same way (a DataFrame, one row per capture):
+    ``capture``, ``segments`` (captured), ``same`` (segments the inferred run reproduces),
+    ``inferred`` and ``hand_written`` (``similarity`` of each run), ``first_difference``
+    (the verdict of the inferred run's first row that is not the same, or "")."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from . import course
+    from .simulator import run
+    names = course.names() if names is None else list(names)
+    rows = []
+    for name in tqdm(names, desc="captures", disable=not progress):
+        rep = replay(course.capture_path(name))
+        hand = similarity(compare(rep.capture, run(course.scenario(name))))
+        d = rep.differences
+        bad = d[d["verdict"] != "same"]
+        rows.append({"capture": name, "segments": len(rep.capture.doc["segments"]),
+                     "same": int((d["verdict"] == "same").sum()),
+                     "inferred": round(rep.similarity, 3), "hand_written": round(hand, 3),
+                     "first_difference": bad["verdict"].iloc[0] if len(bad) else ""})
+    return pd.DataFrame(rows)

@@ -232,3 +232,26 @@ def test_bad_input_gets_a_clear_error(tmp_path):
     junk.write_text("{}\n")
     with pytest.raises(tcpsim.CaptureError, match="not a pcap or pcapng file"):
         infer.replay(str(junk))
+
+
+def test_replay_table_one_row_per_capture_beside_the_hand_written():
+    table = infer.replay_table(["handshake", "data-loss-middle"], progress=False)
+    assert list(table["capture"]) == ["handshake", "data-loss-middle"]
+    row = table.set_index("capture").loc["data-loss-middle"]
+    capture = tcpsim.read_pcap(CAPTURES / "data-loss-middle.pcap")
+    assert row["segments"] == len(capture.doc["segments"]) == row["same"]
+    assert row["inferred"] == 1.0 > row["hand_written"] == round(
+        hand_written_similarity("data-loss-middle", capture), 3)
+    assert table.set_index("capture").loc["handshake", "first_difference"] == ""
+
+
+RAW = sorted((CAPTURES / "raw").glob("*.pcap"))
+
+
+@pytest.mark.parametrize("path", RAW, ids=[p.stem for p in RAW])
+def test_every_experiment_capture_infers_and_runs(path):
+    """The one-off experiment captures of data/captures/raw/ (no scenario of their own):
+    each stream gives a scenario that runs, and a report."""
+    for index in range(len(list_streams(path))):
+        rep = infer.replay(str(path), stream=index)
+        assert 0.5 <= rep.similarity <= 1.0, (path.name, index, rep.summary())

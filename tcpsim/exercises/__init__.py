@@ -24,6 +24,10 @@ from .buffers import (ONE_ACK_CHOICES, WINDOW_CHOICES, WriteQuestion, check_ack_
                       judge_kth_segment, judge_stall_scenarios, judge_unread_window,
                       reveal_unread_window, unread_window_reveal, unread_window_table,
                       window_choices, write_question)
+from .captures import (CLOSED_FIRST_CHOICES, CaptureQuestion, capture_question,
+                       check_capture_findings, check_handshake_rtt, closed_first_choices,
+                       judge_capture_findings, judge_closed_first, judge_handshake_rtt,
+                       reveal_closed_first, rtt_question)
 from .closing import (FOUR_OR_THREE_CHOICES, READ_AFTER_RST_CHOICES, CloseQuestion,
                       check_close_states, check_close_wait_leak, check_four_or_three,
                       check_simultaneous_close, close_question, judge_close_states,
@@ -97,4 +101,8 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "check_ack_count", "judge_ack_count", "WINDOW_CHOICES", "window_choices",
            "judge_unread_window", "reveal_unread_window", "unread_window_reveal",
            "unread_window_table", "check_stall_scenarios", "judge_stall_scenarios",
-           "ONE_ACK_CHOICES", "check_one_ack"]
+           "ONE_ACK_CHOICES", "check_one_ack",
+           "CaptureQuestion", "capture_question", "check_capture_findings",
+           "judge_capture_findings", "rtt_question", "check_handshake_rtt",
+           "judge_handshake_rtt", "CLOSED_FIRST_CHOICES", "closed_first_choices",
+           "judge_closed_first", "reveal_closed_first"]
