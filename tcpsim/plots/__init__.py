@@ -5,6 +5,7 @@
     plots.state_graph(trace, host="client") # RFC 9293 state machine, the path taken lit
     plots.time_sequence(trace, host="client")
     plots.buffers(trace, t=0.3)             # send/receive windows at time t
+    plots.flow(trace)                       # written, sent, acked; window and unread, over time
     plots.header(trace.segments.iloc[0], trace=trace)
     plots.schedule({"linux": trace1, "rfc9293": trace2}, flags="S")  # when each SYN left
     plots.ladder(trace, conn=3)             # one connection of several
@@ -18,6 +19,7 @@ from .states import (current_states, highlighted_edges, state_graph, state_graph
                      state_machine_graph)
 from .timeseq import time_sequence, time_sequence_data
 from .buffers import buffer_numbers, buffers, buffers_svg
+from .flow import flow, flow_data
 from .header import header, header_bytes, header_fields
 from .schedule import schedule, schedule_data
 from .connections import connection_ids, connection_spans, connection_trace, connections
@@ -27,7 +29,7 @@ from .style import HOST_COLOURS, OKABE_ITO, flag_label, host_colours
 __all__ = ["ladder", "ladder_svg", "segment_label", "state_graph", "state_graph_svg",
            "state_machine_graph",
            "highlighted_edges", "current_states", "time_sequence", "time_sequence_data",
-           "buffers", "buffers_svg", "buffer_numbers", "header", "header_bytes", "header_fields",
+           "buffers", "buffers_svg", "buffer_numbers", "flow", "flow_data", "header", "header_bytes", "header_fields",
            "schedule", "schedule_data",
            "connections", "connection_ids", "connection_spans", "connection_trace",
            "flag_label", "host_colours", "HOST_COLOURS", "OKABE_ITO",

@@ -4,6 +4,7 @@
     widgets.player(trace)                     # step through a trace in time
     widgets.explorer(scenario, controls=("profile", "drop"))   # change it, see it again
     widgets.predict("What comes next?", choices=[...], check=..., reveal=...)
+    widgets.flow_explorer()                   # write size, read rate, buffer: the window moves
     widgets.segment_builder()                 # a TCP header from its fields (notebook 01)
     widgets.segment_decoder("handshake")      # a real segment's bytes into fields
     widgets.capture_viewer()                  # your own pcap: upload, pick a connection, see it
@@ -17,10 +18,12 @@ cannot run (nbviewer, GitHub, HTML/PDF export). See docs/widgets.md.
 """
 from .captures import CaptureViewer, capture_viewer
 from .explorer import Explorer, explorer
+from .flow import FlowExplorer, flow_explorer
 from .header import SegmentBuilder, SegmentDecoder, segment_builder, segment_decoder
 from .player import Player, player
 from .predict import Predict, predict
 
 __all__ = ["player", "Player", "explorer", "Explorer", "predict", "Predict",
            "segment_builder", "SegmentBuilder", "segment_decoder", "SegmentDecoder",
-           "capture_viewer", "CaptureViewer"]
+           "capture_viewer", "CaptureViewer",
+           "flow_explorer", "FlowExplorer"]
