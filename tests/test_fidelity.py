@@ -215,8 +215,21 @@ def time_wait_timers(state_rows, simulated):
                       and r["to"] != "TIME-WAIT"), None)
         length = exit_["t"] - entry["t"] if exit_ else None
         if simulated:
-            if length is None:
+            # the timer set at entry, which ss shows: every (re)start sets the same length,
+            # so when the timer ends TIME-WAIT it is the time from the last restart (a
+            # retransmitted FIN re-ACKed: a TIME-WAIT -> TIME-WAIT row) to the exit. A
+            # TIME-WAIT that ended otherwise (a new connect() or a new incarnation's SYN took
+            # it over, an RST killed it) or outlived the run had the profile's timer.
+            if exit_ is None:
+                out.append(Timer("TIME-WAIT left at entry", host, LINUX.time_wait_s))
                 continue
+            restarts = [r["t"] for r in mine if entry["t"] < r["t"] <= exit_["t"]
+                        and r["from"] == r["to"] == "TIME-WAIT"]
+            at_entry = exit_["t"] - max([entry["t"], *restarts]) \
+                if "timer expired" in exit_["cause"] else LINUX.time_wait_s
+            out += [Timer("TIME-WAIT left at entry", host, at_entry),
+                    Timer("TIME-WAIT", host, length)]
+            continue
             # the timer set at entry: every (re)start sets the same length, so it is the
             # time from the last restart (a retransmitted FIN re-ACKed: a TIME-WAIT ->
             # TIME-WAIT row) to the exit; a TIME-WAIT that a new connect() or a new
@@ -599,6 +612,12 @@ EXPECTED = {
     "close-wait-leak": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "time-wait-fin-timeout5": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "timewait-last-ack-lost": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "timewait-ports-exhausted": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "timewait-tw-reuse": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "timewait-eaddrinuse": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "timewait-reuseaddr": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "timewait-rst-rfc1337-off": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
+    "timewait-rst-rfc1337-on": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "abort-then-write": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "interview-syn-established": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
     "interview-syn-time-wait": dict(flags=MATCH, seq=MATCH, states=MATCH, timers=MATCH, app=MATCH),
@@ -798,6 +817,23 @@ def test_timers_that_the_captures_show(compared):
     assert kinds["timewait-last-ack-lost"] == [("FIN retransmission", "server"),
                                                ("TIME-WAIT left at entry", "client"),
                                                ("TIME-WAIT", "client")]
+    # notebook 08's TIME-WAIT policies: ss's timer at entry wherever TIME-WAIT began, and
+    # its whole length where it ended inside the run (tw_reuse took the ports over after
+    # 1 s, a new SYN reopened the server's, an RST killed the client's)
+    assert kinds["timewait-ports-exhausted"] == [("TIME-WAIT left at entry", "client")]
+    assert kinds["timewait-eaddrinuse"] == [("TIME-WAIT left at entry", "server")]
+    assert kinds["timewait-tw-reuse"] == [("TIME-WAIT left at entry", "client"),
+                                          ("TIME-WAIT", "client")]
+    assert kinds["timewait-reuseaddr"] == [("TIME-WAIT left at entry", "server"),
+                                           ("TIME-WAIT", "server")]
+    # the "delayed ACK" of the RST captures is TIME-WAIT's answer to the server's FIN copy
+    # that the queue stage sent 1 s late: the copy is not in the pcap (TTL 63, filtered), so
+    # the wire shows a lone ACK 1 s after the last segment
+    assert kinds["timewait-rst-rfc1337-off"] == [("delayed ACK", "client"),
+                                                 ("TIME-WAIT left at entry", "client"),
+                                                 ("TIME-WAIT", "client")]
+    assert kinds["timewait-rst-rfc1337-on"] == [("delayed ACK", "client"),
+                                                ("TIME-WAIT left at entry", "client")]
     assert kinds["loss-5pct"].count(("data retransmission", "client")) == 8
     assert kinds["loss-20pct"].count(("data retransmission", "client")) == 35
 

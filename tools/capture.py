@@ -30,6 +30,15 @@ How it works
   ``time_wait``, ``delayed_ack: false``, ``isn_strategy``, ``handshake: two-way``, integer
   ``wscale``, the rfc9293 profile, ``link.delay`` above loopback's) is listed under
   ``not_applied``.
+* TIME-WAIT and port options, when a host sets them off their default: ``port_range`` →
+  ``net.ipv4.ip_local_port_range``, ``tw_reuse`` → ``tcp_tw_reuse``, ``tw_reuse_delay`` →
+  ``tcp_tw_reuse_delay``, ``rfc1337`` → ``tcp_rfc1337`` (netns sysctls, both hosts). Every
+  socket gets SO_REUSEADDR (a reconnect from a fixed port needs it) unless the scenario says
+  ``"reuseaddr": false`` for its host. A host with ``"port": null`` calls ``connect()``
+  without ``bind()`` every time, so the kernel picks each port as ``inet_hash_connect()``
+  does (what tcpsim/ports.py models); EADDRNOTAVAIL is then a ``connect`` event with no
+  connection. Closing a listener (``close`` with no connection) shuts it down first, which
+  wakes the thread blocked in ``accept()``: otherwise the socket would stay in LISTEN.
 * Connection options: ``syn_cookies`` becomes the namespace's ``net.ipv4.tcp_syncookies``,
   ``keepalive`` SO_KEEPALIVE with TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT (set on the
   listener too, so accepted sockets inherit it), ``backlog`` the ``listen()`` backlog
@@ -266,6 +275,21 @@ def plan(scenario):
         sysctls["net.ipv4.tcp_fastopen"] = 3      # TFO_CLIENT_ENABLE | TFO_SERVER_ENABLE
         notes.append("options.fastopen: netns sysctl net.ipv4.tcp_fastopen=3, TCP_FASTOPEN 16 "
                      "on the listener, TCP_FASTOPEN_CONNECT on connecting sockets")
+    # the TIME-WAIT and port options: netns sysctls, when a host sets them off the default
+    for opt, key in (("port_range", "net.ipv4.ip_local_port_range"),
+                     ("tw_reuse", "net.ipv4.tcp_tw_reuse"),
+                     ("tw_reuse_delay_ms", "net.ipv4.tcp_tw_reuse_delay"),
+                     ("rfc1337", "net.ipv4.tcp_rfc1337")):
+        values = {h.name: getattr(h.conn_options, opt) for h in scenario.hosts
+                  if getattr(h.conn_options, opt) != getattr(ConnectionOptions(), opt)}
+        if len(set(values.values())) > 1:
+            not_applied.append(f"options.{opt}: hosts differ {values} (a netns-wide sysctl)")
+        elif values:
+            value = next(iter(values.values()))
+            sysctls[key] = " ".join(map(str, value)) if opt == "port_range" else int(value)
+            notes.append(f"options.{opt} of {', '.join(values)} applied as netns sysctl "
+                         f"{key}={sysctls[key]}" + ("" if len(values) == len(scenario.hosts)
+                                                    else ": it affects both hosts"))
     cookies = {h.name: h.conn_options.syn_cookies for h in scenario.hosts
                if h.conn_options.syn_cookies != ConnectionOptions().syn_cookies}
     if len(set(cookies.values())) == 1:
@@ -358,7 +382,14 @@ def run_capture(scenario_path, outdir):
     import tcpsim
     scenario = tcpsim.parse_scenario(Path(scenario_path).read_text())
     ports, sysctls, ruleset, sockopts, not_applied, notes, queue_rule = plan(scenario)
-    for key, value in kernel_sysctls(json.loads(Path(scenario_path).read_text())).items():
+    raw = json.loads(Path(scenario_path).read_text())
+    for name, host in (raw.get("hosts") or {}).items():
+        # SO_REUSEADDR is on for every socket (a reconnect from a fixed port needs it) unless
+        # the scenario says "reuseaddr": false, as a server restart that must meet EADDRINUSE
+        if ((host or {}).get("options") or {}).get("reuseaddr") is False:
+            sockopts[name]["no_reuseaddr"] = True
+            notes.append(f"hosts.{name}.options.reuseaddr: false: no SO_REUSEADDR on its sockets")
+    for key, value in kernel_sysctls(raw).items():
         sysctls[key] = value
         notes.append(f"kernel_sysctls: netns sysctl {key}={value} (both hosts; tcpsim ignores it)")
     if queue_rule and queue_binding_problem():
@@ -692,7 +723,8 @@ class HostApp:
     # socket set-up ---------------------------------------------------------
     def _apply(self, s, before_connect=True):
         o = self.opts
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if not o.get("no_reuseaddr"):
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if "rcvbuf" in o and before_connect:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, o["rcvbuf"])
         if "sndbuf" in o and before_connect:
@@ -744,7 +776,12 @@ class HostApp:
             if self.listener is None:
                 ls = socket.socket()
                 self._apply(ls)
-                ls.bind((ADDR, self.port))
+                try:
+                    ls.bind((ADDR, self.port))
+                except OSError as e:         # EADDRINUSE: TIME-WAIT holds the port
+                    ls.close()
+                    self.event("listen", errname(e), conn=False)
+                    return
                 ls.listen(self.opts.get("backlog", 16))
                 self.listener = ls
                 threading.Thread(target=self.accept_loop, daemon=True).start()
@@ -753,18 +790,22 @@ class HostApp:
             s = socket.socket()
             self._apply(s)
             port = self.drv.ports[self.name]
-            s.bind((ADDR, port or 0))
-            if port is None:
-                self.drv.ports[self.name] = s.getsockname()[1]
+            if not self.drv.ephemeral[self.name]:
+                s.bind((ADDR, port or 0))
+            # "port": null: connect() chooses a port each time (inet_hash_connect(), the
+            # choice tcpsim/ports.py models; bind(0) would choose another way)
             self.conn_index += 1
             self.closed_app = False
             started.set()
             try:
                 s.connect((ADDR, self.drv.ports[a.to]))
             except OSError as e:
-                self.event("connect", errname(e))
+                if e.errno == errno_mod.EADDRNOTAVAIL:    # no port: no connection at all
+                    self.conn_index -= 1
+                self.event("connect", errname(e), conn=e.errno != errno_mod.EADDRNOTAVAIL)
                 s.close()
                 return
+            self.drv.own_port(self.name, s.getsockname()[1])
             self.event("connect", "ok")
             self.set_conn(s)
         elif do == "read" and a.read_mode is not None:
@@ -775,6 +816,10 @@ class HostApp:
                 self.stop_reader()
         elif self.conn is None:
             if do == "close" and self.listener is not None:
+                try:    # wakes the accept() thread: without it the socket stays LISTEN
+                    self.listener.shutdown(socket.SHUT_RDWR)   # (its blocked call holds it)
+                except OSError:
+                    pass
                 self.listener.close()
                 self.listener = None
                 self.event("close", "ok", conn=False)
@@ -891,6 +936,8 @@ class Driver:
         self.cfg = config
         self.scenario = tcpsim.parse_scenario(Path(config["scenario"]).read_text())
         self.ports = dict(config["ports"])
+        self.ephemeral = {h: p is None for h, p in self.ports.items()}
+        self.ephemeral_ports = {h: set() for h in self.ports}
         self.events, self.notes, self.keep = [], list(config["notes"]), []
         self.tcp_info, self.last_info = [], {}
         self.elock = threading.Lock()
@@ -926,7 +973,17 @@ class Driver:
         for h, p in self.ports.items():
             if p == port:
                 return h
+        for h, ports in self.ephemeral_ports.items():
+            if port in ports:
+                return h
         return None
+
+    def own_port(self, host, port):
+        """An ephemeral host's connect() took ``port``: its sockets are the host's, for ss
+        and the queue stage (the first one is also the host's port in the output)."""
+        if self.ports[host] is None:
+            self.ports[host] = port
+        self.ephemeral_ports[host].add(port)
 
     def poll_states(self, stop):
         last, rows = {}, []
