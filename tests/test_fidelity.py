@@ -230,20 +230,6 @@ def time_wait_timers(state_rows, simulated):
             out += [Timer("TIME-WAIT left at entry", host, at_entry),
                     Timer("TIME-WAIT", host, length)]
             continue
-            # the timer set at entry: every (re)start sets the same length, so it is the
-            # time from the last restart (a retransmitted FIN re-ACKed: a TIME-WAIT ->
-            # TIME-WAIT row) to the exit; a TIME-WAIT that a new connect() or a new
-            # incarnation's SYN took over ended early, its timer was the profile's, which
-            # is what ss shows at entry
-            restarts = [r["t"] for r in mine if entry["t"] < r["t"] <= exit_["t"]
-                        and r["from"] == r["to"] == "TIME-WAIT"]
-            taken_over = ("reuses the port" in exit_["cause"]
-                          or "new incarnation" in exit_["cause"])
-            at_entry = LINUX.time_wait_s if taken_over else \
-                exit_["t"] - max([entry["t"], *restarts])
-            out += [Timer("TIME-WAIT left at entry", host, at_entry),
-                    Timer("TIME-WAIT", host, length)]
-            continue
         if "timer_left_s" in entry:
             out.append(Timer("TIME-WAIT left at entry", host, entry["timer_left_s"]))
         if length is not None:
