@@ -255,3 +255,20 @@ def ghost_widget(runs=100, loss_p=0.1, max_old_syn_delay_s=MAX_OLD_SYN_DELAY_S):
     box.redraw = redraw
     redraw()
     return box
+
+
+def handshake_control(value="two-way"):
+    """An explorer control ``(widget, apply)``: the handshake of both hosts, two-way or
+    three-way (``widgets.explorer(..., extra={"handshake": handshake_control()})``)."""
+    import ipywidgets as widgets
+    _check_handshake(value)
+    toggle = widgets.ToggleButtons(options=list(HANDSHAKES), value=value,
+                                   description="handshake")
+
+    def apply(scenario, choice):
+        for spec in scenario["hosts"].values():
+            if spec.get("options") is None:
+                spec["options"] = {}
+            spec["options"]["handshake"] = choice
+
+    return toggle, apply

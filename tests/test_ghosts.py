@@ -154,3 +154,15 @@ def test_fractions_figure_and_widget(tmp_path):
     assert labels == ["two-way", "three-way"]
     box = g.ghost_widget(runs=20)
     assert len(box.children) == 5
+
+
+def test_handshake_control_sets_both_hosts():
+    toggle, apply = g.handshake_control("three-way")
+    assert list(toggle.options) == list(g.HANDSHAKES) and toggle.value == "three-way"
+    sc = g.old_duplicate_scenario("two-way")
+    sc["hosts"]["client"]["options"] = None
+    apply(sc, "three-way")
+    assert {h["options"]["handshake"] for h in sc["hosts"].values()} == {"three-way"}
+    assert g.count_ghosts(tcpsim.run(sc)) == 0
+    with pytest.raises(ValueError, match="handshake"):
+        g.handshake_control("one-way")

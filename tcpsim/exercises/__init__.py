@@ -55,7 +55,8 @@ from .start_here import (CONNECT_RETURNS_CHOICES, CONNECT_RETURNS_QUESTION,
                          check_connect_returns)
 from .why_three_way import (check_ghost_count, check_ghost_scenario, ghost_trace,
                             judge_ghost_count, judge_ghost_scenario, judge_rst_seq,
-                            reveal_rst_seq, rst_reveal, rst_seq_question)
+                            reveal_rst_seq, rst_reveal, rst_seq_question,
+                            show_ghost_trace)
 from .timewait import (FIN_IN_TIME_WAIT_CHOICES, RateQuestion, check_corrupting_scenario,
                        check_sustained_rate, fin_in_time_wait_choices, fin_in_time_wait_reveal,
                        judge_corrupting_scenario, judge_fin_in_time_wait, judge_sustained_rate,
@@ -90,7 +91,7 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "STALE_CHOICES", "stale_question", "stale_choices", "judge_stale_segment",
            "reveal_stale_segment", "stale_reveal",
            "SelfTestItem", "self_test", "check_self_test", "judge_self_test",
-           "ghost_trace", "check_ghost_count", "judge_ghost_count",
+           "ghost_trace", "show_ghost_trace", "check_ghost_count", "judge_ghost_count",
            "rst_seq_question", "reveal_rst_seq", "rst_reveal", "judge_rst_seq",
            "check_ghost_scenario", "judge_ghost_scenario",
            "RateQuestion", "rate_question", "check_sustained_rate", "judge_sustained_rate",

@@ -85,6 +85,20 @@ def ghost_trace(seed: int):
     return run(ghost_scenario(seed))
 
 
+GHOST_TRACE_COLUMNS = ["t", "src", "flags", "seq", "ack", "len", "conn", "injected"]
+
+
+def show_ghost_trace(trace) -> None:
+    """Exercise 1's tables in the notebook: the segments (``GHOST_TRACE_COLUMNS``) and the
+    events of ``ghost_trace(seed)``, or the refusal it gave for the default id."""
+    from IPython.display import display
+    if isinstance(trace, NoQuestion):
+        display(trace)
+        return
+    display(trace.segments[GHOST_TRACE_COLUMNS])
+    display(trace.events)
+
+
 def _ghost_facts(seed: int) -> dict:
     """What exercise 1's typical wrong answers count, from the student's own trace."""
     from ..ghosts import count_ghosts
