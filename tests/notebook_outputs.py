@@ -1,12 +1,54 @@
-"""What an executed notebook's outputs must not hold, for tests/test_notebooks.py (which
-executes the notebooks with nbclient) and tests/test_release.py (whose nbgrader autograde run
-executes every graded notebook's source, handed in as a submission).
+"""How the tests run a notebook, and what its outputs must not hold, for
+tests/test_notebooks.py (which executes the notebooks with nbclient) and tests/test_release.py
+(whose nbgrader autograde run executes every graded notebook: the source and the students'
+edition, each handed in as a submission).
+
+``NO_NETWORK``: a ``sitecustomize.py`` for the kernel's ``PYTHONPATH``: sockets may reach
+loopback only, so a notebook that would need the internet in a classroom fails in the tests.
+``failing_line(out)``: the line of its cell at which an error output's traceback left it.
 
 ``output_problems(nb)``: error outputs, tracebacks on stderr and figures printed as text,
 each named by its cell; and the stderr lines that are only warnings. ``source_checks_not_passed``:
 the graded cells of an executed source (with the solutions) that do not show a passing check.
 """
 from __future__ import annotations
+
+import re
+
+# Loaded by the kernel's Python at start-up (PYTHONPATH): sockets may reach loopback only.
+NO_NETWORK = '''
+import socket
+
+def _refuse(host):
+    if isinstance(host, bytes):
+        host = host.decode(errors="replace")
+    host = str(host)
+    if host in ("", "localhost", "::1") or host.startswith("127."):
+        return
+    raise OSError(f"the notebook tests run without network: refused to reach {host!r}")
+
+_connect, _connect_ex, _getaddrinfo = (socket.socket.connect, socket.socket.connect_ex,
+                                       socket.getaddrinfo)
+
+def connect(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _refuse(address[0])
+    return _connect(self, address)
+
+def connect_ex(self, address):
+    if self.family in (socket.AF_INET, socket.AF_INET6):
+        _refuse(address[0])
+    return _connect_ex(self, address)
+
+def getaddrinfo(host, *args, **kwargs):
+    if host is not None:
+        _refuse(host)
+    return _getaddrinfo(host, *args, **kwargs)
+
+socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = (connect, connect_ex,
+                                                                       getaddrinfo)
+'''
+
 
 
 def cell_label(i: int, cell) -> str:
@@ -38,6 +80,14 @@ def output_problems(nb) -> tuple[list[str], list[str]]:
                 problems.append(f"{cell_label(i, cell)}: a figure shown as text ({plain!r}), "
                                 "not as a picture")
     return problems, warnings
+
+
+def failing_line(out) -> int | None:
+    """The line (from 1) of the cell at which an error output's traceback left the cell
+    (IPython's "Cell In[7], line 4"), or None."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", "\n".join(out.get("traceback", [])))
+    found = re.search(r"Cell In\[\d+\], line (\d+)", text)
+    return int(found.group(1)) if found else None
 
 
 def source_checks_not_passed(nb) -> list[str]:

@@ -3,10 +3,11 @@
 Both editions run: the students' edition (``notebooks/``, what students open: its answer
 cells are empty, so its checks say "not yet" but nothing raises), and the nbgrader source of
 the graded notebooks (``instructors/source/``, with the solutions and hidden tests: it must
-pass its own checks, so every check there says "✓ Right." and every hidden test holds). The
-source runs here only without the instructors' environment: with it, tests/test_release.py's
-autograde run executes the source (handed in as a submission) and scans its outputs with the
-same checks (``tests/notebook_outputs.py``), so no notebook is executed twice for one purpose.
+pass its own checks, so every check there says "✓ Right." and every hidden test holds). A
+graded notebook runs here only without the instructors' environment: with it,
+tests/test_release.py's autograde run executes its source and its students' edition (each
+handed in as a submission, without network) and scans their outputs with the same checks
+(``tests/notebook_outputs.py``), so no notebook is executed twice for one purpose.
 
 * ``test_notebook_runs``: ``nbclient`` executes the notebook as a student's "Run All" would,
   in a new ``python3`` kernel of this environment, with the notebook's folder as working
@@ -28,7 +29,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from conftest import report
-from notebook_outputs import cell_label, output_problems, source_checks_not_passed
+from notebook_outputs import NO_NETWORK, cell_label, output_problems, source_checks_not_passed
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
@@ -37,53 +38,21 @@ NOTEBOOKS = REPO / "notebooks"                   # the students' edition
 SOURCE = REPO / "instructors" / "source"         # the graded notebooks' nbgrader source
 CELL_TIMEOUT = 120          # seconds, per cell
 # With the instructors' environment (nbgrader), tests/test_release.py's autograde run executes
-# every source notebook and scans its outputs: no need to run it twice.
+# both editions of every graded notebook and scans their outputs: no need to run them twice.
 AUTOGRADE_RUNS_THE_SOURCE = all((REPO / ".venv-instructors" / part).exists()
                                 for part in (".installed", "bin/nbgrader"))
 ALL = sorted(NOTEBOOKS.glob("*.ipynb")) + sorted(SOURCE.glob("*.ipynb"))
 PARAMS = [pytest.param(p, id=str(p.relative_to(REPO))) for p in ALL] or [
     pytest.param(None, marks=pytest.mark.skip(reason="no notebook in notebooks/ yet"))]
 
-# Loaded by the kernel's Python at start-up (PYTHONPATH): sockets may reach loopback only.
-NO_NETWORK = '''
-import socket
-
-def _refuse(host):
-    if isinstance(host, bytes):
-        host = host.decode(errors="replace")
-    host = str(host)
-    if host in ("", "localhost", "::1") or host.startswith("127."):
-        return
-    raise OSError(f"the notebook tests run without network: refused to reach {host!r}")
-
-_connect, _connect_ex, _getaddrinfo = (socket.socket.connect, socket.socket.connect_ex,
-                                       socket.getaddrinfo)
-
-def connect(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        _refuse(address[0])
-    return _connect(self, address)
-
-def connect_ex(self, address):
-    if self.family in (socket.AF_INET, socket.AF_INET6):
-        _refuse(address[0])
-    return _connect_ex(self, address)
-
-def getaddrinfo(host, *args, **kwargs):
-    if host is not None:
-        _refuse(host)
-    return _getaddrinfo(host, *args, **kwargs)
-
-socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo = (connect, connect_ex,
-                                                                       getaddrinfo)
-'''
 
 
 @pytest.mark.parametrize("nb_path", PARAMS)
 def test_notebook_runs(nb_path, tmp_path, request, record_property):
-    if nb_path.parent == SOURCE and AUTOGRADE_RUNS_THE_SOURCE:
-        pytest.skip("executed by tests/test_release.py's autograde run (the source handed in "
-                    "as a submission), which checks its outputs the same way")
+    if AUTOGRADE_RUNS_THE_SOURCE and (SOURCE / nb_path.name).exists():
+        pytest.skip("executed by tests/test_release.py's autograde run (the source and the "
+                    "students' edition handed in as submissions), which checks its outputs "
+                    "the same way, without network")
     nb = nbformat.read(nb_path, as_version=4)
     site = tmp_path / "site"
     site.mkdir()

@@ -17,10 +17,12 @@ cells carry ``"grade": true, "points": N`` with ``### BEGIN HIDDEN TESTS`` /
   nbgrader's autograder gives the source every point and the blank students' edition none.
   Without ``.venv-instructors`` they skip, except in CI (``CI`` set), where they must run.
 
-The autograder's run of each source (handed in as a submission) is also that source's
-top-to-bottom run: ``test_the_source_runs_clean_and_passes_its_own_checks`` scans its outputs
-as ``tests/test_notebooks.py`` would, and that file then executes only the students' edition
-(it executes the source too when the instructors' environment is missing).
+The autograder's runs are also the graded notebooks' top-to-bottom runs, without network:
+``test_the_source_runs_clean_and_passes_its_own_checks`` scans the source's outputs as
+``tests/test_notebooks.py`` would, and ``test_the_students_edition_runs_clean`` the blank
+students' edition's (where only the hidden tests may fail). ``tests/test_notebooks.py`` then
+executes only the notebooks without a source (00); it executes both editions of the graded
+ones when the instructors' environment is missing.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from notebook_outputs import output_problems, source_checks_not_passed
+from notebook_outputs import NO_NETWORK, failing_line, output_problems, source_checks_not_passed
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = REPO / "notebooks"                 # the students' edition
@@ -339,7 +341,12 @@ def autograded(course):
             target.mkdir(parents=True, exist_ok=True)
             shutil.copy2(notebook, target / nb_path.name)
     bindir = IPYTHON.parent
-    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}")
+    site = course / "site"                    # the kernels run without network, as in
+    site.mkdir(exist_ok=True)                 # tests/test_notebooks.py
+    (site / "sitecustomize.py").write_text(NO_NETWORK)
+    env = dict(os.environ, PATH=f"{bindir}{os.pathsep}{os.environ.get('PATH', '')}",
+               IPYTHONDIR=str(course / "ipython"),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")])))
     for args in (["autograde", "*", "--create", "--force"],
                  ["export", f"--to={course / 'grades.csv'}"]):
         done = subprocess.run([str(bindir / "nbgrader"), *args,
@@ -379,6 +386,45 @@ def test_the_source_runs_clean_and_passes_its_own_checks(course, autograded, nb_
                         "its own checks:\n" + "\n".join(failed))
 
 
+def hidden_test_lines(cell: dict) -> set[int]:
+    """The line numbers (from 1) of a cell's source between the hidden-test markers."""
+    lines, depth = set(), 0
+    for number, line in enumerate(source(cell).splitlines(), start=1):
+        if HIDDEN[0] in line:
+            depth += 1
+        elif HIDDEN[1] in line:
+            depth -= 1
+        elif depth:
+            lines.add(number)
+    return lines
+
+
+def blank_run_problems(executed: dict) -> list[str]:
+    """What is wrong with the autograder's run of an untouched students' edition: every
+    output problem, except an error that a hidden test raised (in a graded cell, at a line
+    between the hidden-test markers): a blank answer must fail those, and only those."""
+    problems = []
+    for i, cell in enumerate(executed["cells"]):
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        hidden = hidden_test_lines(cell) if meta.get("grade") and not meta.get("solution") else set()
+        kept = [out for out in cell.get("outputs", [])
+                if not (out.get("output_type") == "error" and failing_line(out) in hidden)]
+        problems += output_problems({"cells": [{**cell, "outputs": kept}]})[0]
+        problems = [p.replace("cell 0 ", f"cell {i} ", 1) if p.startswith("cell 0 ") else p
+                    for p in problems]
+    return problems
+
+
+@pytest.mark.parametrize("nb_path", PARAMS)
+def test_the_students_edition_runs_clean(course, autograded, nb_path):
+    """The autograder's run of the untouched students' edition (student ``blank``) is also
+    its top-to-bottom run, with no network: nothing raises but the hidden tests, which a
+    blank answer must fail (so tests/test_notebooks.py does not execute it again)."""
+    executed = load(course / "autograded" / "blank" / nb_path.stem / nb_path.name)
+    problems = blank_run_problems(executed)
+    assert not problems, f"{nb_path.name} (the students' edition):\n" + "\n".join(problems)
+
+
 def test_the_output_scan_finds_an_error():
     """The scan above is not vacuous: an error output and a failing check are caught."""
     nb = {"cells": [{"cell_type": "code", "source": "1/0", "metadata": {},
@@ -391,6 +437,30 @@ def test_the_output_scan_finds_an_error():
     problems, _ = output_problems(nb)
     assert problems == ["cell 0 ('1/0'): ZeroDivisionError: division by zero"]
     assert source_checks_not_passed(nb) == ["cell 1 ('check(x)') [t]: 'Not yet: look again'"]
+
+
+def test_the_blank_run_scan_lets_only_hidden_tests_fail():
+    """In the blank students' edition's run, an error raised by a hidden-test line of a
+    graded cell is expected; the same error raised by the cell's visible check line, or in an
+    ungraded cell, is a problem."""
+    graded = {"nbgrader": {"grade": True, "grade_id": "t", "points": 1}}
+    cell_text = "check(answer)\n### BEGIN HIDDEN TESTS\nassert answer == 3\n### END HIDDEN TESTS"
+
+    def error_at(line):
+        return {"output_type": "error", "ename": "AssertionError", "evalue": "",
+                "traceback": ["\x1b[0;31mAssertionError\x1b[0m  Traceback",
+                              f"Cell \x1b[0;32mIn[4], line {line}\x1b[0m\n----> {line} ..."]}
+
+    hidden_fails = {"cells": [{"cell_type": "code", "source": cell_text, "metadata": graded,
+                               "outputs": [error_at(3)]}]}
+    check_fails = {"cells": [{"cell_type": "markdown", "source": "text", "metadata": {}},
+                             {"cell_type": "code", "source": cell_text, "metadata": graded,
+                              "outputs": [error_at(1)]}]}
+    ungraded = {"cells": [{"cell_type": "code", "source": cell_text, "metadata": {},
+                           "outputs": [error_at(3)]}]}
+    assert blank_run_problems(hidden_fails) == []
+    assert blank_run_problems(check_fails) == ["cell 1 ('check(answer)'): AssertionError: "]
+    assert blank_run_problems(ungraded) == ["cell 0 ('check(answer)'): AssertionError: "]
 
 
 def test_students_environment_has_no_nbgrader():
