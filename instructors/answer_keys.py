@@ -81,6 +81,22 @@ QUESTIONS = {
                  "capture.",
         },
     },
+    # notebook 03, section 5 (ungraded quick check): a cookie SYN-ACK, the third segment lost
+    "03-cookie-ack-loss": {
+        "right": "b",   # syncookies-ack-loss (real capture); net/ipv4/syncookies.c
+        "feedback": {
+            "a": "Retransmitting needs the SYN-ACK's ISN, and a listener that sent a cookie "
+                 "kept nothing of the SYN: what would it retransmit, and when?",
+            "b": "The cookie was the only copy of the state, and it went to the client. The "
+                 "listener has no request, so no timer and nothing to send; only a segment "
+                 "from the client carrying ack = cookie + 1 (its data, in the capture) makes "
+                 "the connection.",
+            "c": "A timer needs a request to belong to; a listener that answered with a "
+                 "cookie has none for this SYN.",
+            "d": "A new cookie would need a new SYN: the cookie is computed from the SYN's "
+                 "fields, and the listener no longer has them.",
+        },
+    },
     # notebook 05, exercise 3: the program stops reading; the window after 16 more segments
     "05-ex3": {
         "right": "c",   # data/captures/paced-noread: 77 -> 62 units; __tcp_select_window()

@@ -203,3 +203,16 @@ def test_notebook03_exercises_are_graded_like_the_checks():
                          input=json.dumps({"student_id": seed_id, **answers_by_exercise[
                              "03-ex3"]}), capture_output=True, text=True, timeout=120)
     assert run.returncode == 0 and run.stdout == "right\n"
+
+
+def test_cookie_ack_loss_quick_check_is_what_the_kernel_does():
+    """The predict widget's right choice (sealed) is what syncookies-ack-loss shows: no
+    SYN-ACK again, the client's data makes the connection; every other choice is wrong."""
+    from tcpsim import course
+    from tcpsim.exercises import COOKIE_ACK_LOSS_CHOICES, check_cookie_ack_loss
+    real = course.capture("syncookies-ack-loss").segments
+    assert (real["flags"] == "SA").sum() == 1
+    assert check_cookie_ack_loss("b")
+    for letter in set(COOKIE_ACK_LOSS_CHOICES) - {"b"}:
+        assert not check_cookie_ack_loss(letter)
+    assert "one of" in check_cookie_ack_loss("z").message

@@ -125,7 +125,7 @@ def test_flood_fills_the_queue_and_cookies_take_over():
 
 def test_plots_draw(tmp_path):
     table = isnx.generator_table(duration_s=600, every_s=20)
-    fig = plots.isn_generators(table, wraps=isnx.WRAP_S)
+    fig = plots.isn_generators(table)
     assert len(fig.axes) == 3
     result = isnx.stale_acceptance([1.0, 10.0], runs=1000, progress=False)
     assert plots.stale_acceptance(result, expected={"x": 1e-5}, wraps=isnx.WRAP_S)

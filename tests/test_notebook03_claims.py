@@ -359,3 +359,16 @@ def test_four_autograded_exercises_and_one_written():
               if c["metadata"].get("nbgrader", {}).get("grade")]
     assert sum(c["grade_id"].endswith("-check") for c in graded) == 4
     assert [c["grade_id"] for c in graded if c["grade_id"].endswith("-written")] == ["ex5-written"]
+
+
+def test_the_clock_wraps_every_4_77_hours_in_the_picture():
+    """"Over half a day, one connection every 5 minutes: each drop to 0 is a wrap, 4.77
+    hours after the last"; "(each drop to 0)" of the 64 ns clock on one 4-tuple, 274.9 s."""
+    table = isnx.generator_table(duration_s=12 * 3600, every_s=300)
+    clock = table[table["strategy"] == "clock"]
+    drops = clock["t_s"].to_numpy()[1:][np.diff(clock["isn"].to_numpy()) < 0]
+    assert len(drops) == 2 and abs((drops[1] - drops[0]) / 3600 - 4.77) < 300 / 3600
+    fixed = isnx.generator_table(duration_s=600, every_s=5)
+    fixed = fixed[fixed["series"] == "one 4-tuple"]
+    drops = fixed["t_s"].to_numpy()[1:][np.diff(fixed["isn"].to_numpy()) < 0]
+    assert len(drops) == 2 and abs(drops[1] - drops[0] - 274.9) <= 5

@@ -42,10 +42,11 @@ from .handshake import (REFUSED_CHOICES, SYNACK_LOSS_CHOICES, THIRD_SEGMENT_CHOI
                         judge_etimedout_scenario, judge_first_data, judge_handshake_numbers,
                         judge_synack_loss, judge_third_segment_reason, reveal_synack_loss,
                         synack_loss_choices, synack_loss_reveal, third_segment_choices)
-from .isn import (STALE_CHOICES, check_cookie_mss, check_next_clock_isn,
-                  check_spoof_scenarios, clock_question, cookie_question, judge_cookie_mss,
-                  judge_next_clock_isn, judge_spoof_scenarios, judge_stale_segment,
-                  reveal_stale_segment, stale_choices, stale_question, stale_reveal)
+from .isn import (COOKIE_ACK_LOSS_CHOICES, STALE_CHOICES, check_cookie_ack_loss,
+                  check_cookie_mss, check_next_clock_isn, check_spoof_scenarios,
+                  clock_question, cookie_question, judge_cookie_mss, judge_next_clock_isn,
+                  judge_spoof_scenarios, judge_stale_segment, reveal_stale_segment,
+                  stale_choices, stale_question, stale_reveal)
 from .interview import SelfTestItem, check_self_test, judge_self_test, self_test
 from .segments import (SYNACK_CHOICES, check_decoded_header, check_fin_frames, check_rst,
                        check_seq_spaces, check_synack_segments, decode_question, fin_question,
@@ -90,6 +91,7 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "cookie_question", "check_cookie_mss", "judge_cookie_mss",
            "STALE_CHOICES", "stale_question", "stale_choices", "judge_stale_segment",
            "reveal_stale_segment", "stale_reveal",
+           "COOKIE_ACK_LOSS_CHOICES", "check_cookie_ack_loss",
            "SelfTestItem", "self_test", "check_self_test", "judge_self_test",
            "ghost_trace", "show_ghost_trace", "check_ghost_count", "judge_ghost_count",
            "rst_seq_question", "reveal_rst_seq", "rst_reveal", "judge_rst_seq",

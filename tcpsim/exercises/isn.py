@@ -7,6 +7,7 @@
 | 3 | compute, randomized | ``cookie_question(seed)`` | ``judge_cookie_mss`` | ``check_cookie_mss`` |
 | 4 | predict, then reveal, randomized | ``stale_question(seed)``, ``stale_choices(seed)`` | ``judge_stale_segment`` | ``reveal_stale_segment`` |
 | 5 | explain in words (graded by hand) | | | |
+| section 5 | predict widget (ungraded) | ``COOKIE_ACK_LOSS_CHOICES`` | ``check_cookie_ack_loss`` | |
 
 As in ``handshake.py`` (notebook 02, the model): a ``judge_…`` decides and gives the
 feedback, and is what the hidden tests run in a fresh process (``GRADED``, ``python -I -m
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from . import answers
 from .answers import SEQ_SPACE
 from .feedback import Feedback, judge_as_sent, right, show, whole_number, wrong
-from .handshake import Choices, NoQuestion, Reveal, _choices
+from .handshake import Choices, NoQuestion, Reveal, _choices, _judge_choice
 
 NO_ID_MESSAGE = (
     "STUDENT_ID is still 'anonymous', so there are no numbers for you yet. Every student "
@@ -498,6 +499,22 @@ def reveal_stale_segment(stale_prediction, seed: int) -> None:
     for caption, figure in zip(shown.captions, shown.figures):
         display(HTML(f"<b>{html.escape(caption)}</b>"))
         display(figure)
+
+
+# --------------------------------------------------------- quick check (predict widget)
+COOKIE_ACK_LOSS_CHOICES = {    # one line each: the predict widget shows them as radio buttons
+    "a": "It retransmits its SYN-ACK after 1 s, as any listener does.",
+    "b": "Nothing: it kept no state, so it has nothing to retransmit; the client's data "
+         "completes the connection.",
+    "c": "It sends a RST when its SYN-ACK timer expires.",
+    "d": "It sends a new SYN-ACK with a new cookie when the minute counter advances.",
+}
+
+
+def check_cookie_ack_loss(letter) -> Feedback:
+    """Quick check (ungraded, for the predict widget): a listener sent a SYN cookie and the
+    client's third segment is lost; what does the listener do? Returns the Feedback."""
+    return _judge_choice("03-cookie-ack-loss", COOKIE_ACK_LOSS_CHOICES, None, letter, "answer")
 
 
 # ------------------------------------------ what the hidden tests run (tcpsim.exercises.grade)

@@ -10,6 +10,7 @@ RIGHT = {
     '02-ex5': 'e76a5ebea935fd5341438b44a6a482f9cf2b53f03c049968141745e3f642e400',
     '02-refused': 'f3e9615acd56c3f03f11a0fb0477a9cc30df45f36489aea8bf18b796a8174512',
     '01-synack': 'c8953ae18aa2e30688bfebb797287b7078aff7b05bebbdcb4f42d42fcad06754',
+    '03-cookie-ack-loss': 'e370d03a8292911e243f6fbfeb92c0b5b14d185f65eeb3a9af6b3c66baefd25d',
     '05-ex3': '9f9a5f658bf23cde4cfc096b210ea21375f9f31207903a9b0a1e041734babd58',
     '05-one-ack': 'a9eaa9a85daf4aaa2072987412a91ed0392328361c7292974cace416ee98e9c0',
     '07-ex3': '646fc121a92d1d9f379b023c30e21ea3ffbe61d0c0c3b4c95451a921fe5686d0',
@@ -52,6 +53,12 @@ FEEDBACK = {
         'a': 'vbuxjqyCLRL2yN1px/V7Rve7f3Iwqi/xF1WPPfBCj/6BPJPCv1sUW4E+9+nb4uXBTFD6RFkosDlTAVkTMj3C60W6qTGGJgDqCMnaIarirdBZSStjJa0qCTvACQjtTBz5TMcQVzv48fJAK2PeIDi0SpEudd8sAhlIj2NdRFK/hD5pBTZ4+hKzS0i+9o0I',
         'b': '89+96UmCb4H5W6TXNjE43ec4UCRJowirAvx+1DpyqiZ/WQaNBImuftdURC20WLInPcplxuVXVta8PfZEl8rzFWfF/ucBuTgyBA/J/P3J+JE6EteXUI7m9L7VD/eU0NHx2tbQUvXfpZFT3dCYgriTQxBbXuF3vZzVJ3DMZ1ztQyxo5bFcEpbPC/XtPdvkXplekye2RAxM7EmMv+Fu3/RDhf5qgBgb434ltwqDbV26Ts/Ly8g=',
         'c': 'Rs4i6RZRYdK8eR2Hwkr+Ol535+kEqVoIX4tBXmkAOJYKIGbYdvkSeIn1ZsjkhehZNEOERtUafMzhHlOxHolGT45IczY2nj3NCpWvUfJ9lyGisD02VDXZZBSdmsqVuj9SFbJ/dtieafo2ojyYLTsyn1gDKEYMwlQnEFYtvCG3PTXDUHw363LXUAuBB7KQ83hlNArQIzF4sM6IX/8=',
+    },
+    '03-cookie-ack-loss': {
+        'a': '22C6v+mE4Za4i7lx4yWwItd9m0C/NdVyaxj10oTNxDkoJgPKtqsKNgiRqTILTvX5J5fQoA/77fWbZ8/lDNwezBX/ayV3MHNktKHDF1cn15opq97g6zRnlQRG6IebYZJYwUxq8qDQLuQIfJsYCU4ibUk3j7vIy2ik5VW4K+LJKZLrhm2nmi0=',
+        'b': '+lNo3EE1hJE9EOBb4AqRMWsgLCQwmgBKkbrrl04udJ0r1+zoiKLpvCVVILj2nJYBpVGlZkpVnrdFxBxZoshsOo4ag/zVc1a8dgniOqn51XLjyNXhkDS6slZuGJRqinegdbk6sphjOsca1enIh5w16XbuIbtbBlvJT+UF0rX24YhFjnyEbafMgIn3MkN6YCEShTLUXWUeYiUR6XPxHIvyih+MG8Rxglil5yOTIg4aJcT9aTasGL+C7Yt5163UnSzglbCs+g3Vsbf+s3qCe9YVnqKNGJOcDjuqjRyT0Y0j/sfsUCti9XI+NH0sVdDk',
+        'c': 'vr+X76m2LOTytlaOtMwjUJWlzVEOMKugST5cG9TreuZNtkW/KvBcNcAwhVkIECQitjfyIsvEf4TB+gqiTy16sgOEuzjZV8n9KqksW5VX73qiH8IA7dcqtNkL5hpspjoXbihK',
+        'd': 'exg1VGcUy3bLSWfUgyZFNoBxqDhantytFBhO8cejt4IcxwMeds6/YnVV99fmM4o5Qj5MVTzRwf3R+XnAcURVfy0bU4i409OCxSPZJ9Xe2Bryw0P3GL0uaj31rr6dOCDPLUU+/IaqrvoKBcWWqhaMb5BFTim5',
     },
     '05-ex3': {
         'a': 'KsDmuizSoLEnC+/ECFT/Xs93HyjINrD8yGHfGIGYyNmEPSyi7Rgzh6tIJADTWWOC+nBYifCCZ/A5aLB5bceWDH0qIjDB/X6SgYtNhP0ntMQzg2Gt1acwPwSfiJEKFuj90UvM4K5fcFRPoR/5f1ZYHH4q2v3EzWjsQNLzpmg2qSlCeCyGEPWUweW+PPNWz5iW5RHwpcFcIaayF+U=',

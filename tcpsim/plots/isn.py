@@ -22,11 +22,10 @@ def _time_axis(seconds_max):
     return 1.0, "s"
 
 
-def isn_generators(table, strategies=("clock", "rfc6528", "random"), wraps=None):
+def isn_generators(table, strategies=("clock", "rfc6528", "random")):
     """ISNs of successive connections against time, one panel per strategy (a
-    ``isn_experiments.generator_table``). ``wraps``: {strategy: seconds} draws a dotted
-    line at each multiple of a clock's wrap time."""
-    fig = new_figure(1.0 + 2.1 * len(strategies))
+    ``isn_experiments.generator_table``); a clock's wrap shows as a drop to 0."""
+    fig = new_figure(1.0 + 2.3 * len(strategies))
     divisor, unit = _time_axis(float(table["t_s"].max()))
     axes = []
     for k, strategy in enumerate(strategies):
@@ -42,8 +41,6 @@ def isn_generators(table, strategies=("clock", "rfc6528", "random"), wraps=None)
         ax.axhline(SEQ_SPACE / 1e9, color=MUTED, lw=0.8, ls="--")
         ax.text(0.995, SEQ_SPACE / 1e9, "2³²", transform=ax.get_yaxis_transform(),
                 ha="right", va="bottom", color=MUTED, fontsize=FONT["small"])
-        for t in _multiples((wraps or {}).get(strategy), float(table["t_s"].max())):
-            ax.axvline(t / divisor, color=MUTED, lw=0.8, ls=":")
         ax.set_ylim(0, 4.6)
         ax.set_ylabel("ISN (×10⁹)", fontsize=FONT["label"])
         ax.set_title(PANEL_TITLES.get(strategy, strategy), fontsize=FONT["text"], loc="left")
@@ -52,12 +49,6 @@ def isn_generators(table, strategies=("clock", "rfc6528", "random"), wraps=None)
     axes[-1].set_xlabel(f"time of the connect() ({unit})", fontsize=FONT["label"])
     fig.tight_layout()
     return fig
-
-
-def _multiples(period, end):
-    if not period:
-        return []
-    return [period * k for k in range(1, int(end // period) + 1)]
 
 
 def stale_acceptance(result, expected=None, wraps=None, ax=None):
@@ -69,18 +60,18 @@ def stale_acceptance(result, expected=None, wraps=None, ax=None):
     fig, ax = get_ax(ax, 4.6)
     runs = int(result["runs"].max())
     floor = 0.3 / runs
-    for strategy, part in result.groupby("strategy", sort=False):
+    for k, (strategy, part) in enumerate(result.groupby("strategy", sort=False)):
         colour = STRATEGY_COLOURS.get(strategy, MUTED)
+        bottom = floor * 1.25 ** k          # each strategy's "none" row a little apart
         hit = part[part["accepted"] > 0]
         miss = part[part["accepted"] == 0]
-        ax.plot(part["gap_s"], part["fraction"].clip(lower=floor), "-", color=colour, lw=1,
-                alpha=0.5)
+        ax.plot(part["gap_s"], part["fraction"].where(part["accepted"] > 0, bottom), "-",
+                color=colour, lw=1, alpha=0.5)
         ax.plot(hit["gap_s"], hit["fraction"], "o", color=colour, ms=5,
                 label=_label(strategy))
-        ax.plot(miss["gap_s"], [floor] * len(miss), "o", mfc="white", color=colour, ms=5)
+        ax.plot(miss["gap_s"], [bottom] * len(miss), "o", mfc="white", color=colour, ms=5)
     for label, value in (expected or {}).items():
-        ax.axhline(value, color=MUTED, lw=0.9, ls="--")
-        ax.text(result["gap_s"].min(), value * 1.15, label, **text_kw("tiny", color=MUTED))
+        ax.axhline(value, color=MUTED, lw=0.9, ls="--", label=label)
     for strategy, period in (wraps or {}).items():
         ax.axvline(period, color=STRATEGY_COLOURS.get(strategy, MUTED), lw=0.8, ls=":")
         ax.text(period * 1.05, 0.5, f"{_label(strategy).split(':')[0]} wraps",
@@ -92,7 +83,8 @@ def stale_acceptance(result, expected=None, wraps=None, ax=None):
     ax.set_ylabel("fraction of stale segments accepted", fontsize=FONT["label"])
     ax.set_title(f"{runs:,} stale segments per point (hollow on the bottom edge: none "
                  "accepted)", fontsize=FONT["text"], loc="left")
-    ax.legend(loc="center right", fontsize=FONT["small"], frameon=False)
+    ax.legend(loc="center left", bbox_to_anchor=(0.16, 0.5), fontsize=FONT["small"],
+              frameon=False)
     if given:
         return ax
     fig.tight_layout()
