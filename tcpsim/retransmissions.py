@@ -228,9 +228,11 @@ TIMER_NAMES = {"rto": "retransmission timeout", "tlp": "tail loss probe",
 def retransmissions(trace, conn=None):
     """One row per retransmitted segment (data, SYN or FIN re-sent), ``RETRANSMISSION_COLUMNS``:
 
-    * ``copy``: 2 for the first re-send of those bytes, 3 for the next...;
-      ``first_sent``: when the first copy left; ``waited_s``: time since the sender last
-      heard from the peer (any segment arriving), or since the previous copy if later;
+    * ``copy``: 2 for the first re-send of the segment, 3 for the next... (counting the
+      earlier segments that started at the same sequence number, or else overlapped it);
+      ``first_sent``: when the first copy of any of its bytes left; ``waited_s``: time since
+      the sender last heard from the peer (any segment arriving), or since the previous
+      copy, whichever is later;
     * ``trigger``: "ACK" (an ACK had just arrived: dup-ACK fast retransmit or RACK) or
       "timer"; ``timer``: in a simulation, the sender's timer that fired (``TIMER_NAMES``);
       None for a capture (no TCB) or an ACK-triggered one;
@@ -270,8 +272,9 @@ def retransmissions(trace, conn=None):
         sent.setdefault(src, []).append((start, end, t, not r.get("dropped")))
         if not r.get("retransmission"):
             continue
+        same_start = [c for c in earlier if c[0] == start] or earlier
         first = min((c[2] for c in earlier), default=t)
-        previous = max((c[2] for c in earlier), default=t)
+        previous = max((c[2] for c in same_start), default=t)
         last_heard = heard.get(src)
         since = max(previous, last_heard) if last_heard is not None else previous
         peer = r["dst"]
@@ -285,7 +288,7 @@ def retransmissions(trace, conn=None):
         dsacked = any(when >= t and seq_le(left, start) and seq_le(end, right)
                       for when, left, right in dsacks.get(peer, []))
         out.append({"i": r["i"], "t": t, "src": src, "rel_seq": r["rel_seq"],
-                    "len": r["len"], "flags": r["flags"], "copy": len(earlier) + 1,
+                    "len": r["len"], "flags": r["flags"], "copy": len(same_start) + 1,
                     "first_sent": first, "waited_s": round(t - since, 9),
                     "trigger": trigger, "timer": TIMER_NAMES.get(timer),
                     "needed": needed, "dsacked": dsacked})
@@ -352,3 +355,44 @@ def transfer_times(losses, profiles=("linux", "rfc9293"), runs=20, nbytes=MONTE_
                      "timeouts": int((re_sent["trigger"] == "timer").sum())})
     return pd.DataFrame(rows, columns=["profile", "loss", "seed", "seconds",
                                        "retransmissions", "timeouts"])
+
+
+# ------------------------------------------------------- what one write's losses cost
+def completion_time(trace, host="client", conn=None):
+    """Seconds from ``host``'s first data segment to the ACK (arriving at ``host``) that
+    covers its last data byte: how long its data took to be delivered and acknowledged.
+    None if it sent no data or the last byte was never acknowledged."""
+    rows = _connection_rows(trace, conn)
+    data = [r for r in rows if r["src"] == host and r["len"] > 0]
+    if not data:
+        return None
+    end = max(((r["seq"] + r["len"]) & SEQ_MASK for r in data),
+              key=lambda e: (e - data[0]["seq"]) & SEQ_MASK)
+    for r in rows:
+        if r["dst"] == host and not r.get("dropped") and "A" in r["flags"] and \
+                seq_le(end, r["ack"]) and r["t"] >= data[0]["t"]:
+            arrival = r["t"] if r.get("arrival") is None else r["arrival"]
+            return round(arrival - data[0]["t"], 9)
+    return None
+
+
+def completion_table(names, profiles=("linux", "rfc9293")):
+    """For shipped captures: ``completion_time`` of the client's write on the real kernel
+    and in the simulation with each profile, in milliseconds, and the retransmissions'
+    triggers in the real capture."""
+    import pandas as pd
+    from . import course
+    rows = []
+    for name in names:
+        real = course.capture(name)
+        row = {"capture": name, "real Linux (ms)": _ms(completion_time(real))}
+        for profile in profiles:
+            row[f"{profile} (ms)"] = _ms(completion_time(course.simulate(name, profile)))
+        triggers = retransmissions(real)["trigger"]
+        row["re-sent after (real)"] = ", ".join(triggers) or "nothing"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _ms(seconds):
+    return None if seconds is None else round(seconds * 1000, 3)

@@ -70,6 +70,10 @@ WHY = {
         "a first transmission that arrived after its own retransmission: the receiver had "
         "already acknowledged its bytes, so Wireshark takes the original for a spurious "
         "retransmission",
+    ("fast retransmission", "first transmission, overtaken on the way"):
+        "a first transmission that arrived late, after the receiver had sent two duplicate "
+        "ACKs asking for exactly its bytes: Wireshark's fast-retransmission rule takes it "
+        "for the repair",
     ("", "retransmission, needed"):
         "a retransmission that looks like new data: the first copy never reached this "
         "capture point and nothing sent after it had arrived yet",
@@ -127,11 +131,11 @@ def _truths(trace):
 
 
 def _overtaken(row, rows) -> bool:
-    """Did a segment its sender sent after it arrive before it?"""
+    """Did a segment its sender sent after it (a later row) arrive before it?"""
     arrival = row.get("arrival")
     if arrival is None:
         return False
-    return any(r["src"] == row["src"] and r["t"] > row["t"] and not r.get("dropped")
+    return any(r["src"] == row["src"] and r["i"] > row["i"] and not r.get("dropped")
                and r.get("arrival") is not None and r["arrival"] < arrival
                for r in rows)
 

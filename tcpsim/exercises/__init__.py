@@ -48,6 +48,11 @@ from .isn import (COOKIE_ACK_LOSS_CHOICES, STALE_CHOICES, check_cookie_ack_loss,
                   judge_spoof_scenarios, judge_stale_segment, reveal_stale_segment,
                   stale_choices, stale_question, stale_reveal)
 from .interview import SelfTestItem, check_self_test, judge_self_test, self_test
+from .loss import (CAPTURE_POOL, RecoveryQuestion, RtoQuestion, retransmissions_capture,
+                   check_capture_retransmissions, check_rto, check_wireshark_wrong,
+                   judge_capture_retransmissions, judge_recovery, judge_rto,
+                   judge_wireshark_wrong, recovery_question, recovery_reveal, reveal_recovery,
+                   rto_question)
 from .segments import (SYNACK_CHOICES, check_decoded_header, check_fin_frames, check_rst,
                        check_seq_spaces, check_synack_segments, decode_question, fin_question,
                        judge_decoded_header, judge_fin_frames, judge_rst, judge_seq_spaces,
@@ -109,3 +114,8 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "judge_capture_findings", "rtt_question", "check_handshake_rtt",
            "judge_handshake_rtt", "CLOSED_FIRST_CHOICES", "closed_first_choices",
            "judge_closed_first", "reveal_closed_first"]
+__all__ += ["RtoQuestion", "rto_question", "check_rto", "judge_rto",   # notebook 06
+            "CAPTURE_POOL", "retransmissions_capture", "check_capture_retransmissions",
+            "judge_capture_retransmissions", "RecoveryQuestion", "recovery_question",
+            "judge_recovery", "reveal_recovery", "recovery_reveal", "check_wireshark_wrong",
+            "judge_wireshark_wrong"]

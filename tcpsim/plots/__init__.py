@@ -10,6 +10,8 @@
     plots.schedule({"linux": trace1, "rfc9293": trace2}, flags="S")  # when each SYN left
     plots.ladder(trace, conn=3)             # one connection of several
     plots.connections(trace)                # every connection: its states over time
+    plots.rto(trace, host="client")         # RTT samples, SRTT, RTO and the re-sends (06)
+    plots.loss_sweep(table)                 # transfer time against loss rate (06)
 
 Each function takes a ``tcpsim.Trace`` (or a trace document) and an optional ``ax=``; it
 returns a ``matplotlib.figure.Figure`` (or the given Axes). See docs/plots.md.
@@ -25,6 +27,7 @@ from .schedule import schedule, schedule_data
 from .connections import connection_ids, connection_spans, connection_trace, connections
 from .isn import flood_queue, isn_generators, stale_acceptance
 from .style import HOST_COLOURS, OKABE_ITO, flag_label, host_colours
+from .loss import loss_sweep, rto
 
 __all__ = ["ladder", "ladder_svg", "segment_label", "state_graph", "state_graph_svg",
            "state_machine_graph",
@@ -34,3 +37,4 @@ __all__ = ["ladder", "ladder_svg", "segment_label", "state_graph", "state_graph_
            "connections", "connection_ids", "connection_spans", "connection_trace",
            "flag_label", "host_colours", "HOST_COLOURS", "OKABE_ITO",
            "isn_generators", "stale_acceptance", "flood_queue"]
+__all__ += ["rto", "loss_sweep"]   # notebook 06
