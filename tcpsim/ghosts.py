@@ -61,22 +61,25 @@ def old_duplicate_scenario(handshake="three-way", *, profile="linux", old_syn_ar
     connection it accepts; the client connects at ``connect_at_s`` and its SYN is held
     ``client_syn_extra_s`` more than the link's ``delay_s``; an old duplicate SYN from the
     client's port (sequence number ``OLD_SYN_SEQ``) reaches the server at
-    ``old_syn_arrival_s``. The client sends 100 bytes once connected and closes at 1 s;
+    ``old_syn_arrival_s`` (None: no old SYN, for an explorer whose ``old_syn_at`` control
+    adds one). The client sends 100 bytes once connected and closes at 1 s;
     the server closes when it has read them. ``handshake`` applies to both hosts;
     ``loss_p``: random loss on every segment (the old SYN too), drawn from ``seed``."""
     _check_handshake(handshake)
-    arrival = _check_number("old_syn_arrival_s", old_syn_arrival_s, 0)
+    arrival = None if old_syn_arrival_s is None else \
+        _check_number("old_syn_arrival_s", old_syn_arrival_s, 0)
     delay = _check_number("delay_s", delay_s, 0)
     extra = _check_number("client_syn_extra_s", client_syn_extra_s, 0)
     loss = _check_number("loss_p", loss_p, 0, 1)
     connect_at = _check_number("connect_at_s", connect_at_s, 0)
     options = {"handshake": handshake}
-    sent_at = max(0.0, arrival - delay)
-    faults = [{"inject": {"at": sent_at, "from": "client", "flags": "S", "seq": OLD_SYN_SEQ}}]
+    sent_at = max(0.0, arrival - delay) if arrival is not None else None
+    faults = [] if arrival is None else [
+        {"inject": {"at": sent_at, "from": "client", "flags": "S", "seq": OLD_SYN_SEQ}}]
     if extra > 0:
         # the client's first SYN is the first SYN from its port unless the old one left
         # earlier (at the same instant the connect() runs first: actions before faults)
-        nth = 2 if sent_at < connect_at else 1
+        nth = 2 if sent_at is not None and sent_at < connect_at else 1
         faults.append({"delay": {"from": "client", "flags": "S", "nth": [nth], "extra": extra}})
     if loss > 0:
         faults.append({"loss": {"p": loss}})
@@ -223,7 +226,7 @@ def fractions_figure(results, ax=None):
     return fig
 
 
-def ghost_widget(runs=100, loss_p=0.1, max_old_syn_delay_s=MAX_OLD_SYN_DELAY_S):
+def ghost_widget(runs=50, loss_p=0.1, max_old_syn_delay_s=MAX_OLD_SYN_DELAY_S):
     """Sliders (loss, how late the old SYN may arrive, runs) and a button that runs
     :func:`monte_carlo` and draws :func:`fractions_figure`. It runs once when made."""
     import ipywidgets as widgets

@@ -27,7 +27,7 @@ def seed_of(sid):
     return answers.student_seed(sid)
 
 
-# ------------------------------------------------------------------ exercise 1
+# ------------------------------------------------------------------ exercise 2
 def pandas_ghost_count(trace):
     """The notebook's solution: server accepts whose SYN-ACK acknowledges no client SYN."""
     seg = trace.segments
@@ -89,7 +89,7 @@ def test_ghost_trace_and_checks_refuse_the_default_id():
     assert "anonymous" in w.judge_rst_seq(1, answers.DEFAULT_SEED).message
 
 
-# ------------------------------------------------------------------ exercise 2
+# ------------------------------------------------------------------ exercise 1
 @pytest.mark.parametrize("sid", IDS)
 def test_rst_seq_is_what_the_simulator_sends(sid):
     """The rule the judge applies (SEG.ACK of the SYN-ACK = old SYN + 1, mod 2^32) is the
@@ -205,12 +205,12 @@ def test_notebook04_graded_exercises_in_the_grader():
     sid = "bob"
     seed = seed_of(sid)
     trace = w.ghost_trace(seed)
-    assert grade("04-ex1", {"student_id": sid, "ghost_count": g.count_ghosts(trace)})[0] == RIGHT
-    assert grade("04-ex1", {"student_id": sid, "ghost_count": counts(trace)[0]})[0] == WRONG
-    assert grade("04-ex2", {"student_id": sid, "rst_seq": w.expected_rst_seq(seed)})[0] == RIGHT
+    assert grade("04-ex2", {"student_id": sid, "ghost_count": g.count_ghosts(trace)})[0] == RIGHT
+    assert grade("04-ex2", {"student_id": sid, "ghost_count": counts(trace)[0]})[0] == WRONG
+    assert grade("04-ex1", {"student_id": sid, "rst_seq": w.expected_rst_seq(seed)})[0] == RIGHT
     other = w.expected_rst_seq(seed_of("alice"))
     if other != w.expected_rst_seq(seed):
-        assert grade("04-ex2", {"student_id": sid, "rst_seq": other})[0] == WRONG
+        assert grade("04-ex1", {"student_id": sid, "rst_seq": other})[0] == WRONG
     assert grade("04-ex3", {"student_id": sid, "my_scenario": ghost_solution()})[0] == RIGHT
     assert grade("04-ex3", {"student_id": sid,
                             "my_scenario": g.old_duplicate_scenario("three-way")})[0] == WRONG
@@ -218,7 +218,7 @@ def test_notebook04_graded_exercises_in_the_grader():
 
 def test_notebook04_grader_runs_in_a_fresh_process():
     seed = seed_of("alice")
-    out = subprocess.run([sys.executable, "-I", "-m", "tcpsim.exercises.grade", "04-ex2"],
+    out = subprocess.run([sys.executable, "-I", "-m", "tcpsim.exercises.grade", "04-ex1"],
                          input=json.dumps({"student_id": "alice",
                                            "rst_seq": w.expected_rst_seq(seed)}),
                          capture_output=True, text=True, timeout=120)

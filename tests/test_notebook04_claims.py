@@ -183,24 +183,50 @@ def test_an_old_syn_during_the_connection_gets_a_challenge_ack(handshake):
     assert ghosts.count_ghosts(t) == 0 and len(calls(t, "server", "accept")) == 1
 
 
-@pytest.mark.parametrize("arrival", [0.05, 0.14, 1.2, 1.8])
+def explored(handshake, arrival):
+    """The notebook's explorer: the base scenario, the handshake control, the old_syn_at
+    control (tcpsim.widgets), as the widget applies them."""
+    import copy
+    from tcpsim.widgets.controls import make_old_syn_at
+    base = ghosts.old_duplicate_scenario("two-way", old_syn_arrival_s=None, client_syn_extra_s=0)
+    sc = copy.deepcopy(base)
+    ghosts.handshake_control("two-way")[1](sc, handshake)
+    make_old_syn_at(base)[1](sc, arrival)
+    return tcpsim.run(sc)
+
+
+@pytest.mark.parametrize("arrival", [0.05, 0.1, 1.2, 1.8])
 def test_free_ports_ghost_under_two_way_only(arrival):
-    """"Try an arrival before 0.16 s (the client's slow SYN arrives then), one between 0.2 s
-    and 1 s (the connection is open), and one after 1.1 s (the client has closed; its port
-    is in TIME-WAIT)." and "One that arrives while the ports are free opens a ghost under
-    the two-way handshake, and nothing under the three-way one." """
-    two = tcpsim.run(ghosts.old_duplicate_scenario("two-way", old_syn_arrival_s=arrival))
-    three = tcpsim.run(ghosts.old_duplicate_scenario("three-way", old_syn_arrival_s=arrival))
+    """"The explorer runs section 2's scenario without the old SYN and with a client SYN that
+    is not slow (it arrives at 0.11 s)." "Try an arrival before 0.11 s (before the client's
+    own SYN), one between 0.2 s and 1 s (the connection is open), and one after 1.1 s (the
+    client has closed; its port is in TIME-WAIT)." and "One that arrives while the ports are
+    free opens a ghost under the two-way handshake, and nothing under the three-way one." """
+    base = ghosts.old_duplicate_scenario("two-way", old_syn_arrival_s=None, client_syn_extra_s=0)
+    assert not [f for f in base["faults"] if "inject" in f]
+    two, three = explored("two-way", arrival), explored("three-way", arrival)
     assert ghosts.count_ghosts(two) == 1 and ghosts.count_ghosts(three) == 0
     seg = three.segments
+    old = seg[injected(seg)]
+    assert len(old) == 1 and old["arrival"].iloc[0] == pytest.approx(arrival)
     real = seg[(seg["src"] == "client") & (seg["flags"] == "S") & ~injected(seg)].iloc[0]
-    assert real["arrival"] == pytest.approx(0.16)
+    assert real["arrival"] == pytest.approx(0.11)
     st = three.states
     closed = st[(st["host"] == "client") & (st["to"].isin(["FIN-WAIT-1"]))]["t"].iloc[0]
     assert 1.0 <= closed < 1.1
     if arrival > 1.1:
         tw = st[(st["host"] == "client") & (st["to"] == "TIME-WAIT")]["t"].iloc[0]
         assert tw < arrival
+
+
+@pytest.mark.parametrize("handshake", ghosts.HANDSHAKES)
+def test_explorer_arrival_while_the_connection_is_open(handshake):
+    """"one between 0.2 s and 1 s (the connection is open)": a challenge ACK, no ghost."""
+    t = explored(handshake, 0.6)
+    seg = t.segments
+    old = seg[injected(seg)].iloc[0]
+    answer = seg[(seg["src"] == "server") & ((seg["t"] - old["arrival"]).abs() < 1e-9)]
+    assert list(answer["flags"]) == ["A"] and ghosts.count_ghosts(t) == 0
 
 
 def test_monte_carlo_as_described():
@@ -222,7 +248,7 @@ def test_monte_carlo_as_described():
 
 
 # ------------------------------------------------------------------ the exercises
-def test_exercise_1_trace_as_described():
+def test_exercise_2_trace_as_described():
     """"a client that connects several times, two seconds apart, from the same port, to a
     server that uses the two-way handshake, and a few old SYNs from that port" and "the
     `conn` column is empty for an injected segment" """

@@ -2,8 +2,8 @@
 
 | exercise | kind | shown with | judged by (returns Feedback) | graded cell calls |
 |---|---|---|---|---|
-| 1 | read a trace with pandas, randomized | ``ghost_trace(seed)`` | ``judge_ghost_count`` | ``check_ghost_count`` |
-| 2 | predict, then reveal, randomized | ``rst_seq_question(seed)`` | ``judge_rst_seq`` | ``reveal_rst_seq`` |
+| 1 | predict, then reveal, randomized | ``rst_seq_question(seed)`` | ``judge_rst_seq`` | ``reveal_rst_seq`` |
+| 2 | read a trace with pandas, randomized | ``ghost_trace(seed)`` | ``judge_ghost_count`` | ``check_ghost_count`` |
 | 3 | build a scenario | | ``judge_ghost_scenario`` | ``check_ghost_scenario`` |
 | 4 | explain in words (graded by hand) | | | |
 
@@ -35,12 +35,12 @@ NO_ID_MESSAGE = (
     "then run this cell again.")
 
 CLIENT_PORT, SERVER_PORT = 40000, 5001
-CONNECTION_EVERY_S = 2.0      # exercise 1: the client connects at 0.1, 2.1, 4.1, ...
+CONNECTION_EVERY_S = 2.0      # exercise 2: the client connects at 0.1, 2.1, 4.1, ...
 
 
-# ------------------------------------------------------- exercise 1 (count the ghosts)
+# ------------------------------------------------------- exercise 2 (count the ghosts)
 def ghost_numbers(seed: int) -> dict:
-    """Exercise 1's run: how many connections the client opens (one every 2 s, each
+    """Exercise 2's run: how many connections the client opens (one every 2 s, each
     sending 100 bytes and closing 1 s after its connect) and when the old SYNs of the
     client's port reach the server (``old_syns_at``, seconds), some inside a connection,
     some between two."""
@@ -55,7 +55,7 @@ def ghost_numbers(seed: int) -> dict:
 
 
 def ghost_scenario(seed: int) -> dict:
-    """Exercise 1's scenario: the two-way teaching handshake, linux profile otherwise."""
+    """Exercise 2's scenario: the two-way teaching handshake, linux profile otherwise."""
     n = ghost_numbers(seed)
     delay_s = 0.01
     actions = [{"at": 0.0, "host": "server", "do": "listen"},
@@ -69,7 +69,7 @@ def ghost_scenario(seed: int) -> dict:
     faults = [{"inject": {"at": round(at - delay_s, 6), "from": "client", "flags": "S",
                           "seq": seq}}
               for at, seq in zip(n["old_syns_at"], n["old_syn_seqs"])]
-    return {"name": "exercise 1: old duplicate SYNs, two-way handshake", "profile": "linux",
+    return {"name": "exercise 2: old duplicate SYNs, two-way handshake", "profile": "linux",
             "seed": seed % 2**32, "link": {"delay": delay_s, "mtu": 1500},
             "hosts": {"client": {"port": CLIENT_PORT, "options": {"handshake": "two-way"}},
                       "server": {"port": SERVER_PORT, "options": {"handshake": "two-way"}}},
@@ -78,7 +78,7 @@ def ghost_scenario(seed: int) -> dict:
 
 
 def ghost_trace(seed: int):
-    """Exercise 1's trace for this student (a tcpsim Trace), or a refusal for the default id."""
+    """Exercise 2's trace for this student (a tcpsim Trace), or a refusal for the default id."""
     if seed == answers.DEFAULT_SEED:
         return NoQuestion(NO_ID_MESSAGE)
     from ..simulator import run
@@ -89,7 +89,7 @@ GHOST_TRACE_COLUMNS = ["t", "src", "flags", "seq", "ack", "len", "conn", "inject
 
 
 def show_ghost_trace(trace) -> None:
-    """Exercise 1's tables in the notebook: the segments (``GHOST_TRACE_COLUMNS``) and the
+    """Exercise 2's tables in the notebook: the segments (``GHOST_TRACE_COLUMNS``) and the
     events of ``ghost_trace(seed)``, or the refusal it gave for the default id."""
     from IPython.display import display
     if isinstance(trace, NoQuestion):
@@ -100,7 +100,7 @@ def show_ghost_trace(trace) -> None:
 
 
 def _ghost_facts(seed: int) -> dict:
-    """What exercise 1's typical wrong answers count, from the student's own trace."""
+    """What exercise 2's typical wrong answers count, from the student's own trace."""
     from ..ghosts import count_ghosts
     trace = ghost_trace(seed)
     seg, events = trace.segments, trace.events
@@ -113,7 +113,7 @@ def _ghost_facts(seed: int) -> dict:
 
 
 def judge_ghost_count(ghost_count, seed: int) -> Feedback:
-    """Exercise 1: how many connections did the server's application accept that no
+    """Exercise 2: how many connections did the server's application accept that no
     connect() of the client opened?"""
     if seed == answers.DEFAULT_SEED:
         return wrong(NO_ID_MESSAGE)
@@ -146,13 +146,13 @@ def judge_ghost_count(ghost_count, seed: int) -> Feedback:
 
 
 def check_ghost_count(ghost_count, seed: int) -> None:
-    """Exercise 1, in the notebook."""
-    show(judge_as_sent(judge_ghost_count, ghost_count, seed=seed), "04-ex1", ghost_count)
+    """Exercise 2, in the notebook."""
+    show(judge_as_sent(judge_ghost_count, ghost_count, seed=seed), "04-ex2", ghost_count)
 
 
-# --------------------------------------------- exercise 2 (predict the RST's sequence)
+# --------------------------------------------- exercise 1 (predict the RST's sequence)
 def rst_numbers(seed: int) -> dict:
-    """Exercise 2's numbers: the client's ISN, the old SYN's sequence number and the
+    """Exercise 1's numbers: the client's ISN, the old SYN's sequence number and the
     server's ISN. For a third of the students the old SYN's number is the last one below
     2^32, so the SYN-ACK's ack wraps to 0."""
     rng = random.Random(f"04-rst-{seed}")
@@ -164,7 +164,7 @@ def rst_numbers(seed: int) -> dict:
 
 
 class RstQuestion:
-    """Exercise 2's situation for one student (RFC 9293 Figure 8 with their numbers)."""
+    """Exercise 1's situation for one student (RFC 9293 Figure 8 with their numbers)."""
 
     def __init__(self, seed: int):
         self.seed = seed
@@ -191,7 +191,7 @@ class RstQuestion:
 
 
 def rst_seq_question(seed: int):
-    """Exercise 2's numbers for this student, or a refusal for the default id."""
+    """Exercise 1's numbers for this student, or a refusal for the default id."""
     if seed == answers.DEFAULT_SEED:
         return NoQuestion(NO_ID_MESSAGE)
     return RstQuestion(seed)
@@ -205,9 +205,9 @@ def expected_rst_seq(seed: int) -> int:
 
 
 def rst_scenario(seed: int) -> dict:
-    """Exercise 2's run: Figure 8 with the student's numbers (linux profile, three-way)."""
+    """Exercise 1's run: Figure 8 with the student's numbers (linux profile, three-way)."""
     n = rst_numbers(seed)
-    return {"name": "exercise 2: an old duplicate SYN arrives first", "profile": "linux",
+    return {"name": "exercise 1: an old duplicate SYN arrives first", "profile": "linux",
             "seed": seed % 2**32, "link": {"delay": 0.01, "mtu": 1500},
             "hosts": {"client": {"port": CLIENT_PORT, "isn": n["client_isn"]},
                       "server": {"port": SERVER_PORT, "isn": n["server_isn"]}},
@@ -220,7 +220,7 @@ def rst_scenario(seed: int) -> dict:
 
 
 def judge_rst_seq(rst_seq, seed: int) -> Feedback:
-    """Exercise 2: the sequence number of the client's RST (absolute)."""
+    """Exercise 1: the sequence number of the client's RST (absolute)."""
     if seed == answers.DEFAULT_SEED:
         return wrong(NO_ID_MESSAGE)
     value = whole_number(rst_seq, "rst_seq")
@@ -256,7 +256,7 @@ def judge_rst_seq(rst_seq, seed: int) -> Feedback:
 
 
 def rst_reveal(prediction, seed: int) -> Reveal:
-    """Exercise 2's reveal: the feedback, then the run's ladder with absolute numbers, only
+    """Exercise 1's reveal: the feedback, then the run's ladder with absolute numbers, only
     once ``prediction`` is a whole number (predict first)."""
     feedback = judge_as_sent(judge_rst_seq, prediction, seed=seed)
     if seed == answers.DEFAULT_SEED or isinstance(
@@ -270,9 +270,9 @@ def rst_reveal(prediction, seed: int) -> Reveal:
 
 
 def reveal_rst_seq(rst_seq, seed: int) -> None:
-    """Exercise 2, in the notebook: the feedback, then the ladder."""
+    """Exercise 1, in the notebook: the feedback, then the ladder."""
     shown = rst_reveal(rst_seq, seed)
-    show(shown.feedback, "04-ex2", rst_seq)
+    show(shown.feedback, "04-ex1", rst_seq)
     from IPython.display import HTML, display
     for caption, figure in zip(shown.captions, shown.figures):
         display(HTML(f"<b>{html.escape(caption)}</b>"))
@@ -355,7 +355,7 @@ def check_ghost_scenario(scenario) -> None:
 # ------------------------------------------ what the hidden tests run (tcpsim.exercises.grade)
 # exercise: (judge, the names of its answers in the notebook); every judge takes seed=
 GRADED = {
-    "04-ex1": (judge_ghost_count, ("ghost_count",)),
-    "04-ex2": (judge_rst_seq, ("rst_seq",)),
+    "04-ex1": (judge_rst_seq, ("rst_seq",)),
+    "04-ex2": (judge_ghost_count, ("ghost_count",)),
     "04-ex3": (judge_ghost_scenario, ("my_scenario",)),
 }
