@@ -61,7 +61,7 @@ READ_AFTER_S = 0.002         # capture tools record a read after recv() returns,
 OUT_OF_ORDER = "out-of-order data"
 WINDOW_UPDATE = "window update"
 PROBE_ANSWER = "answer to a probe"
-PIGGYBACKED = "piggybacked on data"
+PIGGYBACKED = "piggybacked on data or FIN"
 DELAYED = "delayed-ACK timer"
 EVERY_SECOND = "every second full segment"
 QUICK = "quick-ACK"
@@ -296,3 +296,23 @@ def write_delays(trace, host: str = "client"):
                     "waited_ms": None if left is None else round((left - e["t"]) * 1000, 3)})
         offset += int(e["result"])
     return pd.DataFrame(out, columns=["t", "bytes", "first_byte", "left_at", "waited_ms"])
+
+
+def reasons_table(captures, receiver: str = "server"):
+    """For each shipped capture (names, or (name, receiver) pairs): how many of the
+    receiver's ACKs had each reason, on the real kernel and in the simulation of the same
+    scenario (tcpsim's linux profile), one row per (capture, reason)."""
+    import pandas as pd
+    from . import course
+    rows = []
+    for item in captures:
+        name, host = (item, receiver) if isinstance(item, str) else item
+        real = ack_reasons(course.capture(name), host)
+        simulated = ack_reasons(course.simulate(name), host)
+        for reason in REASONS:
+            if reason in real.index or reason in simulated.index:
+                rows.append({"capture": name, "receiver": host, "reason": reason,
+                             "real Linux": int(real.get(reason, 0)),
+                             "tcpsim linux": int(simulated.get(reason, 0))})
+    return pd.DataFrame(rows, columns=["capture", "receiver", "reason", "real Linux",
+                                       "tcpsim linux"])

@@ -203,6 +203,12 @@ def test_stall_scenarios_typical_wrong():
         [{"at": 0.311, "host": "client", "do": "send", "bytes": 20}]
     assert "same writes" in buffers.judge_stall_scenarios(stall, other).message
     assert "still waits" in buffers.judge_stall_scenarios(stall, stall).message
+    slow = json.loads(json.dumps(free))
+    slow["hosts"]["client"]["options"] = {}
+    slow["link"] = {"mtu": 1500, "delay": 0.05}
+    slow["actions"] = [a for a in slow["actions"] if not (
+        a.get("host") == "server" and a.get("do") == "send" and a.get("at") == 0.301)]
+    assert "not for a delayed ACK" in buffers.judge_stall_scenarios(slow, free).message
     assert "cannot run" in buffers.judge_stall_scenarios({"tcpsim": 1, "hosts": 3},
                                                          free).message
     assert "dict" in buffers.judge_stall_scenarios("nope", free).message

@@ -368,13 +368,29 @@ def _longest_wait(scenario, name: str):
     return trace, client, (float(waits.max()) if len(waits) else 0.0)
 
 
+def _released_by_delayed_ack(trace, client: str) -> bool:
+    """Did the write that waited longest leave after an ACK sent by the peer's delayed-ACK
+    timer (and not, say, after an ACK that was only slow to travel)?"""
+    from ..acks import DELAYED, classify_acks, write_delays
+    delays = write_delays(trace, client).dropna(subset=["waited_ms"])
+    left = float(delays.loc[delays["waited_ms"].idxmax(), "left_at"])
+    peer = next(h for h in trace.segments["src"].unique() if h != client)
+    rows = [r for r in trace.doc["segments"] if r["src"] == peer and r.get("arrival") is not None
+            and r["arrival"] <= left + 1e-9]
+    if not rows:
+        return False
+    reasons = classify_acks(trace, peer).set_index("i")["reason"]
+    last = rows[-1]
+    return reasons.get(last["i"]) == DELAYED
+
+
 def judge_stall_scenarios(stall_scenario, no_stall_scenario, seed: int | None = None) -> Feedback:
     """Exercise 4: a scenario in which a write waits for a delayed ACK (the Nagle stall), and
     the same writes without the stall."""
     stalled = _longest_wait(stall_scenario, "stall_scenario")
     if isinstance(stalled, Feedback):
         return stalled
-    _trace, client, wait_ms = stalled
+    trace, client, wait_ms = stalled
     if wait_ms < STALL_MIN_MS:
         writes = [b for b in _client_writes(stall_scenario) if isinstance(b, int)]
         options = (stall_scenario.get("hosts", {}).get(client) or {}).get("options") or {}
@@ -387,6 +403,11 @@ def judge_stall_scenarios(stall_scenario, no_stall_scenario, seed: int | None = 
         return wrong("stall_scenario: no write waited. Was the first small write ACKed at "
                      "once? A receiver that is not in pingpong mode ACKs at once (quick-ACK): "
                      "it must have answered with data shortly before (section 5).")
+    if not _released_by_delayed_ack(trace, client):
+        return wrong("stall_scenario: a write waited, but not for a delayed ACK: the ACK that "
+                     "released it was sent at once and was only slow to arrive (a long "
+                     "link delay?). Keep the link fast: the wait must come from the "
+                     "receiver holding its ACK.")
     free = _longest_wait(no_stall_scenario, "no_stall_scenario")
     if isinstance(free, Feedback):
         return free
