@@ -355,4 +355,20 @@ QUESTIONS = {
                  "shutdown().",
         },
     },
+    # notebook 06, section 3 (ungraded quick check): a segment overtaken by three later ones
+    "06-reorder": {
+        "right": "b",   # RFC 8985 §6.2 (RACK), RFC 2883 (D-SACK); capture reorder
+        "feedback": {
+            "a": "That is the textbook's rule (RFC 5681 §3.2). Linux with SACK does not count "
+                 "duplicate ACKs: look at when the re-send left in the capture.",
+            "b": "RACK (RFC 8985 §6.2) marks the segment lost as soon as one sent after it is "
+                 "SACKed and the reordering window has passed: one duplicate ACK was enough. "
+                 "The original arrived anyway, and the receiver's D-SACK (RFC 2883) told the "
+                 "sender that the re-send was not needed.",
+            "c": "The timer is the last resort, for when no ACK comes at all. Here ACKs with "
+                 "SACK blocks came within a millisecond.",
+            "d": "A receiver keeps segments that arrive beyond a gap in its out-of-order "
+                 "queue (RFC 9293 §3.10.7.4) and SACKs them: only the missing one is re-sent.",
+        },
+    },
 }

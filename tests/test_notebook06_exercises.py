@@ -278,3 +278,9 @@ def test_checks_show_and_return_nothing():
     from tcpsim.exercises.feedback import last_feedback
     assert last_feedback("06-ex2").correct and last_feedback("06-ex4").correct
     assert last_feedback("06-ex3").correct
+
+
+def test_reorder_quick_check():
+    assert ex.check_reorder("b")
+    assert all(not ex.check_reorder(k) for k in "acd")
+    assert "one of" in ex.check_reorder("e").message

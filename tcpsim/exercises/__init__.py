@@ -48,7 +48,8 @@ from .isn import (COOKIE_ACK_LOSS_CHOICES, STALE_CHOICES, check_cookie_ack_loss,
                   judge_spoof_scenarios, judge_stale_segment, reveal_stale_segment,
                   stale_choices, stale_question, stale_reveal)
 from .interview import SelfTestItem, check_self_test, judge_self_test, self_test
-from .loss import (CAPTURE_POOL, RecoveryQuestion, RtoQuestion, retransmissions_capture,
+from .loss import (CAPTURE_POOL, REORDER_CHOICES, RecoveryQuestion, RtoQuestion,
+                   check_reorder, retransmissions_capture,
                    check_capture_retransmissions, check_rto, check_wireshark_wrong,
                    judge_capture_retransmissions, judge_recovery, judge_rto,
                    judge_wireshark_wrong, recovery_question, recovery_reveal, reveal_recovery,
@@ -118,4 +119,4 @@ __all__ += ["RtoQuestion", "rto_question", "check_rto", "judge_rto",   # noteboo
             "CAPTURE_POOL", "retransmissions_capture", "check_capture_retransmissions",
             "judge_capture_retransmissions", "RecoveryQuestion", "recovery_question",
             "judge_recovery", "reveal_recovery", "recovery_reveal", "check_wireshark_wrong",
-            "judge_wireshark_wrong"]
+            "judge_wireshark_wrong", "REORDER_CHOICES", "check_reorder"]

@@ -7,6 +7,7 @@
 | 3 | predict, then reveal, randomized | ``recovery_question(seed)`` | ``judge_recovery`` | ``reveal_recovery`` |
 | 4 | build a scenario | | ``judge_wireshark_wrong`` | ``check_wireshark_wrong`` |
 | 5 | explain in words (graded by hand, instructors/README.md) | | | |
+| section 3 | predict widget (ungraded) | ``REORDER_CHOICES`` | ``check_reorder`` | |
 
 As in ``handshake.py`` (notebook 02, the model): a ``judge_…`` decides and gives the
 feedback, and is what the hidden tests run in a fresh process (``GRADED``, ``python -m
@@ -514,6 +515,23 @@ def check_wireshark_wrong(scenario, vantage) -> None:
     """Exercise 4, in the notebook."""
     show(judge_as_sent(judge_wireshark_wrong, scenario, vantage), "06-ex4",
          (scenario, vantage))
+
+
+# --------------------------------------------------------- quick check (predict widget)
+REORDER_CHOICES = {    # one line each: the predict widget shows them as radio buttons
+    "a": "Nothing yet: it waits for three duplicate ACKs, and the late segment arrives first.",
+    "b": "It re-sends the late segment after the first duplicate ACK; the original arrives "
+         "too, and the receiver reports the copy as a duplicate.",
+    "c": "It waits for its retransmission timer: only a timeout proves a loss.",
+    "d": "The receiver drops the three later segments, so the sender re-sends all four.",
+}
+
+
+def check_reorder(letter) -> Feedback:
+    """Quick check (ungraded, for the predict widget): what does Linux do when a segment is
+    overtaken by three later ones? Returns the Feedback, which the widget shows."""
+    from .handshake import _judge_choice
+    return _judge_choice("06-reorder", REORDER_CHOICES, None, letter, "answer")
 
 
 # ------------------------------------------ what the hidden tests run (tcpsim.exercises.grade)

@@ -28,6 +28,7 @@ RIGHT = {
     '10-q8': '11fe792c69c4363c49d5d942cef1e79369a30fab246de7a81b75b6df2d0ac782',
     '10-q9': 'dc4b6da2da524f980550d93a9a4bcf738f8d892b4e61e9f8e2a67c0df86f4619',
     '10-q10': 'a8bf9e885a4ac9273f960d47a3098483e267339c2de8510187200b0e4c21626a',
+    '06-reorder': '231d3e05db6d39f02e7fe57e60f8650bbdc66936db4bc31d42f099add79da82e',
 }
 
 FEEDBACK = {
@@ -160,5 +161,11 @@ FEEDBACK = {
         'b': 'mVuLbyD/98Dpj0nSaThZN/LQQ5i8cC+kkRnSxew1jEi45To75IvFdVY8VIiUVt+VybGOOvB7dpZyM7aMiCjU3yDguIpU/m7sAg==',
         'c': '7noPIhLSWIvSiiHTrCHAiiWmp158Nk7SUgCCg2QuX0KXiqsKDKp+o7M7FoQet4RpzMz53MwnswsMkg/kaU6L13m5ig==',
         'd': 'z0bwA1zRyEGvXcLYVz80na2+Z2W8tFdSmodemIBGm6VXaUeHX1YwfVW2LtmlaVyv7FJyirJ7hPhrkexCXpMT4qSEYyIuxyq9iHB3eLLW1Xx1wpF2',
+    },
+    '06-reorder': {
+        'a': '8dk6Q5l9IPiQ0uwLv9CulJIg/3K3QVlonYBGXctjx99lJKzVla5Z7WrJXJOToFT0uyajxFOSRo7ck0GRw5dFCRlVHWOWqpgoz6qxGBiPZ0OnNIQifj0hxqYzMnVJVhKggzJO+qSYp/B221TAg2v8Vd5/XBtpwOBxBpV8Z/IrfXbLyDhflMmVAFEH',
+        'b': 'M2cdgi4iNgLM9WcsDHCzciRuhLQ9T3v/DqFEs/p/hj5X4ni18q8FCpt61H61VMLeU2s84Z+z7IsC0Y2QTvnLb2In8Qpj48pO3tYhwP6oGAqA08T1e9JwO5Bh7agK4vJ5s1nojh8oI4QFcqTY8nwlcCnGVXy7e9DFwNllk/HaexBKp7fNrrwI3ysJwSA4WH/QFGjEoaGKbVBeA597xQAmsQ9hM/6SjNISEx+ajtFUdoVGxNJCQrWAh6Hu+FRbzTMO8u5T6LtQUxwkJfcvivqTR7Qzk2aICXiIOaLOl7ucrJOOFqsr5HuGtdAcWJohjU+D9b6+d9MrDfsTDJKKamhtzLwxBGRsPFEP0ek=',
+        'c': '0gngICUUr6Tgtyr5tWhnKRIb2JDQpiaSn+tD4cDiE8n5znSultWGtk+nEVymTaj9H1Ja4B2GnHjBz4L0uuWnCbNhxAQXzAuQSGkUtw+JVzzCPY8lKCUG7PAzEiMMPeqeNsdpoGqFijVr17LLQQVynwU=',
+        'd': '8xw5m8ZGNewJrMhsBHJ+F5TkpwjMAdVN88BE/nAilp8bzHoYP/tvBJda5zoyQ7DCGhDMM/3nj2ofGdtbCQGuRZNzpAIjN5tAsaB6mRHce3tZ2l+cmBdDPQuUwOIlOVE0nJDitQJsAJP+yWKjgQAEUdq+kROC1xvCpvcIqZTIQypNe6hcEyhMsIaqK8vyYaMjLkiC',
     },
 }
