@@ -154,6 +154,7 @@ CAN_SEND_DATA = frozenset((ESTABLISHED, CLOSE_WAIT, FIN_WAIT_1, CLOSING, LAST_AC
 TCP_OPTION_TS_LEN = 12        # nop, nop, kind 8 len 10: what timestamps take from each segment
 SACK_BLOCKS_WITH_TS = 3       # RFC 2018 §3: 3 blocks fit beside timestamps (4 without)
 TCP_INVALID_RATELIMIT_S = 0.5 # net.ipv4.tcp_invalid_ratelimit = 500 ms
+TCP_PAWS_WINDOW = 1           # include/net/tcp.h: a timestamp this far behind still passes
 TCP_MSS_DEFAULT = 536         # include/net/tcp.h, RFC 9293 §3.7.1
 TCP_RMEM_TO_WIN_SCALE = 8     # include/net/tcp.h: scaling_ratio is a fraction of 256
 TCP_DEFAULT_SCALING_RATIO = 1 << (TCP_RMEM_TO_WIN_SCALE - 1)  # include/net/tcp.h: until a
@@ -1426,6 +1427,19 @@ class Endpoint:
     def _on_segment_synchronized(self, seg, now):
         flags = seg.flags
         state = self.state
+        if self.ts_on and seg.len and "R" not in flags and "ts" in seg.options \
+                and self.ts_recent \
+                and seq_diff(self.ts_recent, seg.options["ts"][0]) > TCP_PAWS_WINDOW:
+            # PAWS (RFC 7323 §5.3 R1): data with a timestamp older than the connection's
+            # is an old duplicate, of this incarnation or an earlier one: dropped and
+            # answered with a duplicate ACK, a D-SACK if it lies below RCV.NXT (linux
+            # tcp_validate_incoming(): tcp_paws_discard(), tcp_send_dupack()). Segments
+            # without data are not checked here (tcp_disordered_ack() is not modelled).
+            if seq_lt(seg.seq, self.rcv_nxt):
+                self.dsack = (seg.seq, seq_add(seg.seq, seg.len))  # RFC 2883
+                self._enter_quickack()
+            return self._out_of_window_ack(seg, now, "PAWS: its timestamp is older than "
+                                           "the connection's (RFC 7323 §5.3 R1)")
         if self.ts_on and "ts" in seg.options and seq_le(seg.seq, self.rcv_nxt):
             self.ts_recent = seg.options["ts"][0]  # RFC 7323 §4.3
         # The peer's SYN-ACK in a simultaneous open repeats its SYN (seq = IRS): it is let

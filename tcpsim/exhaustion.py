@@ -45,10 +45,17 @@ def limit_per_s(port_range=LINUX_DEFAULT_PORT_RANGE,
 
 
 def scenario(rate_per_s: float, port_range=SWEEP_PORT_RANGE,
-             duration_s: float = SWEEP_DURATION_S, seed: int = 8) -> dict:
-    """A client that calls ``connect()`` ``rate_per_s`` times a second for ``duration_s``."""
+             duration_s: float = SWEEP_DURATION_S, seed: int = 8,
+             closer: str = "client") -> dict:
+    """A client that calls ``connect()`` ``rate_per_s`` times a second for ``duration_s``.
+
+    ``closer``: who closes each connection first, and so holds its TIME-WAIT: the
+    ``"client"`` (2 ms after its connect() returned, having sent 100 B), or the
+    ``"server"`` (2 ms after accept(); the client then closes when it reads the end)."""
     if not (isinstance(rate_per_s, (int, float)) and rate_per_s > 0):
         raise ValueError(f"rate_per_s: must be a number > 0, not {rate_per_s!r}")
+    if closer not in ("client", "server"):
+        raise ValueError(f"closer: 'client' or 'server', not {closer!r}")
     count = int(duration_s * rate_per_s)
     if count < 1:
         raise ValueError(f"duration_s: {duration_s} s at {rate_per_s}/s makes no connection")
@@ -62,9 +69,10 @@ def scenario(rate_per_s: float, port_range=SWEEP_PORT_RANGE,
             "actions": [{"at": 0.0, "host": "server", "do": "listen"}, *connects,
                         {"after": "connect", "host": "client", "do": "send",
                          "bytes": REQUEST_BYTES},
-                        {"after": "connect", "delay": CLOSE_AFTER_CONNECT_S, "host": "client",
-                         "do": "close"},
-                        {"on": "eof", "host": "server", "do": "close"}],
+                        {"after": "connect" if closer == "client" else "accept",
+                         "delay": CLOSE_AFTER_CONNECT_S, "host": closer, "do": "close"},
+                        {"on": "eof", "host": "server" if closer == "client" else "client",
+                         "do": "close"}],
             "until": round(0.1 + duration_s + 1.0, 6)}
 
 
@@ -105,3 +113,59 @@ def sweep(rates, port_range=SWEEP_PORT_RANGE, duration_s: float = SWEEP_DURATION
     for rate in tqdm(rates, desc="rates", unit="run", disable=not progress):
         rows.append(summary(run(scenario(rate, port_range, duration_s)), rate, port_range))
     return pd.DataFrame(rows)
+
+
+def time_wait_peaks(trace) -> dict:
+    """{host: the most of its connections in TIME-WAIT at once} over a run."""
+    peaks = {}
+    for host in dict.fromkeys(trace.states["host"]):
+        _, held = time_wait_count(trace.states, host)
+        peaks[host] = int(held.max()) if len(held) else 0
+    return peaks
+
+
+def who_pays(rate_per_s: float = 50.0, duration_s: float = 60.0, progress: bool = True):
+    """The same stream of short connections (default port range, ``rate_per_s`` a second for
+    ``duration_s``), once with the client closing first and once with the server: a pandas
+    DataFrame with each side's peak of TIME-WAIT connections and the failed connects."""
+    import pandas as pd
+    from tqdm.auto import tqdm
+
+    from .simulator import run
+    rows = []
+    for closer in tqdm(("client", "server"), desc="who closes first", unit="run",
+                       disable=not progress):
+        trace = run(scenario(rate_per_s, LINUX_DEFAULT_PORT_RANGE, duration_s, closer=closer))
+        peaks = time_wait_peaks(trace)
+        connects = trace.events[trace.events["call"] == "connect"]
+        rows.append({"closes first": closer, "connections": len(connects),
+                     "client's TIME-WAIT peak": peaks.get("client", 0),
+                     "server's TIME-WAIT peak": peaks.get("server", 0),
+                     "failed connects": int((connects["result"] != "ok").sum())})
+    return pd.DataFrame(rows)
+
+
+def reuse_table(traces):
+    """One row per connection (``course.capture_streams(name)``, or the connections of a
+    run): the client's port, its SYN's and its FIN's sequence numbers, and, where an
+    earlier connection used the same port, how far this SYN lies beyond that one's FIN
+    (``tcp_twsk_unique()`` puts a takeover at FIN + 1 + 65537)."""
+    import pandas as pd
+    rows, last_fin = [], {}
+    for k, trace in enumerate(traces):
+        seg = trace.segments
+        client = seg[seg["src"] == "client"]
+        syn = client[client["flags"] == "S"]
+        fin = client[client["flags"].str.contains("F")]
+        port = int(client["sport"].iloc[0])
+        syn_seq = int(syn["seq"].iloc[0]) if len(syn) else None
+        beyond = None
+        if syn_seq is not None and port in last_fin:
+            beyond = (syn_seq - last_fin[port]) % 2**32
+        if len(fin):
+            last_fin[port] = int(fin["seq"].iloc[0])
+        rows.append({"connection": k, "client port": port, "SYN seq": syn_seq,
+                     "FIN seq": int(fin["seq"].iloc[0]) if len(fin) else None,
+                     "SYN beyond the port's last FIN": beyond})
+    return pd.DataFrame(rows).astype({"SYN seq": "Int64", "FIN seq": "Int64",
+                                      "SYN beyond the port's last FIN": "Int64"})

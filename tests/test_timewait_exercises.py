@@ -272,3 +272,19 @@ def test_bound_port_over_time_wait_starts_beyond_the_old_sequence_space():
     assert syn["seq"].iloc[0] == (old_fin["seq"].iloc[0] + 1 + TW_ISN_GAP) % 2**32
     causes = trace.states[trace.states["host"] == "client"]["cause"]
     assert (causes == "connect() reuses the port").any()
+
+
+def test_the_sweep_picture():
+    import pandas as pd
+
+    from tcpsim import plots
+    table = exhaustion.sweep([1, 2, 5], (40000, 40099), duration_s=60, progress=False)
+    fig = plots.exhaustion_sweep(table)
+    top, bottom = fig.axes[:2]
+    assert list(top.lines[0].get_ydata()) == list(table["max_time_wait"])
+    heights = [p.get_height() for p in bottom.patches]
+    assert heights == pytest.approx(list(table["failures"] / table["connects"] * 100))
+    with pytest.raises(ValueError, match="missing"):
+        plots.exhaustion_sweep(pd.DataFrame({"rate_per_s": [1]}))
+    with pytest.raises(ValueError, match="no rows"):
+        plots.exhaustion_sweep(table.iloc[0:0])

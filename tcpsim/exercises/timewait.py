@@ -297,6 +297,11 @@ def judge_corrupting_scenario(scenario, seed: int | None = None) -> Feedback:
         return wrong("The old segment arrived, but the new connection threw it away: its "
                      "timestamp was older than the connection's (PAWS, RFC 7323 §5). "
                      "Which host option turns that protection off?")
+    if "not yet sent" in reasons:
+        return wrong("The old segment arrived, but its acknowledgment number is beyond "
+                     "anything the new connection's other side has sent, so it was thrown "
+                     "away (RFC 9293 §3.10.7.4). Which side's initial sequence number "
+                     "decides that, and how can it start where the old one did?")
     if "window" in reasons:
         return wrong("The old segment arrived, but outside the new connection's receive "
                      "window. The new connection's sequence numbers start elsewhere "

@@ -25,6 +25,7 @@ from .flow import flow, flow_data
 from .header import header, header_bytes, header_fields
 from .schedule import schedule, schedule_data
 from .connections import connection_ids, connection_spans, connection_trace, connections
+from .exhaustion import exhaustion_sweep
 from .isn import flood_queue, isn_generators, stale_acceptance
 from .style import HOST_COLOURS, OKABE_ITO, flag_label, host_colours
 from .loss import loss_sweep, rto
@@ -35,6 +36,7 @@ __all__ = ["ladder", "ladder_svg", "segment_label", "state_graph", "state_graph_
            "buffers", "buffers_svg", "buffer_numbers", "flow", "flow_data", "header", "header_bytes", "header_fields",
            "schedule", "schedule_data",
            "connections", "connection_ids", "connection_spans", "connection_trace",
+           "exhaustion_sweep",
            "flag_label", "host_colours", "HOST_COLOURS", "OKABE_ITO",
            "isn_generators", "stale_acceptance", "flood_queue"]
 __all__ += ["rto", "loss_sweep"]   # notebook 06
