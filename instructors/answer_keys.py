@@ -97,6 +97,23 @@ QUESTIONS = {
                  "fields, and the listener no longer has them.",
         },
     },
+    # notebook 04, section 6 (ungraded quick check): a restarted client's SYN meets its old,
+    # half-open connection on the server
+    "04-half-open": {
+        "right": "b",   # RFC 9293 §3.5.1 Figure 9; RFC 5961 §4; capture interview-syn-established
+        "feedback": {
+            "a": "The ports are taken by the old connection, which the server still believes "
+                 "in: a SYN reaches that connection, not the listener.",
+            "b": "A SYN on a synchronized connection gets an ACK of the current numbers (RFC "
+                 "5961 §4, the challenge ACK). It acknowledges nothing the new SYN sent, so "
+                 "the client resets it, and its next SYN finds the ports free (RFC 9293 "
+                 "Figure 9).",
+            "c": "The server answers at once; only the client's reset ends the old "
+                 "connection, and no timer is needed.",
+            "d": "A reset comes from the side that has no connection, here the restarted "
+                 "client; the server still has one, and answers as a connection does.",
+        },
+    },
     # notebook 05, exercise 3: the program stops reading; the window after 16 more segments
     "05-ex3": {
         "right": "c",   # data/captures/paced-noread: 77 -> 62 units; __tcp_select_window()

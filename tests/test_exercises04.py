@@ -223,3 +223,16 @@ def test_notebook04_grader_runs_in_a_fresh_process():
                                            "rst_seq": w.expected_rst_seq(seed)}),
                          capture_output=True, text=True, timeout=120)
     assert (out.returncode, out.stdout) == (0, "right\n")
+
+
+def test_half_open_quick_check_is_what_the_kernel_and_simulator_do():
+    """The right choice (b: an ACK with the old numbers, then the client's reset) is the
+    real capture's and the crash run's first two segments after the restart."""
+    from tcpsim import course
+    assert w.check_half_open("b")
+    assert all(not w.check_half_open(k) for k in "acd")
+    assert "no value yet" in w.check_half_open(None).message
+    real = course.capture("interview-syn-established", stream=1).segments
+    assert list(real["flags"].head(3)) == ["S", "A", "R"]
+    assert real["ack"].iloc[1] != (real["seq"].iloc[0] + 1) % SEQ_SPACE   # the old numbers
+    assert w.HALF_OPEN_CHOICES["b"].startswith("An ACK with the old connection's numbers")

@@ -60,7 +60,7 @@ from .segments import (SYNACK_CHOICES, check_decoded_header, check_fin_frames, c
                        rst_question, seq_space_question)
 from .start_here import (CONNECT_RETURNS_CHOICES, CONNECT_RETURNS_QUESTION,
                          check_connect_returns)
-from .why_three_way import (check_ghost_count, check_ghost_scenario, ghost_trace,
+from .why_three_way import (HALF_OPEN_CHOICES, check_half_open, check_ghost_count, check_ghost_scenario, ghost_trace,
                             judge_ghost_count, judge_ghost_scenario, judge_rst_seq,
                             reveal_rst_seq, rst_reveal, rst_seq_question,
                             show_ghost_trace)
@@ -101,7 +101,8 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "SelfTestItem", "self_test", "check_self_test", "judge_self_test",
            "ghost_trace", "show_ghost_trace", "check_ghost_count", "judge_ghost_count",
            "rst_seq_question", "reveal_rst_seq", "rst_reveal", "judge_rst_seq",
-           "check_ghost_scenario", "judge_ghost_scenario",
+           "check_ghost_scenario", "judge_ghost_scenario", "HALF_OPEN_CHOICES",
+           "check_half_open",
            "RateQuestion", "rate_question", "check_sustained_rate", "judge_sustained_rate",
            "FIN_IN_TIME_WAIT_CHOICES", "fin_in_time_wait_choices", "judge_fin_in_time_wait",
            "reveal_fin_in_time_wait", "fin_in_time_wait_reveal",

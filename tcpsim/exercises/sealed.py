@@ -11,6 +11,7 @@ RIGHT = {
     '02-refused': 'f3e9615acd56c3f03f11a0fb0477a9cc30df45f36489aea8bf18b796a8174512',
     '01-synack': 'c8953ae18aa2e30688bfebb797287b7078aff7b05bebbdcb4f42d42fcad06754',
     '03-cookie-ack-loss': 'e370d03a8292911e243f6fbfeb92c0b5b14d185f65eeb3a9af6b3c66baefd25d',
+    '04-half-open': '01284bef383a25aad327411b3d52a6960b5a60e4a2affbba00492115acb29691',
     '05-ex3': '9f9a5f658bf23cde4cfc096b210ea21375f9f31207903a9b0a1e041734babd58',
     '05-one-ack': 'a9eaa9a85daf4aaa2072987412a91ed0392328361c7292974cace416ee98e9c0',
     '07-ex3': '646fc121a92d1d9f379b023c30e21ea3ffbe61d0c0c3b4c95451a921fe5686d0',
@@ -60,6 +61,12 @@ FEEDBACK = {
         'b': '+lNo3EE1hJE9EOBb4AqRMWsgLCQwmgBKkbrrl04udJ0r1+zoiKLpvCVVILj2nJYBpVGlZkpVnrdFxBxZoshsOo4ag/zVc1a8dgniOqn51XLjyNXhkDS6slZuGJRqinegdbk6sphjOsca1enIh5w16XbuIbtbBlvJT+UF0rX24YhFjnyEbafMgIn3MkN6YCEShTLUXWUeYiUR6XPxHIvyih+MG8Rxglil5yOTIg4aJcT9aTasGL+C7Yt5163UnSzglbCs+g3Vsbf+s3qCe9YVnqKNGJOcDjuqjRyT0Y0j/sfsUCti9XI+NH0sVdDk',
         'c': 'vr+X76m2LOTytlaOtMwjUJWlzVEOMKugST5cG9TreuZNtkW/KvBcNcAwhVkIECQitjfyIsvEf4TB+gqiTy16sgOEuzjZV8n9KqksW5VX73qiH8IA7dcqtNkL5hpspjoXbihK',
         'd': 'exg1VGcUy3bLSWfUgyZFNoBxqDhantytFBhO8cejt4IcxwMeds6/YnVV99fmM4o5Qj5MVTzRwf3R+XnAcURVfy0bU4i409OCxSPZJ9Xe2Bryw0P3GL0uaj31rr6dOCDPLUU+/IaqrvoKBcWWqhaMb5BFTim5',
+    },
+    '04-half-open': {
+        'a': 'hNaxnkQuMp4l/lw7Ujre9I5IJIH4x5wMAWBATR9ngkZnY5yOgqywtCLrpTkDlbo+GTGeNXb1fAkQ+vU4sRh9y2HayrODPBN5T9kxmeN6ONVuYVFbR3F08Y0RJ7qiIMVB042+WYw8zbjY8Rkxs8lSN6/cLLeV4cj/qM1sPaka8A==',
+        'b': '/J0ObHyVDGPhGsjFsuvoGpvsD8EUUtSEot3qlGZ1IbaNT87FWh+rs9BQisSK3bwn5QwzrC+s3H6fSko0lvkoF01Jek7Ip6uVEFaXQ70ukZZIzeDBOTpGgjlavbtjaA7QzzUhcdxnHFs3yp6l/lbHndow6cqqZprRyhIeke8dRTSwRO5W68Ws9i+6Ts5ztyiKn9fwOlm+jur8PAKLB7H3/aa456Dkfyh7W+P4Gq9AZRk0KAKxyyDzqhr1pa0+EgJAJdp55ES3OQho9imDCdPICiIjrteVg7Ap+4ihwfHbEQsGUthHI6A=',
+        'c': 'qMCG8f1N7fBRwr0nsd9/vU4C/W7DdX3UUkp+koqEbiun9vUUFB2EMdarhfJiKBfHa5ZkwYHbeU5lpvS92Qah1y0aabBLbpt794bGzYd6T4u6wKu8E5itglCwHF0TLzHGVHLuzg==',
+        'd': 'mUMxwnsGJiHKNFW5YEV5OYDR3mS9vU0UBGUtshH5NGAVYodohQf4n6ek/jl3l4hR0c7v75do4dNKmPAKTC/kMNU1H6sOzXiD324gOkRNV2RkKxgH+c5ZE+X3bhA+QZc9GE5vj5teSMN/RJPEvOuaWNrWUxVNEV94nIggP9qwwhybEGB1ZR2zj9Kv',
     },
     '05-ex3': {
         'a': 'KsDmuizSoLEnC+/ECFT/Xs93HyjINrD8yGHfGIGYyNmEPSyi7Rgzh6tIJADTWWOC+nBYifCCZ/A5aLB5bceWDH0qIjDB/X6SgYtNhP0ntMQzg2Gt1acwPwSfiJEKFuj90UvM4K5fcFRPoR/5f1ZYHH4q2v3EzWjsQNLzpmg2qSlCeCyGEPWUweW+PPNWz5iW5RHwpcFcIaayF+U=',

@@ -6,6 +6,7 @@
 | 2 | read a trace with pandas, randomized | ``ghost_trace(seed)`` | ``judge_ghost_count`` | ``check_ghost_count`` |
 | 3 | build a scenario | | ``judge_ghost_scenario`` | ``check_ghost_scenario`` |
 | 4 | explain in words (graded by hand) | | | |
+| section 6 | predict widget (ungraded) | ``HALF_OPEN_CHOICES`` | ``check_half_open`` | |
 
 As in ``handshake.py`` (notebook 02, the model): a ``judge_…`` decides and gives the
 feedback, and is what the hidden tests run in a fresh process (``GRADED``, ``python -m
@@ -25,7 +26,7 @@ import random
 from . import answers
 from .answers import SEQ_SPACE
 from .feedback import Feedback, judge_as_sent, right, show, whole_number, wrong
-from .handshake import NoQuestion, Reveal
+from .handshake import NoQuestion, Reveal, _judge_choice
 
 NO_ID_MESSAGE = (
     "STUDENT_ID is still 'anonymous', so there is no question for you yet. Every student "
@@ -350,6 +351,22 @@ def judge_ghost_scenario(scenario, seed: int | None = None) -> Feedback:
 def check_ghost_scenario(scenario) -> None:
     """Exercise 3, in the notebook."""
     show(judge_as_sent(judge_ghost_scenario, scenario), "04-ex3", scenario)
+
+
+# --------------------------------------------------------- quick check (predict widget)
+HALF_OPEN_CHOICES = {    # one line each: the predict widget shows them as radio buttons
+    "a": "A SYN-ACK: it opens a second connection on the same ports.",
+    "b": "An ACK with the old connection's numbers; the client's reset then ends it.",
+    "c": "Nothing: it drops the SYN until the old connection times out.",
+    "d": "A RST: a SYN on an established connection is an error.",
+}
+
+
+def check_half_open(letter) -> Feedback:
+    """Quick check (ungraded, for the predict widget): a restarted client connects again
+    from the same port; what does the server, still ESTABLISHED, answer? Returns the
+    Feedback, which the widget shows."""
+    return _judge_choice("04-half-open", HALF_OPEN_CHOICES, None, letter, "answer")
 
 
 # ------------------------------------------ what the hidden tests run (tcpsim.exercises.grade)

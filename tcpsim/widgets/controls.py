@@ -9,6 +9,8 @@ The ``drop`` control is not here: its choices depend on the run itself (see expl
 """
 from __future__ import annotations
 
+import math
+
 import ipywidgets as widgets
 
 FIXED_ISNS = (1000, 5000)          # the "fixed value" ISNs: first host, second host
@@ -156,9 +158,14 @@ def make_old_syn_at(base):
     """When an old duplicate SYN (an earlier incarnation's, sequence number ``OLD_SYN_SEQ``)
     from the connecting host arrives at the other host: an ``inject`` fault."""
     end = last_action_time(base) + 1.0
-    widget = widgets.FloatSlider(value=0.0, min=0.0, max=round(end, 2), step=0.01,
-                                 readout_format=".2f", description="old SYN arrives at (s)",
-                                 style=WIDE, continuous_update=False)
+    # it left at t >= 0, so it cannot arrive before one link delay: from there on every
+    # step of the slider moves it (below, they all sent it at 0 and drew the same run)
+    delay = link(base).get("delay")
+    first = math.ceil(round((0.00001 if delay is None else delay) * 100, 6)) / 100
+    widget = widgets.FloatSlider(value=first, min=first, max=round(max(end, first + 0.01), 2),
+                                 step=0.01, readout_format=".2f",
+                                 description="old SYN arrives at (s)", style=WIDE,
+                                 continuous_update=False)
 
     def apply(scenario, value):
         delay = link(scenario).get("delay")
