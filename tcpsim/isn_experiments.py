@@ -169,6 +169,35 @@ def spoof_scenario(isn_strategy: str = "clock", spoofed_ack: int | None = None,
             "faults": faults, "until": 5.0}
 
 
+def strategy_explorer(spoofed_ack: int | None = None):
+    """The blind-spoofing scenario in an explorer, with a switch for the server's ISN
+    strategy (clock, rfc6528, random, zero) beside the link delay."""
+    import ipywidgets
+
+    from .widgets import explorer
+
+    def set_server_isns(scenario, strategy):
+        scenario["hosts"]["server"]["options"]["isn_strategy"] = strategy
+
+    buttons = ipywidgets.ToggleButtons(options=["clock", "rfc6528", "random", "zero"])
+    return explorer(spoof_scenario("clock", spoofed_ack), controls=("delay_ms",),
+                    extra={"server's ISNs": (buttons, set_server_isns)})
+
+
+def cookie_handshake_options(names=("syncookies-always", "syncookies-no-ts")):
+    """The SYN and SYN-ACK of each named capture (flags, window, options), one row each:
+    what a cookie's SYN-ACK keeps of the SYN's options, with and without timestamps."""
+    import pandas as pd
+
+    from .course import capture
+    rows = []
+    for name in names:
+        first_two = capture(name).segments.iloc[:2]
+        for role, (_, seg) in zip(("SYN", "SYN-ACK"), first_two.iterrows()):
+            rows.append((name, role, seg["flags"], seg["win"], seg["options"]))
+    return pd.DataFrame(rows, columns=["capture", "segment", "flags", "win", "options"])
+
+
 def probe_synack(trace):
     """The SYN-ACK that answered the attacker's own SYN: (time sent, its ISN)."""
     segs = trace.segments
@@ -305,10 +334,15 @@ def stale_acceptance(gaps_s, strategies=STRATEGIES, runs: int = 100_000, seed: i
                      progress: bool = True, **kwargs):
     """The Monte Carlo: for each strategy and each gap, the fraction of ``runs`` stale
     segments that the new incarnation accepts (:func:`stale_runs`; ``kwargs`` go there).
-    A DataFrame (strategy, gap_s, runs, accepted, fraction); a tqdm progress bar."""
+    A DataFrame (strategy, gap_s, runs, accepted, fraction); with ``progress``, a tqdm
+    progress bar and, at the end, a line saying how many segments were drawn and how long
+    it took."""
+    import time
+
     import numpy as np
     import pandas as pd
     from tqdm.auto import tqdm
+    started = time.perf_counter()
     if isinstance(runs, bool) or not isinstance(runs, int) or runs < 1:
         raise ValueError(f"runs: must be a positive integer, not {runs!r}")
     gaps = [float(g) for g in gaps_s]
@@ -322,6 +356,9 @@ def stale_acceptance(gaps_s, strategies=STRATEGIES, runs: int = 100_000, seed: i
     for strategy, gap in tqdm(jobs, desc="stale segments", unit="point", disable=not progress):
         accepted = int(stale_runs(strategy, gap, runs, rng, **kwargs).sum())
         rows.append((strategy, gap, runs, accepted, accepted / runs))
+    if progress:
+        print(f"{len(jobs) * runs:,} stale segments ({len(strategies)} strategies x "
+              f"{len(gaps)} gaps x {runs:,} runs) in {time.perf_counter() - started:.1f} s")
     return pd.DataFrame(rows, columns=["strategy", "gap_s", "runs", "accepted", "fraction"])
 
 

@@ -131,3 +131,25 @@ def test_plots_draw(tmp_path):
     assert plots.stale_acceptance(result, expected={"x": 1e-5}, wraps=isnx.WRAP_S)
     trace = tcpsim.run(isnx.flood_scenario())
     assert plots.flood_queue(isnx.flood_queue(trace), backlog=8)
+
+
+def test_strategy_explorer_switches_the_servers_isns():
+    """The explorer's "server's ISNs" switch sets the server's isn_strategy: with the clock
+    the spoofed data is read, with RFC 6528 it is not."""
+    predicted = isnx.blind_spoof("clock").predicted_isn
+    e = isnx.strategy_explorer(predicted + 1)
+    switch = e.controls["server's ISNs"]
+    assert list(switch.options) == ["clock", "rfc6528", "random", "zero"]
+    assert isnx.spoof_accepted(e.trace)
+    switch.value = "rfc6528"
+    assert not isnx.spoof_accepted(e.trace)
+
+
+def test_cookie_handshake_options_shows_what_the_cookie_keeps():
+    table = isnx.cookie_handshake_options()
+    assert list(table["segment"]) == ["SYN", "SYN-ACK"] * 2
+    no_ts = table[table["capture"] == "syncookies-no-ts"].set_index("segment")["options"]
+    assert set(no_ts["SYN"]) >= {"mss", "sack_perm", "wscale"}
+    assert set(no_ts["SYN-ACK"]) == {"mss"}           # without timestamps only the MSS survives
+    with_ts = table[table["capture"] == "syncookies-always"].set_index("segment")["options"]
+    assert {"ts", "sack_perm", "wscale"} <= set(with_ts["SYN-ACK"])

@@ -326,14 +326,23 @@ def test_release_grades_the_same_cells(course, nb_path):
     assert graded(rel) == graded(load(nb_path))
 
 
+def selected_notebooks(session) -> list[Path]:
+    """The graded notebooks that the tests selected in this session take as ``nb_path``
+    (all of them in ``make test``; one with ``-k 03``)."""
+    chosen = {item.callspec.params.get("nb_path") for item in session.items
+              if hasattr(item, "callspec")}
+    return [p for p in GRADED if p in chosen]
+
+
 @pytest.fixture(scope="module")
-def autograded(course):
+def autograded(course, request):
     """nbgrader's autograder, as instructors/README.md tells it, run once over every graded
     notebook: each source handed in as a submission of student ``solution``, each release
     handed in untouched as student ``blank``. Returns {(student, assignment): raw score}; the
     executed notebooks are in ``course/autograded/``. (One run for all: each nbgrader start
-    costs seconds, and every notebook is executed here once per student.)"""
-    for nb_path in GRADED:
+    costs seconds, and every notebook is executed here once per student. Only the notebooks
+    that the selected tests need are handed in.)"""
+    for nb_path in selected_notebooks(request.session):
         name = nb_path.stem
         for student, notebook in (("solution", nb_path),
                                   ("blank", course / "release" / name / nb_path.name)):
