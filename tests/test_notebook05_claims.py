@@ -344,3 +344,12 @@ def test_notebook_quotes_the_source_and_names_the_captures():
     for name in ("buffers-every-second", "bulk-100k", "paced-reader", "reorder", "paced-noread",
                  "buffers-nagle-stall", "buffers-nodelay"):
         assert name in text and name in course.names()
+
+
+def test_explore_the_textbook_receiver_has_no_stall():
+    """Section 6: "switch the profile to rfc9293: the textbook receiver ACKs every segment at
+    once" (so nothing holds the second write for 40 ms)."""
+    trace = course.simulate("buffers-nagle-stall", profile="rfc9293")
+    table = acks.classify_acks(trace, "server")
+    assert (table["delay_ms"].dropna() < 1).all()
+    assert acks.write_delays(trace, "client")["waited_ms"].max() < 1
