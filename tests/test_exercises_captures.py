@@ -122,7 +122,7 @@ def test_capture_findings_refuses_unusable_answers_clearly():
 def test_rtt_is_twice_the_students_delay_and_seen_at_the_client():
     for seed in SEEDS:
         n = captures.rtt_numbers(seed)
-        trace = ex.rtt_question(seed)
+        trace = ex.rtt_question(seed).trace
         seg = trace.segments
         syn = seg[seg["flags"] == "S"].iloc[0]
         synack = seg[seg["flags"] == "SA"].iloc[0]
@@ -202,3 +202,14 @@ def test_the_grader_in_a_fresh_process_agrees_with_the_checks():
     assert grade("09-ex3", student, closed_first=right_letter(seed))
     wrong_letter = next(x for x in "abcd" if x != right_letter(seed))
     assert not grade("09-ex3", student, closed_first=wrong_letter)
+
+
+def test_the_questions_show_their_tables_and_refuse_the_default_id():
+    seed = SEEDS[0]
+    assert "<table" in ex.capture_question(seed)._repr_html_()
+    assert "<table" in ex.rtt_question(seed)._repr_html_()
+    for question in (ex.capture_question, ex.rtt_question):
+        refusal = question(answers.DEFAULT_SEED)
+        assert "anonymous" in refusal._repr_html_()
+        with pytest.raises(ValueError, match="anonymous"):
+            _ = refusal.segments

@@ -44,6 +44,7 @@ CAPTURE_POOL = ("syn-loss", "synack-loss", "data-rto", "fin-loss", "data-loss-ta
                 "data-loss-middle", "reorder", "server-closes-first", "simultaneous-close",
                 "loss-5pct")
 TIME_WAIT_ANSWERS = ("client", "server", "both", "neither")
+SHOWN_COLUMNS = ["i", "frame", "t", "src", "flags", "rel_seq", "rel_ack", "len", "retransmission"]
 
 
 def capture_name(seed: int) -> str:
@@ -73,10 +74,11 @@ class CaptureQuestion:
         return self.trace.states
 
     def _repr_html_(self) -> str:
+        table = self.segments[SHOWN_COLUMNS].to_html(index=False, border=0, max_rows=40)
         return (f"<p>Your capture: <b>{html.escape(self.name)}</b> "
                 f"(<code>data/captures/{html.escape(self.name)}.pcap</code>), "
                 f"{len(self.trace.doc['segments'])} segments. Its tables: <code>q.segments</code> "
-                "and <code>q.states</code>.</p>")
+                "and <code>q.states</code>.</p>" + table)
 
     def __repr__(self) -> str:
         return f"your capture: {self.name} ({len(self.trace.doc['segments'])} segments)"
@@ -258,11 +260,30 @@ def rtt_trace(seed: int):
         return read_pcap(path)
 
 
+@dataclass(frozen=True)
+class RttQuestion:
+    """Exercise 2's capture: ``trace`` (read_pcap) and its ``segments``; shows the first rows."""
+    seed: int
+    trace: object
+
+    @property
+    def segments(self):
+        return self.trace.segments
+
+    def _repr_html_(self) -> str:
+        columns = ["i", "t", "src", "flags", "rel_seq", "rel_ack", "len"]
+        return ("<p>A capture on the client (<code>far.segments</code>), its first rows:</p>"
+                + self.segments[columns].head(6).to_html(index=False, border=0))
+
+    def __repr__(self) -> str:
+        return "a capture on the client: far.segments"
+
+
 def rtt_question(seed: int):
-    """Exercise 2's capture (a Trace) for this student, or a refusal for the default id."""
+    """Exercise 2's capture for this student, or a refusal for the default id."""
     if seed == answers.DEFAULT_SEED:
         return NoQuestion(NO_ID_MESSAGE)
-    return rtt_trace(seed)
+    return RttQuestion(seed, rtt_trace(seed))
 
 
 def expected_rtt_ms(seed: int) -> float:
@@ -297,9 +318,9 @@ def judge_handshake_rtt(rtt_ms, seed: int) -> Feedback:
     want = expected_rtt_ms(seed)
     if abs(value - want) <= RTT_TOLERANCE_MS:
         return right("At the client, the SYN-ACK comes back one round trip after the SYN "
-                     "left: there and back, plus the server's reaction time (microseconds "
-                     "here). This is the first RTT sample a TCP gets (RFC 6298 §2), before "
-                     "any data.")
+                     "left: there and back, plus the time the server took to answer (none "
+                     "on this simulated link, microseconds on a real machine). It is the "
+                     "first RTT sample a TCP gets (RFC 6298 §2.2), before any data.")
     if abs(value * 1000 - want) <= RTT_TOLERANCE_MS:
         return wrong("rtt_ms is in milliseconds: the 't' column is in seconds.")
     if abs(value * 2 - want) <= 2 * RTT_TOLERANCE_MS:
