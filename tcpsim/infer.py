@@ -257,6 +257,26 @@ def _losses(conn, rtt, delay):
             late[k] = ("duplicate", rows[twice]["t"] - r["t"],
                        (f"sent once, reported twice (D-SACK) at {rows[twice]['t']:.6f} s: "
                        "the network duplicated it"))
+    # a FIN that came again unseen: an ACK of the peer's FIN, long after it, that nothing
+    # captured prompted (the capture point missed a duplicate: it came by another path)
+    for k, r in enumerate(rows):
+        if r["flags"] != "A" or r["len"] or r.get("keep_alive") or not k:
+            continue
+        h, p = r["src"], conn.peer(r["src"])
+        fins = [j for j in range(k) if rows[j]["src"] == p and "F" in rows[j]["flags"]]
+        if not fins:
+            continue
+        fin = rows[fins[-1]]
+        fin_end = fin["rel_seq"] + conn.space(fin)
+        before = rows[k - 1]
+        acked_before = any(rows[j]["src"] == h and (rows[j]["rel_ack"] or 0) >= fin_end
+                           for j in range(fins[-1] + 1, k))
+        if r["rel_ack"] == fin_end and acked_before and before["src"] == h \
+                and r["t"] - before["t"] > max(eps, EOF_CLOSE_WITHIN_S):
+            late.setdefault(fins[0], ("duplicate", r["t"] - fin["t"] - delay,
+                                      f"{h} acknowledged {p}'s FIN again at {r['t']:.6f} s with "
+                                      "nothing captured before it: a copy of the FIN arrived "
+                                      "that the capture did not see"))
     # ACKs that never arrived: the peer re-sent what they acknowledged, or probed again
     for k, r in enumerate(rows):
         if "A" not in r["flags"] or conn.space(r) or "R" in r["flags"] or r["len"]:
