@@ -274,9 +274,9 @@ def _losses(conn, rtt, delay):
         if r["rel_ack"] == fin_end and acked_before and before["src"] == h \
                 and r["t"] - before["t"] > max(eps, EOF_CLOSE_WITHIN_S):
             late.setdefault(fins[0], ("duplicate", r["t"] - fin["t"] - delay,
-                                      f"{h} acknowledged {p}'s FIN again at {r['t']:.6f} s with "
+                                      (f"{h} acknowledged {p}'s FIN again at {r['t']:.6f} s with "
                                       "nothing captured before it: a copy of the FIN arrived "
-                                      "that the capture did not see"))
+                                      "that the capture did not see")))
     # ACKs that never arrived: the peer re-sent what they acknowledged, or probed again
     for k, r in enumerate(rows):
         if "A" not in r["flags"] or conn.space(r) or "R" in r["flags"] or r["len"]:
