@@ -215,6 +215,9 @@ def test_reorder_real():
     assert len(overtaking) == 3
     dup = s.loc[23]
     assert dup["dup_ack"] and dup["options"]["sack"]
+    # "after one duplicate ACK" (the myth table): the only one before the re-send
+    server_before = s[(s["src"] == "server") & (s.index < 24) & (s.index > late.name)]
+    assert list(server_before.index) == [23]
     table = rtx.retransmissions(real)
     row = table.iloc[0]
     assert row["t"] - dup["t"] == pytest.approx(0.00012, abs=0.00002)
