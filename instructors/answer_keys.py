@@ -216,6 +216,25 @@ QUESTIONS = {
             "d": "A reset ends a connection at once, with no TIME-WAIT on either side.",
         },
     },
+    # notebook 08, section 8 (ungraded quick check): an RST at RCV.NXT reaches TIME-WAIT
+    "08-rst-in-time-wait": {
+        "right": "b",   # linux tcp_timewait_state_process() with tcp_rfc1337 = 0 (default);
+        #                 RFC 9293 §3.10.7.4; measured: data/captures/timewait-rst-rfc1337-off
+        "feedback": {
+            "a": "That is RFC 1337's proposed fix, which Linux has only with tcp_rfc1337 = 1. "
+                 "Its default, 0, follows RFC 9293 §3.10.7.4: a valid RST closes the "
+                 "connection, in TIME-WAIT too.",
+            "b": "RFC 9293 §3.10.7.4 lets a valid RST close a connection in TIME-WAIT, and "
+                 "Linux does so by default (tcp_rfc1337 = 0): the 4-tuple is free again at "
+                 "once, before old segments have died out. RFC 1337 calls it TIME-WAIT "
+                 "assassination.",
+            "c": "TIME-WAIT answers segments that carry sequence space (a FIN) or fall outside "
+                 "the window; a RST is never answered, or two hosts could reset each other "
+                 "for ever.",
+            "d": "That is what a retransmitted FIN does. A RST at exactly RCV.NXT is a valid "
+                 "reset, and a valid reset does not keep a connection alive.",
+        },
+    },
     # notebook 00 (ungraded practice question): when does connect() return?
     "00-connect-returns": {
         "right": "a",   # RFC 9293 §3.5

@@ -373,3 +373,17 @@ def test_time_wait_assassination(source):
             last = trace.states.query("host == 'client'").iloc[-1]
             assert (last["to"] == "CLOSED") == ends
             assert ("assassination" if ends else "RST ignored") in last["cause"]
+
+
+def test_tcp_tw_recycle_is_gone_from_current_kernels():
+    """"It was removed in Linux 4.12 (2017) ... on a current kernel the sysctl does not
+    exist": checked on the machine the tests run on, when it is a Linux 4.12 or later."""
+    import platform
+    sysctls = Path("/proc/sys/net/ipv4")
+    release = platform.release().split(".")
+    if not (sysctls / "tcp_tw_reuse").exists() or not release[1].isdigit():
+        pytest.skip("not a Linux host with /proc/sys/net/ipv4")
+    if (int(release[0]), int(release[1])) < (4, 12):
+        pytest.skip(f"Linux {platform.release()} is older than 4.12")
+    assert not (sysctls / "tcp_tw_recycle").exists()
+    assert (sysctls / "tcp_rfc1337").exists() and (sysctls / "tcp_tw_reuse").exists()

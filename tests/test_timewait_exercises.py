@@ -288,3 +288,11 @@ def test_the_sweep_picture():
         plots.exhaustion_sweep(pd.DataFrame({"rate_per_s": [1]}))
     with pytest.raises(ValueError, match="no rows"):
         plots.exhaustion_sweep(table.iloc[0:0])
+
+
+def test_rst_in_time_wait_quick_check():
+    """Section 8's predict widget: the right choice is what the rfc1337-off capture shows
+    (tests/test_notebook08_claims.py::test_time_wait_assassination)."""
+    assert ex.check_rst_in_time_wait("b")
+    assert all(not ex.check_rst_in_time_wait(k) for k in "acd")
+    assert "must be one of" in ex.check_rst_in_time_wait("z").message

@@ -64,8 +64,9 @@ from .why_three_way import (HALF_OPEN_CHOICES, check_half_open, check_ghost_coun
                             judge_ghost_count, judge_ghost_scenario, judge_rst_seq,
                             reveal_rst_seq, rst_reveal, rst_seq_question,
                             show_ghost_trace)
-from .timewait import (FIN_IN_TIME_WAIT_CHOICES, RateQuestion, check_corrupting_scenario,
-                       check_sustained_rate, fin_in_time_wait_choices, fin_in_time_wait_reveal,
+from .timewait import (FIN_IN_TIME_WAIT_CHOICES, RST_IN_TIME_WAIT_CHOICES, RateQuestion,
+                       check_corrupting_scenario, check_rst_in_time_wait, check_sustained_rate,
+                       fin_in_time_wait_choices, fin_in_time_wait_reveal,
                        judge_corrupting_scenario, judge_fin_in_time_wait, judge_sustained_rate,
                        old_segments_accepted, rate_question, reveal_fin_in_time_wait)
 
@@ -107,6 +108,7 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "FIN_IN_TIME_WAIT_CHOICES", "fin_in_time_wait_choices", "judge_fin_in_time_wait",
            "reveal_fin_in_time_wait", "fin_in_time_wait_reveal",
            "check_corrupting_scenario", "judge_corrupting_scenario", "old_segments_accepted",
+           "RST_IN_TIME_WAIT_CHOICES", "check_rst_in_time_wait",
            "WriteQuestion", "write_question", "check_kth_segment", "judge_kth_segment",
            "check_ack_count", "judge_ack_count", "WINDOW_CHOICES", "window_choices",
            "judge_unread_window", "reveal_unread_window", "unread_window_reveal",

@@ -6,6 +6,7 @@
 | 2 | predict, then reveal | ``fin_in_time_wait_choices(seed)`` | ``judge_fin_in_time_wait`` | ``reveal_fin_in_time_wait`` |
 | 3 | build a scenario | | ``judge_corrupting_scenario`` | ``check_corrupting_scenario`` |
 | 4 | explain in words | | by hand (rubric: instructors/README.md) | |
+| section 8 | predict widget (ungraded) | ``RST_IN_TIME_WAIT_CHOICES`` | ``check_rst_in_time_wait`` | |
 
 As in ``handshake.py`` (notebook 02, the model): a ``judge_…`` decides and gives the
 feedback, and is what the hidden tests run in a fresh process (``GRADED``, ``python -m
@@ -319,6 +320,22 @@ def judge_corrupting_scenario(scenario, seed: int | None = None) -> Feedback:
 def check_corrupting_scenario(scenario) -> None:
     """Exercise 3, in the notebook."""
     show(judge_as_sent(judge_corrupting_scenario, scenario), "08-ex3", scenario)
+
+
+# --------------------------------------------------------- quick check (predict widget)
+RST_IN_TIME_WAIT_CHOICES = {    # one line each: the predict widget shows them as radio buttons
+    "a": "Nothing: TIME-WAIT ignores resets, that is what it is for.",
+    "b": "TIME-WAIT ends at once: the connection is gone.",
+    "c": "TIME-WAIT answers it with one more ACK.",
+    "d": "TIME-WAIT starts its 60 s over.",
+}
+
+
+def check_rst_in_time_wait(letter) -> Feedback:
+    """Quick check (ungraded, for the predict widget): Linux with its defaults, an RST at
+    exactly RCV.NXT reaches a connection in TIME-WAIT. Returns the Feedback."""
+    return _judge_choice("08-rst-in-time-wait", RST_IN_TIME_WAIT_CHOICES, None, letter,
+                         "answer")
 
 
 # ------------------------------------------ what the hidden tests run (tcpsim.exercises.grade)
