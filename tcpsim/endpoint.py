@@ -1120,6 +1120,13 @@ class Endpoint:
             self._transition("retransmission timeout", now)
             self.timers.clear()
             return []
+        if self.snd_una == self.iss and self.passive:
+            # The two-way teaching variant only: ESTABLISHED at the SYN, so what is still
+            # unacknowledged is the SYN itself. Send the SYN-ACK again (RFC 9293 §3.8.1: a
+            # SYN is retransmitted like data), not a byte at the SYN's sequence number.
+            self.backoff += 1
+            self.timers["rto"] = now + self._synack_rto()
+            return [self._syn_segment(now, with_ack=True)]
         # RFC 6298 §5.5-5.7 and RFC 5681 §3.1: back off, collapse cwnd, go back to SND.UNA.
         flight = seq_diff(self.snd_max, self.snd_una)
         self.ssthresh = max(flight // 2, 2 * self.snd_mss)

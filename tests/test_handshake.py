@@ -327,6 +327,23 @@ def test_two_way_handshake_both_sides_two_segments():
     assert path(t, "client")[-1] == "ESTABLISHED" and path(t, "server")[-1] == "ESTABLISHED"
 
 
+@pytest.mark.parametrize("profile", ["linux", "rfc9293"])
+def test_two_way_server_retransmits_its_synack_not_a_byte(profile):
+    """Two-way on both hosts, and the client sends nothing: the server's SYN-ACK is the only
+    thing unacknowledged. Its retransmission timer sends the SYN-ACK again (seq = ISN, no
+    data), never a data byte at the SYN's sequence number; the greeting still arrives."""
+    t = run(scenario([{"after": "accept", "host": "server", "do": "send", "data": "hello"}],
+                     client={"handshake": "two-way"}, server={"handshake": "two-way"},
+                     faults=[{"drop": {"from": "server", "flags": "SA", "nth": [1]}}]
+                     if profile == "linux" else [], until=5, profile=profile))
+    s_isn = isn(t, "server")
+    for s in segs(t, src="server"):
+        assert not (s["seq"] == s_isn and s["len"] > 0), fmt(t)
+    again = [s for s in segs(t, src="server", flags="SA") if s["retransmission"]]
+    assert again and again[0]["seq"] == s_isn and again[0]["len"] == 0, fmt(t)
+    assert t.delivered["client"] == b"hello", fmt(t)
+
+
 # ----------------------------------------------------------------- ISN strategies
 def client_isn_of(**kw):
     t = run(scenario(**kw))
