@@ -407,4 +407,20 @@ QUESTIONS = {
                  "queue (RFC 9293 §3.10.7.4) and SACKs them: only the missing one is re-sent.",
         },
     },
+    # notebook 10, section 15 (ungraded quick check): read() on the old connection when the
+    # rebooted client's RST (its answer to the challenge ACK) arrives
+    "10-reset-read": {
+        "right": "b",   # RFC 9293 §3.10.7.4 (RST at RCV.NXT); capture interview-syn-established
+        "feedback": {
+            "a": "0 means a FIN arrived: an orderly end. What did the client send in answer "
+                 "to the challenge ACK?",
+            "b": "The client's RST carries exactly the server's RCV.NXT (the challenge ACK's "
+                 "ack), so the server accepts it (RFC 9293 §3.10.7.4) and reports "
+                 "\"connection reset\" to its program, as the real kernel did.",
+            "c": "The challenge ACK brings an answer at once: the client's RST, which ends "
+                 "the old connection.",
+            "d": "The new connection is a new socket, which the listener hands to accept(), "
+                 "not to the old socket's read().",
+        },
+    },
 }

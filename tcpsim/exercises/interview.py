@@ -211,6 +211,22 @@ def _judge(number):
     return judge
 
 
+# --------------------------------------------------------- quick check (predict widget)
+RESET_READ_CHOICES = {    # one line each: the predict widget shows them as radio buttons
+    "a": "0: end of file, as after a FIN.",
+    "b": "An error: ECONNRESET.",
+    "c": "Nothing: read() keeps waiting for data on the old connection.",
+    "d": "The new connection's data.",
+}
+
+
+def check_reset_read(letter) -> Feedback:
+    """Quick check (ungraded, for the predict widget of section 15): the server's program
+    reads the old connection when the rebooted client's SYN arrives; what does read()
+    return? Returns the Feedback, which the widget shows."""
+    return _judge_choice("10-reset-read", RESET_READ_CHOICES, None, letter, "answer")
+
+
 # ------------------------------------------ what the hidden tests run (tcpsim.exercises.grade)
 # exercise: (judge, the names of its answers in the notebook); every judge takes seed=
 GRADED = {f"10-q{k}": (_judge(k), (f"q{k}",)) for k in ITEMS}

@@ -31,6 +31,7 @@ RIGHT = {
     '10-q9': 'dc4b6da2da524f980550d93a9a4bcf738f8d892b4e61e9f8e2a67c0df86f4619',
     '10-q10': 'a8bf9e885a4ac9273f960d47a3098483e267339c2de8510187200b0e4c21626a',
     '06-reorder': '231d3e05db6d39f02e7fe57e60f8650bbdc66936db4bc31d42f099add79da82e',
+    '10-reset-read': '280ed1439a53dcc6534c5cf372d6bdc525292ea3f57ea7d81498198e8cbc8090',
 }
 
 FEEDBACK = {
@@ -181,5 +182,11 @@ FEEDBACK = {
         'b': 'M2cdgi4iNgLM9WcsDHCzciRuhLQ9T3v/DqFEs/p/hj5X4ni18q8FCpt61H61VMLeU2s84Z+z7IsC0Y2QTvnLb2In8Qpj48pO3tYhwP6oGAqA08T1e9JwO5Bh7agK4vJ5s1nojh8oI4QFcqTY8nwlcCnGVXy7e9DFwNllk/HaexBKp7fNrrwI3ysJwSA4WH/QFGjEoaGKbVBeA597xQAmsQ9hM/6SjNISEx+ajtFUdoVGxNJCQrWAh6Hu+FRbzTMO8u5T6LtQUxwkJfcvivqTR7Qzk2aICXiIOaLOl7ucrJOOFqsr5HuGtdAcWJohjU+D9b6+d9MrDfsTDJKKamhtzLwxBGRsPFEP0ek=',
         'c': '0gngICUUr6Tgtyr5tWhnKRIb2JDQpiaSn+tD4cDiE8n5znSultWGtk+nEVymTaj9H1Ja4B2GnHjBz4L0uuWnCbNhxAQXzAuQSGkUtw+JVzzCPY8lKCUG7PAzEiMMPeqeNsdpoGqFijVr17LLQQVynwU=',
         'd': '8xw5m8ZGNewJrMhsBHJ+F5TkpwjMAdVN88BE/nAilp8bzHoYP/tvBJda5zoyQ7DCGhDMM/3nj2ofGdtbCQGuRZNzpAIjN5tAsaB6mRHce3tZ2l+cmBdDPQuUwOIlOVE0nJDitQJsAJP+yWKjgQAEUdq+kROC1xvCpvcIqZTIQypNe6hcEyhMsIaqK8vyYaMjLkiC',
+    },
+    '10-reset-read': {
+        'a': 'Gr8cMY82/B2XvYAy1+83SL1yDkiOwF1Z2egwwlOWWWtMV984G6QxU/engBfiIEWIf90RpyzOxeJ1Iu2AiWqZR4n5eauUZLGroO/iFgXIaPeOhqErlQeFbu/zslOC2IQ=',
+        'b': '93btaLZpgAEi5G8eTe3e4Pk9VsHb4D3wF3X0nAApkSgKfbPI2EdhZyZ9EdUf86tVzg+XCpI7kFp4g7IvkyluxcFdvq+XQNvTZghfdwQ6XnHmOpJa38pbrSgSQdcB3jtZvJ0P1ZHbpux1DvXuas0lolB7HLvzFSXGwje7Mu5lNIfl7ANWlgGfmyTfjezlQXLjSiJHD8Jwl6PBgf5NjFdKCNguOBwki47GeFKb7SmDGZ/9qDF61hbV4tE8gp04wKNcfS/MeSBm',
+        'c': 'AMubPd/dpJPvrSUX1U0chwJadFBAkSDNt/DcMTHCvHN3vbRCN723ZhErZRA3wUyMsaMt4BE8NQD5QJgr9vg9mAQj86iy4b87i7b3Id2XWzjuDHzZuYHLsS1rnug=',
+        'd': 'JXAU6oe70eck0mvYdY7gSvK0M/U8SUCKnCjavQmaIxB6MzY4DH8cr+QtFioSPnJa1KbQmkDJ7UpUC6KLMuNRNuV0Zu2/ogyW3PSvwmJMjoM/gL307xREuVnrhHSi3JGv7sps8ZIhihzS',
     },
 }
