@@ -201,6 +201,20 @@ QUESTIONS = {
                  "wait has to cover one more FIN after it.",
         },
     },
+    # notebook 09, section 3 (ungraded quick check): a capture on the server; which gap is the RTT?
+    "09-vantage": {
+        "right": "b",   # RFC 9293 §3.5: the SYN-ACK answers the SYN at once, the ACK comes back
+        "feedback": {
+            "a": "On the server the SYN arrives and the SYN-ACK leaves at once: that gap is "
+                 "the server's own reaction time, microseconds.",
+            "b": "The server sees its SYN-ACK leave and the client's ACK come back: there and "
+                 "back. (On the client it is the other gap, SYN to SYN-ACK.)",
+            "c": "That adds the server's reaction time to the round trip: close, but the "
+                 "round trip is the part between a segment leaving and its answer coming back.",
+            "d": "Any capture shows one round trip in the handshake: the one that starts with "
+                 "a segment its own host sends.",
+        },
+    },
     # notebook 09, exercise 3: a server's ss shows one TIME-WAIT socket per finished request
     "09-ex3": {
         "right": "b",   # RFC 9293 §3.6 (the side that sends the first FIN goes through TIME-WAIT)

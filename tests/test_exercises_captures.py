@@ -213,3 +213,12 @@ def test_the_questions_show_their_tables_and_refuse_the_default_id():
         assert "anonymous" in refusal._repr_html_()
         with pytest.raises(ValueError, match="anonymous"):
             _ = refusal.segments
+
+
+def test_vantage_quick_check():
+    assert ex.check_vantage("b").correct
+    for letter in "acd":
+        f = ex.check_vantage(letter)
+        assert not f.correct and "there and back" not in f.message
+    assert not ex.check_vantage("e").correct
+    assert ex.vantage_reveal() is not None

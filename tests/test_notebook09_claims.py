@@ -214,3 +214,43 @@ def test_time_wait_belongs_to_the_first_fin_in_the_reveal():
     st = trace.states
     assert list(st[st["to"] == "TIME-WAIT"]["host"]) == ["server"]
     assert LINUX.time_wait_s == 60.0
+
+
+def test_the_capture_has_no_tcb_and_the_simulation_has_the_tlp_timer(rto):
+    """"A capture has no TCB ... The simulation of the same scenario has them; ... (its
+    clock is the scenario's, which starts 0.1 s before the SYN; step to the loss probe at
+    0.5 s: it leaves when the client's tlp timer expires)" (section 1)"""
+    from tcpsim.widgets.views import has_tcb
+    assert not has_tcb(rto)
+    sim = course.simulate("data-rto")
+    assert has_tcb(sim)
+    syn = next(s for s in sim.doc["segments"] if s["flags"] == "S")
+    assert syn["t"] == pytest.approx(0.1)
+    probe = next(s for s in sim.doc["segments"] if s["retransmission"])
+    assert probe["t"] == pytest.approx(0.5, abs=0.001)
+    tcb = sim.tcb[(sim.tcb["host"] == "client") & (sim.tcb["t"] < probe["t"])]
+    assert tcb["timers"].iloc[-1].get("tlp") == pytest.approx(probe["t"], abs=1e-6)
+
+
+def test_vantage_quick_check_capture_on_the_server():
+    """Section 3's quick check: "A capture taken on the server of a connection whose round
+    trip is 40 ms": there the SYN-ACK leaves at once after the SYN and the ACK comes back
+    40 ms later ("a segment that its receiver answers at once adds only that host's
+    reaction time")."""
+    from tcpsim.exercises import captures
+    seg = rows(captures.server_side_trace())
+    assert [r["flags"] for r in seg[:3]] == ["S", "SA", "A"]
+    assert seg[1]["t"] - seg[0]["t"] < 1e-4
+    assert seg[2]["t"] - seg[1]["t"] == pytest.approx(2 * captures.VANTAGE_DELAY_S, abs=1e-5)
+    assert 2 * captures.VANTAGE_DELAY_S == 0.04
+
+
+def test_the_explorer_starts_without_the_losses():
+    """"It starts from the inferred scenario without its two drops: what the kernel would
+    have sent had nothing been lost." (section 4)"""
+    rep = infer.replay(course.capture_path("data-rto"))
+    assert len(rep.inferred.scenario["faults"]) == 2
+    run = tcpsim.run(dict(rep.inferred.scenario, faults=[]))
+    assert not any(s["retransmission"] or s["dropped"] for s in run.doc["segments"])
+    sent = sum(s["len"] for s in run.doc["segments"] if s["src"] == "client")
+    assert sent == 5000

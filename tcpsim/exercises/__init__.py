@@ -27,7 +27,8 @@ from .buffers import (ONE_ACK_CHOICES, WINDOW_CHOICES, WriteQuestion, check_ack_
 from .captures import (CLOSED_FIRST_CHOICES, CaptureQuestion, capture_question,
                        check_capture_findings, check_handshake_rtt, closed_first_choices,
                        judge_capture_findings, judge_closed_first, judge_handshake_rtt,
-                       reveal_closed_first, rtt_question)
+                       reveal_closed_first, rtt_question, VANTAGE_CHOICES, check_vantage,
+                       vantage_reveal)
 from .closing import (FOUR_OR_THREE_CHOICES, READ_AFTER_RST_CHOICES, CloseQuestion,
                       check_close_states, check_close_wait_leak, check_four_or_three,
                       check_simultaneous_close, close_question, judge_close_states,
@@ -117,7 +118,8 @@ __all__ = ["Feedback", "student_id", "student_seed", "show", "wrong_tries", "Cho
            "CaptureQuestion", "capture_question", "check_capture_findings",
            "judge_capture_findings", "rtt_question", "check_handshake_rtt",
            "judge_handshake_rtt", "CLOSED_FIRST_CHOICES", "closed_first_choices",
-           "judge_closed_first", "reveal_closed_first"]
+           "judge_closed_first", "reveal_closed_first", "VANTAGE_CHOICES", "check_vantage",
+           "vantage_reveal"]
 __all__ += ["RtoQuestion", "rto_question", "check_rto", "judge_rto",   # notebook 06
             "CAPTURE_POOL", "retransmissions_capture", "check_capture_retransmissions",
             "judge_capture_retransmissions", "RecoveryQuestion", "recovery_question",

@@ -6,6 +6,7 @@
 | 2 | compute the RTT, randomized | ``rtt_question(seed)`` | ``judge_handshake_rtt`` | ``check_handshake_rtt`` |
 | 3 | predict, then reveal | ``closed_first_choices(seed)`` | ``judge_closed_first`` | ``reveal_closed_first`` |
 | 4 | explain in words (graded by hand) | | | (rubric: instructors/README.md) |
+| section 3 | predict widget (ungraded) | ``VANTAGE_CHOICES`` | ``check_vantage`` | |
 
 As in ``handshake.py`` (notebook 02, the model): a ``judge_…`` decides and gives the
 feedback, and is what the hidden tests run in a fresh process (``GRADED``, ``python -m
@@ -381,6 +382,46 @@ def reveal_closed_first(prediction, seed: int) -> None:
     for caption, figure in zip(shown.captions, shown.figures):
         display(HTML(f"<b>{html.escape(caption)}</b>"))
         display(figure)
+
+
+# ------------------------------------ section 3 quick check (ungraded, the predict widget)
+VANTAGE_CHOICES = {    # one line each: the predict widget shows them as radio buttons
+    "a": "From the SYN to the SYN-ACK.",
+    "b": "From the SYN-ACK to the ACK.",
+    "c": "From the SYN to the ACK.",
+    "d": "None: a capture on the server cannot show the round trip.",
+}
+VANTAGE_DELAY_S = 0.02          # the quick check's one-way delay: a 40 ms round trip
+
+
+def check_vantage(letter) -> Feedback:
+    """Quick check (ungraded, for the predict widget): in a capture on the server, which gap
+    of the handshake is the round trip? Returns the Feedback, which the widget shows."""
+    return _judge_choice("09-vantage", VANTAGE_CHOICES, None, letter, "answer")
+
+
+def server_side_trace():
+    """The quick check's reveal: a handshake over a 40 ms round trip as a capture on the
+    server holds it (read back from its pcap)."""
+    from ..pcap import read_pcap, write_pcap
+    from ..simulator import run
+    scenario = {"name": "a handshake seen by a capture on the server", "link": {
+        "mtu": 1500, "delay": VANTAGE_DELAY_S},
+        "hosts": {"client": {"port": 51000}, "server": {"port": 443}},
+        "actions": [{"at": 0.0, "host": "server", "do": "listen"},
+                    {"at": 0.1, "host": "client", "do": "connect", "to": "server"},
+                    {"after": "connect", "host": "client", "do": "send", "bytes": 300}]}
+    doc = client_side_doc(run(scenario).doc, host="server")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "server.pcap")
+        write_pcap(doc, path)
+        return read_pcap(path)
+
+
+def vantage_reveal():
+    """The ladder of ``server_side_trace`` (its first four segments, absolute times)."""
+    from .. import plots
+    return plots.ladder(server_side_trace(), segments=(0, 4))
 
 
 GRADED = {

@@ -17,6 +17,7 @@ RIGHT = {
     '07-ex3': '646fc121a92d1d9f379b023c30e21ea3ffbe61d0c0c3b4c95451a921fe5686d0',
     '07-four-or-three': 'f6fdd8dff8979047629bd95a0ea47d386663204c293e477a711894ea1eb8c0a6',
     '08-ex2': '574593fafaf7a05bc6e149870a00140ac1c0d54885385722728dcd3c5d70d2db',
+    '09-vantage': '46334b4a2a6af5512153a1d76fcbc736f4f98ab91853e42d6bcbcbd23ccd827d',
     '09-ex3': '8fba3b58ceed68641859aa53ec59754ea2bc2a3c6469925ac9e9ce549a50a29a',
     '08-rst-in-time-wait': '7b4b07ddb2ce95482b4324d8399534364239ff438190275ad8bf314663991728',
     '00-connect-returns': 'b20b8288f6ed71cc96a3bec8939e8eb7e7368057adbfccf6cb4b945086386817',
@@ -99,6 +100,12 @@ FEEDBACK = {
         'b': 'FGGQ3OdYeTyxUghHrszPZ6pqlZWoU2i0UPjFvtXyzms3EcwAvFxVZguU97FEV6MuDuTM2QRZem2Ivp152lz2Kgpdr8QBjRvHR56iGc1JtYsN1mQg/CE9WmfLNXc77UuQYEqOfor37gaU4A2+2PkrkNLHufZKWZ/nyKnRRbUcJFurDXbuF3qYSzX0eOw6ao7mYmMF68CZPu3cBtofq5np9MnLWqwkdAV36eOI2Ql+tlFX4sqAbIJZtx2bMgp/V37jBGVEnolPKqSZrfoULVeGYX3pcG76jxTiPPT5kE+LuAvmA3PscBrAWE4IYvwMzuOYAHQSiEfpng==',
         'c': 'BSdZaiOrPnkMwHF5IaLgjeAP2ihMAOsh4GDi2YACcdt42AAykqBxhHCSAZBWHwbWt6BQjl23aICOBjSBEDEKQPWwF+pS7ys9wfphVOFO84mQpkWuW5N95F09kxxCrJf+D7LxJVBgHqpxamoxdgzyj+CWgNZOvCI96bFm+I9ZN9SlKN8=',
         'd': '/y74M1WEP6TeaIjJ+VxUuiJGNnJUKhm0udgTJpOF20VTcABx/k55KOQ6G/19KizhyL/Q64i//FA9wlY+WvOISNXkeIRoIiv8F0lOpohBH8QtRimnT5hLT1TDgS54pynS/oTxzBudPZP1mmN3hJ55GI22',
+    },
+    '09-vantage': {
+        'a': 'zRZivFwIwXE+QCn8LywUvGBnRqDdzo6FlREnL/IK2847l4dLXHKCkyLlynFxuD+Zy+MjNIBYqajj7SYOq4Z9uWBPUXQLb5l3WkBRzdHuMeQpeBPXKq7y0kSPbnYFbyaqEG5IyZwFO1kZX7sW/ujis/vLsPxjp6Y=',
+        'b': 'MHyLzxClv0+C/AWv+dyaVAxpgAjVK78cMxMpMXGMY2/SBcN2e5aRJOhjTuJBVcqRhDnv25YrulxpdmrF6ofPkld3eZ2UE0CZnzI5GrluTdh3zR5iFE4kFXDV1wLdkAx+gi75lRm+UOnd3lm/qN/dYJMQQN2vTCkynlxcClgN5nrOMJvfP6U=',
+        'c': '02TWJfk3W1z2XcFSwv7JGUGOIJt3XRsQGBqHkXRoEMz+nvugqwTSyszTPlg9Xz22NCqdDVAZ42yhLJ98Flg60NoGbJCwHs8F/TEAOlfM4BYbYKntQ1Im0uUmlqzn+npSTjPYeXq+6SLOgfeT2B96tJWjYbY9GoHCBFCqUDydvkFESJKpoCOxpssLf1IklgeD4YgA',
+        'd': 'xSjWdSqUwVRvIfIo4twgHhcW78YgXSVukDAogkoYrii00zHIisqYw9pkK/jj4VmdebhaprcJrSKwPm+viyJLV2nwtyaHfPbcng3LkVgBB3+NSLFOPux91vKglBBVk0wi7KyOvmtNCXva',
     },
     '09-ex3': {
         'a': '0JJ0NqHPCAHf06bWakrJ5aUYhkRYY7e3ZUog8eVKqgkf5ilfbv593BUDk9WxuiZBhjDjzMBsWHjHKd/bZMln5ZqwvWobFXNNhR3DiYvcnorDGl3PAGcUBYZ+LppIn916HqeSuvFRt2Qg2cOMPY8WhCKjApGoZpP72l5KbcU=',
