@@ -334,3 +334,15 @@ def test_segment_labels_keep_out_of_the_state_names(name, ignored):
         if hit:
             crossed.append(f"label of segment {i} ({label.get_text()!r})")
     assert not crossed, crossed
+
+
+@pytest.mark.parametrize("name", SCENARIOS + ["linger0", "close-unread"])
+def test_application_calls_stay_inside_the_picture(name):
+    """A long call beside the right-hand timeline ("read() → ECONNRESET" in linger0) is
+    pulled back in rather than cut at the picture's edge; the same on the left."""
+    fig = plots.ladder(scenario_trace(name))
+    renderer, _ = drawn(fig)
+    width = fig.get_window_extent(renderer).width
+    outside = [t.get_text() for t in fig.axes[0].tcpsim["calls"]
+               if t.get_window_extent(renderer).x1 > width or t.get_window_extent(renderer).x0 < 0]
+    assert not outside, outside

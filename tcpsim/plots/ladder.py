@@ -475,11 +475,15 @@ def ladder_scene(trace, labels="relative", options=False, hosts=None, time_axis=
     ticks_by_colour = {}
 
     def side_column(items, x, ha, min_sep_in, role):
-        """items: [(y, text, kw)] -> Texts, pushed down so none overlap."""
+        """items: [(y, text, kw)] -> Texts, pushed down so none overlap, and pulled back in
+        where a long one (``read() → ECONNRESET``) would run past the picture's edge."""
         last = None
+        char_w = 0.6 * FONT["small"] / 72           # inches per character, as the labels
         for y, text, kw in sorted(items, key=lambda it: it[0]):
             yy = y if last is None else max(y, last + min_sep_in / in_per_y)
-            put(Text(x, yy, text, ha=ha, va="center", zorder=5, **kw), role)
+            width = (max(len(line) for line in text.split("\n")) * char_w + 0.05) / in_per_x
+            tx = min(x, xlim[1] - width) if ha == "left" else max(x, xlim[0] + width)
+            put(Text(tx, yy, text, ha=ha, va="center", zorder=5, **kw), role)
             if abs(yy - y) > 1e-9:     # pushed down: a thin line back to where it happened
                 lx = x + (-0.01 if ha == "left" else 0.01)
                 ticks_by_colour.setdefault((MUTED, 0.6), []).append(((lx, y), (lx, yy)))
