@@ -155,6 +155,24 @@ def test_reveal_shows_nothing_before_a_prediction():
     assert not shown.feedback.correct and len(shown.figures) == 2
 
 
+def test_a_reveal_shows_the_feedback_then_each_picture_under_its_caption(monkeypatch):
+    """``Reveal.show`` (what every ``reveal_…`` of the course calls): the feedback first,
+    recorded as a try of the exercise, then caption and picture in turn, captions escaped."""
+    import IPython.display
+    shown_items = []
+    monkeypatch.setattr(IPython.display, "display",
+                        lambda item, **kwargs: shown_items.append(item))
+    feedback = ex.Feedback(False, "not yet")
+    reveal = ex.Reveal(feedback, ["picture 1", "picture 2"], ["Linux <real>", "tcpsim"])
+    before = wrong_tries("00-test-reveal")
+    reveal.show("00-test-reveal", "c")
+    assert shown_items[0].message == "not yet" and not shown_items[0].correct
+    assert [item.data for item in shown_items[1::2]] == ["<b>Linux &lt;real&gt;</b>", "<b>tcpsim</b>"]
+    assert shown_items[2::2] == ["picture 1", "picture 2"]
+    assert wrong_tries("00-test-reveal") == before + 1
+    assert last_feedback("00-test-reveal").message == "not yet"
+
+
 # --------------------------------------------------------------------- exercise 5
 def connect_scenario(**client_options):
     return {"hosts": {"client": {"options": client_options}, "server": {}},

@@ -320,12 +320,7 @@ def unread_window_reveal(prediction, seed: int) -> Reveal:
 
 def reveal_unread_window(prediction, seed: int) -> None:
     """Exercise 3, in the notebook: the feedback, then the table."""
-    shown = unread_window_reveal(prediction, seed)
-    show(shown.feedback, "05-ex3", prediction)
-    from IPython.display import HTML, display
-    for caption, figure in zip(shown.captions, shown.figures):
-        display(HTML(f"<b>{html.escape(caption)}</b>"))
-        display(figure)
+    unread_window_reveal(prediction, seed).show("05-ex3", prediction)
 
 
 # -------------------------------------------------- exercise 4 (build the 40 ms stall)

@@ -376,12 +376,7 @@ def closed_first_reveal(prediction, seed: int) -> Reveal:
 
 def reveal_closed_first(prediction, seed: int) -> None:
     """Exercise 3, in the notebook: the feedback, then the ladder and the states."""
-    shown = closed_first_reveal(prediction, seed)
-    show(shown.feedback, "09-ex3", prediction)
-    from IPython.display import HTML, display
-    for caption, figure in zip(shown.captions, shown.figures):
-        display(HTML(f"<b>{html.escape(caption)}</b>"))
-        display(figure)
+    closed_first_reveal(prediction, seed).show("09-ex3", prediction)
 
 
 # ------------------------------------ section 3 quick check (ungraded, the predict widget)

@@ -21,7 +21,6 @@ simulator's ``linux`` profile, which ``tests/test_fidelity.py`` holds to the rea
 """
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 
 from . import answers
@@ -366,12 +365,7 @@ def read_after_rst_reveal(prediction, seed: int) -> Reveal:
 
 def reveal_read_after_rst(prediction, seed: int) -> None:
     """Exercise 3, in the notebook: the feedback, then the two ladders."""
-    shown = read_after_rst_reveal(prediction, seed)
-    show(shown.feedback, "07-ex3", prediction)
-    from IPython.display import HTML, display
-    for caption, figure in zip(shown.captions, shown.figures):
-        display(HTML(f"<b>{html.escape(caption)}</b>"))
-        display(figure)
+    read_after_rst_reveal(prediction, seed).show("07-ex3", prediction)
 
 
 # ------------------------------------------------- exercise 2 (build a simultaneous close)

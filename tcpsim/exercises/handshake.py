@@ -299,6 +299,15 @@ class Reveal:
     figures: list = field(default_factory=list)
     captions: list = field(default_factory=list)
 
+    def show(self, exercise: str, answer) -> None:
+        """In the notebook: the feedback (recorded as a try of ``exercise``), then each
+        picture under its caption."""
+        show(self.feedback, exercise, answer)
+        from IPython.display import HTML, display
+        for caption, figure in zip(self.captions, self.figures):
+            display(HTML(f"<b>{html.escape(caption)}</b>"))
+            display(figure)
+
 
 def synack_loss_reveal(prediction, seed: int) -> Reveal:
     """Exercise 5's reveal: the feedback, and what Linux and tcpsim do, drawn only once
@@ -316,12 +325,7 @@ def synack_loss_reveal(prediction, seed: int) -> Reveal:
 
 def reveal_synack_loss(prediction, seed: int) -> None:
     """Exercise 5, in the notebook: shows the feedback, then the two ladders."""
-    shown = synack_loss_reveal(prediction, seed)
-    show(shown.feedback, "02-ex5", prediction)
-    from IPython.display import HTML, display
-    for caption, figure in zip(shown.captions, shown.figures):
-        display(HTML(f"<b>{html.escape(caption)}</b>"))
-        display(figure)
+    synack_loss_reveal(prediction, seed).show("02-ex5", prediction)
 
 
 # --------------------------------------------------------- exercise 6 (build a scenario)

@@ -493,12 +493,7 @@ def stale_reveal(stale_prediction, seed: int) -> Reveal:
 
 def reveal_stale_segment(stale_prediction, seed: int) -> None:
     """Exercise 4, in the notebook: the feedback, then the ladder."""
-    shown = stale_reveal(stale_prediction, seed)
-    show(shown.feedback, "03-ex4", stale_prediction)
-    from IPython.display import HTML, display
-    for caption, figure in zip(shown.captions, shown.figures):
-        display(HTML(f"<b>{html.escape(caption)}</b>"))
-        display(figure)
+    stale_reveal(stale_prediction, seed).show("03-ex4", stale_prediction)
 
 
 # --------------------------------------------------------- quick check (predict widget)

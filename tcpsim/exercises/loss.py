@@ -24,7 +24,6 @@ exercise 4 runs the student's scenario and asks ``tcpsim.wireshark`` whether a l
 """
 from __future__ import annotations
 
-import html
 import math
 import random
 from dataclasses import dataclass
@@ -459,12 +458,7 @@ def recovery_reveal(recovery, repair_s, seed: int):
 
 def reveal_recovery(recovery, repair_s, seed: int) -> None:
     """Exercise 3, in the notebook: the feedback, then the picture."""
-    shown = recovery_reveal(recovery, repair_s, seed)
-    show(shown.feedback, "06-ex3", (recovery, repair_s))
-    from IPython.display import HTML, display
-    for caption, figure in zip(shown.captions, shown.figures):
-        display(HTML(f"<b>{html.escape(caption)}</b>"))
-        display(figure)
+    recovery_reveal(recovery, repair_s, seed).show("06-ex3", (recovery, repair_s))
 
 
 # ------------------------------------------ exercise 4 (Wireshark's label is wrong)

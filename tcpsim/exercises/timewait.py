@@ -183,12 +183,7 @@ def fin_in_time_wait_reveal(prediction, seed: int) -> Reveal:
 
 def reveal_fin_in_time_wait(prediction, seed: int) -> None:
     """Exercise 2, in the notebook: the feedback, then the two ladders."""
-    shown = fin_in_time_wait_reveal(prediction, seed)
-    show(shown.feedback, "08-ex2", prediction)
-    from IPython.display import HTML, display
-    for caption, figure in zip(shown.captions, shown.figures):
-        display(HTML(f"<b>{html.escape(caption)}</b>"))
-        display(figure)
+    fin_in_time_wait_reveal(prediction, seed).show("08-ex2", prediction)
 
 
 # ---------------------------------------- exercise 3 (TIME-WAIT removed: a corruption)

@@ -272,12 +272,7 @@ def rst_reveal(prediction, seed: int) -> Reveal:
 
 def reveal_rst_seq(rst_seq, seed: int) -> None:
     """Exercise 1, in the notebook: the feedback, then the ladder."""
-    shown = rst_reveal(rst_seq, seed)
-    show(shown.feedback, "04-ex1", rst_seq)
-    from IPython.display import HTML, display
-    for caption, figure in zip(shown.captions, shown.figures):
-        display(HTML(f"<b>{html.escape(caption)}</b>"))
-        display(figure)
+    rst_reveal(rst_seq, seed).show("04-ex1", rst_seq)
 
 
 # ----------------------------------------------- exercise 3 (build a ghost, two-way)
