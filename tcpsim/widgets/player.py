@@ -169,7 +169,7 @@ class Player(widgets.VBox):
             self.connection_menu = widgets.Dropdown(
                 options=[("all connections", None)]
                         + [(connection_label(self.full_trace, cid), cid) for cid in ids],
-                value=None, description="show", layout=widgets.Layout(width="420px"))
+                value=None, description="show", layout=widgets.Layout(width="560px"))
             self.connection_menu.observe(lambda change: self.show_connection(change["new"]),
                                          names="value")
         self._drawing = False
